@@ -1,0 +1,12 @@
+/** Tests run TypeScript through ts-jest (transpile only; `npm run typecheck` type-checks). Engine
+ * tests load the built, bundled node from dist/, exactly what n8n loads. */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['**/*.test.ts'],
+	transform: {
+		'^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+	},
+	testTimeout: 60000,
+	maxWorkers: 2,
+};

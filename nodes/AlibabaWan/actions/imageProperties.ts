@@ -1,0 +1,473 @@
+/**
+ * UI properties shared by the four image operations, generated from the model catalog: a model
+ * only shows the options it supports, with its own ranges, tiers and defaults.
+ */
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+import {
+	modelIdsWhere,
+	modelsFor,
+	seedRange,
+	type ImageOperation,
+	type ModelEntry,
+	type ModelId,
+	type OperationSpec,
+} from '../catalog/modelCatalog';
+import { formatRatio } from '../catalog/taskParameters';
+import { defaultFileNameTemplate } from '../output/binaryItems';
+
+const show = (operation: string, extra: Record<string, unknown[]> = {}) => ({
+	displayOptions: { show: { operation: [operation], ...extra } },
+});
+
+/** Groups the operation's models by a derived key, so each distinct variant becomes one property. */
+function groupModels(
+	operation: ImageOperation,
+	keyOf: (spec: OperationSpec, model: ModelEntry) => string | undefined,
+): Array<{ models: ModelId[]; spec: OperationSpec; model: ModelEntry }> {
+	const groups = new Map<string, { models: ModelId[]; spec: OperationSpec; model: ModelEntry }>();
+	for (const model of modelsFor(operation)) {
+		const spec = model.operations[operation]!;
+		const key = keyOf(spec, model);
+		if (key === undefined) continue;
+		const group = groups.get(key);
+		if (group) group.models.push(model.id);
+		else groups.set(key, { models: [model.id], spec, model });
+	}
+	return [...groups.values()];
+}
+
+export function modelProperty(operation: ImageOperation, defaultModel: ModelId): INodeProperties {
+	return {
+		displayName: 'Model',
+		name: 'model',
+		type: 'options',
+		noDataExpression: true,
+		default: defaultModel,
+		options: modelsFor(operation).map((model) => ({
+			name: model.displayName,
+			value: model.id,
+			description: model.description,
+		})),
+		...show(operation),
+	};
+}
+
+export function promptProperty(operation: ImageOperation, description: string): INodeProperties {
+	return {
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		default: '',
+		required: true,
+		placeholder: operation === 'fuseImages' ? 'Put the logo from image 2 on the mug in image 1' : undefined,
+		description,
+		...show(operation),
+	};
+}
+
+const inputTypeOptions: INodePropertyOptions[] = [
+	{ name: 'Binary File', value: 'binary', description: 'A binary property of the input item' },
+	{ name: 'URL or Data URI', value: 'url', description: 'A public http(s) URL, an oss:// path or a data: URI' },
+];
+
+const boxesDescription =
+	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";"';
+
+/** Edit Image: one image, described by top-level fields. */
+export function singleImageProperties(operation: ImageOperation): INodeProperties[] {
+	const boxModels = modelIdsWhere(operation, (spec) => Boolean(spec.boxesPerImage));
+	return [
+		{
+			displayName: 'Image Input',
+			name: 'inputType',
+			type: 'options',
+			default: 'binary',
+			options: inputTypeOptions,
+			...show(operation),
+		},
+		{
+			displayName: 'Input Binary Field',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			required: true,
+			hint: 'The name of the input binary field containing the image',
+			...show(operation, { inputType: ['binary'] }),
+		},
+		{
+			displayName: 'Image URL',
+			name: 'imageUrl',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'https://example.com/product.jpg',
+			...show(operation, { inputType: ['url'] }),
+		},
+		{
+			displayName: 'Region Boxes',
+			name: 'boxes',
+			type: 'string',
+			default: '',
+			placeholder: '100,120,480,560',
+			description: boxesDescription,
+			...show(operation, { model: boxModels }),
+		},
+	];
+}
+
+/** Fuse Images / Image Set / 2.6 reference: an ordered list ("image 1", "image 2"…). */
+export function imageListProperties(operation: ImageOperation, required: boolean): INodeProperties[] {
+	const boxModels = modelIdsWhere(operation, (spec) => Boolean(spec.boxesPerImage));
+	const listModels = modelIdsWhere(operation, (spec) => spec.images.max > 0);
+	const properties: INodeProperties[] = [];
+	const limits = groupModels(operation, (spec) => (spec.images.max > 0 ? `${spec.images.min}-${spec.images.max}` : undefined))
+		.map(({ spec, models }) => `${models.join(', ')}: ${spec.images.min}–${spec.images.max}`)
+		.join('; ');
+	properties.push(
+		{
+			displayName: 'Images From',
+			name: 'imagesFrom',
+			type: 'options',
+			default: 'list',
+			options: [
+				{ name: 'List Below', value: 'list', description: 'Each image named in order' },
+				{
+					name: 'All Binary Fields of the Item',
+					value: 'allBinary',
+					description: 'Every binary field of the input item, in the order they appear',
+				},
+			],
+			...show(operation, { model: listModels }),
+		},
+		{
+			displayName: required ? 'Images' : 'Reference Images',
+			name: 'images',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true, sortable: true },
+			default: {},
+			placeholder: 'Add Image',
+			description: `In prompt order: the first is "image 1". Count per model — ${limits}.`,
+			options: [
+				{
+					displayName: 'Image',
+					name: 'image',
+					values: [
+						{ displayName: 'Image Input', name: 'inputType', type: 'options', default: 'binary', options: inputTypeOptions },
+						{
+							displayName: 'Input Binary Field',
+							name: 'binaryPropertyName',
+							type: 'string',
+							default: 'data',
+							displayOptions: { show: { inputType: ['binary'] } },
+						},
+						{
+							displayName: 'Image URL',
+							name: 'imageUrl',
+							type: 'string',
+							default: '',
+							placeholder: 'https://example.com/image.jpg',
+							displayOptions: { show: { inputType: ['url'] } },
+						},
+						{
+							displayName: 'Region Boxes',
+							name: 'boxes',
+							type: 'string',
+							default: '',
+							placeholder: '100,120,480,560',
+							description: `${boxesDescription}. Wan 2.7 only.`,
+						},
+					],
+				},
+			],
+			...show(operation, { model: listModels, imagesFrom: ['list'] }),
+		},
+	);
+	if (!boxModels.length) {
+		// No model of this operation takes region boxes: drop the field from the image entries.
+		const list = properties[1].options![0] as { values: INodeProperties[] };
+		list.values = list.values.filter((value) => value.name !== 'boxes');
+	}
+	return properties;
+}
+
+export function sizeProperties(operation: ImageOperation): INodeProperties[] {
+	return groupModels(operation, (spec) => JSON.stringify(spec.size)).flatMap(({ models, spec }) => {
+		const { size } = spec;
+		const options: INodePropertyOptions[] = [
+			{ name: 'Default', value: 'default', description: size.defaultDescription },
+			...size.tiers.map((tier) => ({ name: tier, value: tier })),
+			{ name: 'Custom (Width*Height)', value: 'custom' },
+		];
+		const side = (pixels: number) => Math.round(Math.sqrt(pixels));
+		return [
+			{
+				displayName: 'Size',
+				name: 'size',
+				type: 'options',
+				default: 'default',
+				options,
+				...show(operation, { model: models }),
+			},
+			{
+				displayName: 'Custom Size',
+				name: 'customSize',
+				type: 'string',
+				default: '',
+				required: true,
+				placeholder: '1024*1536',
+				description: `Width*height in pixels: ${side(size.customPixels.min)}² to ${side(size.customPixels.max)}² pixels in total, aspect ratio ${formatRatio(size.customAspect.min)} to ${formatRatio(size.customAspect.max)}`,
+				...show(operation, { model: models, size: ['custom'] }),
+			},
+		] as INodeProperties[];
+	});
+}
+
+export function countProperties(operation: ImageOperation): INodeProperties[] {
+	const counts = groupModels(operation, (spec) =>
+		spec.n.max > 1 ? `${spec.n.min}-${spec.n.max}-${spec.n.default}` : undefined,
+	).map(
+		({ models, spec }): INodeProperties => ({
+			displayName: spec.sequential ? 'Max Images in Set' : 'Number of Images',
+			name: 'numberOfImages',
+			type: 'number',
+			typeOptions: { minValue: spec.n.min, maxValue: spec.n.max },
+			default: spec.n.default,
+			description: spec.sequential
+				? `Upper bound of images in the set (${spec.n.min}–${spec.n.max}); the model may return fewer. You pay per image produced.`
+				: `Images to generate (${spec.n.min}–${spec.n.max}); you pay per image produced`,
+			...show(operation, { model: models }),
+		}),
+	);
+	const maxImages = groupModels(operation, (spec) => (spec.maxImages ? JSON.stringify(spec.maxImages) : undefined)).map(
+		({ models, spec }): INodeProperties => ({
+			displayName: 'Max Images',
+			name: 'maxImages',
+			type: 'number',
+			typeOptions: { minValue: spec.maxImages!.min, maxValue: spec.maxImages!.max },
+			default: spec.maxImages!.default,
+			description: `Upper bound of images in the mixed text-and-image answer (${spec.maxImages!.min}–${spec.maxImages!.max})`,
+			...show(operation, { model: models }),
+		}),
+	);
+	return [...counts, ...maxImages];
+}
+
+/** Model options, each shown only for the models whose catalog entry offers it. */
+export function modelOptionsProperty(operation: ImageOperation): INodeProperties {
+	const where = (predicate: (spec: OperationSpec, model: ModelEntry) => boolean) => ({
+		displayOptions: { show: { '/model': modelIdsWhere(operation, predicate) } },
+	});
+	const options: INodeProperties[] = [
+		{
+			displayName: 'Color Palette',
+			name: 'colorPalette',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			default: {},
+			placeholder: 'Add Color',
+			description: '3 to 10 colours whose shares add up to 100%',
+			options: [
+				{
+					displayName: 'Color',
+					name: 'color',
+					values: [
+						{ displayName: 'Color', name: 'hex', type: 'color', default: '#C2D1E6' },
+						{
+							displayName: 'Share (%)',
+							name: 'ratio',
+							type: 'number',
+							typeOptions: { minValue: 0, maxValue: 100, numberPrecision: 2 },
+							default: 10,
+						},
+					],
+				},
+			],
+			...where((spec) => Boolean(spec.colorPalette)),
+		},
+		{
+			displayName: 'Negative Prompt',
+			name: 'negativePrompt',
+			type: 'string',
+			typeOptions: { rows: 2 },
+			default: '',
+			description: 'What the image should not contain',
+			...where((_, model) => model.negativePromptMaxLength !== undefined),
+		},
+		{
+			displayName: 'Prompt Rewriting',
+			name: 'promptExtend',
+			type: 'boolean',
+			default: true,
+			description:
+				'Whether the service rewrites the prompt to be more detailed (the rewritten prompt is in the output). Turn off if a rewrite trips IP-infringement checks.',
+			...where((spec) => Boolean(spec.promptExtend)),
+		},
+		{
+			displayName: 'Seed',
+			name: 'seed',
+			type: 'number',
+			typeOptions: { minValue: seedRange.min, maxValue: seedRange.max },
+			default: 0,
+			description: 'Fixes the random seed for more repeatable results (not fully deterministic)',
+			...where((_, model) => model.seed),
+		},
+		{
+			displayName: 'Thinking Mode',
+			name: 'thinkingMode',
+			type: 'boolean',
+			default: true,
+			description: 'Whether the model reasons about the prompt first: better composition, slower',
+			...where((spec) => Boolean(spec.thinkingMode)),
+		},
+		{
+			displayName: 'Watermark',
+			name: 'watermark',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to add the "AI生成" (AI-generated) mark in the bottom-right corner',
+			...where((_, model) => model.watermark),
+		},
+	];
+	return {
+		displayName: 'Model Options',
+		name: 'modelOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options,
+		...show(operation),
+	};
+}
+
+/** How the node runs and what it outputs — shared by the image operations and Wait for Task. */
+export function runProperties(operation: string, submitOnly: boolean): INodeProperties[] {
+	const properties: INodeProperties[] = [];
+	if (submitOnly) {
+		properties.push({
+			displayName: 'Mode',
+			name: 'runMode',
+			type: 'options',
+			noDataExpression: true,
+			default: 'wait',
+			options: [
+				{ name: 'Wait for Result', value: 'wait', description: 'Submit, wait until done, output the images' },
+				{
+					name: 'Submit Only',
+					value: 'submit',
+					description: 'Return the task ID at once; collect the images later with "Wait for Task"',
+				},
+			],
+			...show(operation),
+		});
+	}
+	const whenWaiting: Record<string, unknown[]> = submitOnly ? { runMode: ['wait'] } : {};
+	properties.push(
+		{
+			displayName: 'Output',
+			name: 'outputFormat',
+			type: 'options',
+			default: 'binary',
+			options: [
+				{ name: 'Binary Files', value: 'binary', description: 'Download every image into n8n binary data' },
+				{
+					name: 'URLs Only',
+					value: 'url',
+					description: 'Image URLs in the JSON (they expire after 24 hours); best for AI agent tools',
+				},
+			],
+			...show(operation, whenWaiting),
+		},
+		{
+			displayName: 'Output Items',
+			name: 'outputItems',
+			type: 'options',
+			default: 'perImage',
+			options: [
+				{ name: 'One Item per Image', value: 'perImage' },
+				{ name: 'All Images on One Item', value: 'perTask', description: 'Binary fields data, data_1, data_2…' },
+			],
+			...show(operation, whenWaiting),
+		},
+	);
+	return properties;
+}
+
+export function optionsProperty(operation: string, image: boolean): INodeProperties {
+	const options: INodeProperties[] = [
+		{
+			displayName: 'Cancel Pending Task on Stop or Timeout',
+			name: 'cancelPending',
+			type: 'boolean',
+			default: false,
+			description:
+				'Whether to cancel the DashScope task when the execution is stopped or the wait times out while the task is still queued (only queued tasks can be cancelled)',
+		},
+		{
+			displayName: 'Concurrency',
+			name: 'concurrency',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 20 },
+			default: 5,
+			description:
+				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
+		},
+		{
+			displayName: 'File Name',
+			name: 'fileNameTemplate',
+			type: 'string',
+			default: defaultFileNameTemplate,
+			description: 'Output file names. Tokens: {{taskId}}, {{index}}, {{item}}, {{model}}, {{ext}}.',
+		},
+		{
+			displayName: 'Output Binary Field',
+			name: 'outputBinaryPropertyName',
+			type: 'string',
+			default: 'data',
+			description: 'Where the images go; with all images on one item: data, data_1, data_2…',
+		},
+		{
+			displayName: 'Poll Interval (Seconds)',
+			name: 'pollIntervalSeconds',
+			type: 'number',
+			typeOptions: { minValue: 0, numberPrecision: 2 },
+			default: 0,
+			description: '0 = automatic: 1 s, growing to 5 s, like the official SDKs',
+		},
+		{
+			displayName: 'Timeout (Seconds)',
+			name: 'timeoutSeconds',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 900,
+			description: 'How long to wait for each task before giving up (the task keeps running and its ID is reported)',
+		},
+	];
+	if (image) {
+		options.push({
+			displayName: 'Transparent Images',
+			name: 'transparency',
+			type: 'options',
+			default: 'flatten',
+			options: [
+				{
+					name: 'Flatten Onto White',
+					value: 'flatten',
+					description: 'Composite transparent PNGs onto white before sending (cut-out product shots)',
+				},
+				{ name: 'Fail', value: 'fail', description: 'Stop with an error naming the image' },
+			],
+			description: 'Wan does not accept images with an alpha channel',
+		});
+	}
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options,
+		...show(operation),
+	};
+}

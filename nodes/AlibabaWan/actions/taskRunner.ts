@@ -1,0 +1,164 @@
+/**
+ * Shared by every operation that waits: poll a task, turn its outcome into items or a clear error.
+ * Image operations call it right after submitting; Wait for Task calls it with given IDs.
+ */
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+
+import { taskValidityMs } from '../catalog/modelCatalog';
+import type { RegionId } from '../catalog/regions';
+import { resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
+import { parseTaskResult } from '../tasks/taskResults';
+import { TaskWaitError, waitForTask } from '../tasks/waitForTask';
+import { cancelTask, DashScopeError, getTask, toNodeApiError, type DashScopeEndpoint } from '../transport';
+
+/** Per-execution facts every operation needs. */
+export interface RunEnvironment {
+	endpoint: DashScopeEndpoint;
+	region: RegionId;
+	signal?: AbortSignal;
+}
+
+export interface WaitSettings {
+	timeoutMs: number;
+	pollIntervalMs: number;
+	cancelPending: boolean;
+}
+
+export function readWaitSettings(ctx: IExecuteFunctions, itemIndex: number): WaitSettings {
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	return {
+		timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
+		pollIntervalMs: Number(options.pollIntervalSeconds ?? 0) * 1000,
+		cancelPending: Boolean(options.cancelPending ?? false),
+	};
+}
+
+export function readOutputSettings(ctx: IExecuteFunctions, itemIndex: number): OutputSettings {
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	return {
+		format: ctx.getNodeParameter('outputFormat', itemIndex, 'binary') as OutputSettings['format'],
+		items: ctx.getNodeParameter('outputItems', itemIndex, 'perImage') as OutputSettings['items'],
+		fileNameTemplate: String(options.fileNameTemplate ?? '') || '{{taskId}}-{{index}}.{{ext}}',
+		binaryPropertyName: String(options.outputBinaryPropertyName ?? '') || 'data',
+	};
+}
+
+/** What a submit-only run returns: enough to collect the result later, anywhere. */
+export function submittedTaskJson(taskId: string, context: TaskContext, requestId: string, status: string): IDataObject {
+	const submittedAt = context.submittedAt ?? new Date().toISOString();
+	return {
+		taskId,
+		status,
+		operation: context.operation,
+		model: context.model,
+		region: context.region,
+		prompt: context.prompt,
+		requestId,
+		submittedAt,
+		expiresAt: new Date(Date.parse(submittedAt) + taskValidityMs).toISOString(),
+	};
+}
+
+/**
+ * Waits for `taskId` and emits its images. Every failure names the task ID; a timeout or a stopped
+ * execution says whether the task is still running, and can cancel it while it is still queued.
+ */
+export async function collectTask(
+	ctx: IExecuteFunctions,
+	env: RunEnvironment,
+	taskId: string,
+	context: TaskContext,
+	wait: WaitSettings,
+	output: OutputSettings,
+	itemIndex: number,
+): Promise<INodeExecutionData[]> {
+	const started = Date.now();
+	let response;
+	try {
+		response = await waitForTask(env.endpoint, taskId, {
+			signal: env.signal,
+			timeoutMs: wait.timeoutMs,
+			pollIntervalMs: wait.pollIntervalMs,
+		});
+	} catch (error) {
+		if (error instanceof TaskWaitError) throw await waitStopped(ctx, env, error, wait, itemIndex);
+		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
+	}
+
+	const result = parseTaskResult(response);
+	if (result.status !== 'SUCCEEDED') {
+		const explanation: Record<string, string> = {
+			FAILED: 'The task failed',
+			CANCELED: 'The task was cancelled',
+			UNKNOWN: 'DashScope does not know this task: task IDs expire after 24 hours, or the ID is wrong or from another region',
+		};
+		const code = result.code ?? (result.status === 'UNKNOWN' ? 'TaskUnknown' : `Task${result.status}`);
+		throw toNodeApiError(
+			ctx.getNode(),
+			new DashScopeError({
+				code,
+				message: `${explanation[result.status] ?? `The task ended ${result.status}`}${result.message ? `: ${result.message}` : ''}`,
+				requestId: result.requestId,
+				taskId,
+				hint: hintForTaskStatus(result.status, code),
+				retryable: false,
+			}),
+			{ itemIndex, taskId },
+		);
+	}
+
+	try {
+		return await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, env.signal);
+	} catch (error) {
+		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
+	}
+}
+
+function hintForTaskStatus(status: string, code: string): string | undefined {
+	if (code === 'DataInspectionFailed') return 'Content moderation flagged the prompt, an input image or the output: change them and submit again.';
+	if (code === 'IPInfringementSuspect') return 'Suspected IP infringement: edit the prompt, or turn Prompt Rewriting off.';
+	if (status === 'FAILED') return 'Failed tasks are not billed. Check the inputs, or submit again.';
+	return undefined;
+}
+
+function withTaskId(error: unknown, taskId: string): unknown {
+	if (error instanceof DashScopeError && !error.taskId) error.taskId = taskId;
+	return error;
+}
+
+async function waitStopped(
+	ctx: IExecuteFunctions,
+	env: RunEnvironment,
+	error: TaskWaitError,
+	wait: WaitSettings,
+	itemIndex: number,
+): Promise<NodeOperationError> {
+	let status = error.lastStatus;
+	let cancelled = false;
+	if (wait.cancelPending) {
+		// The execution signal may already be aborted: cancel with a short budget of our own.
+		try {
+			const current = await getTask(env.endpoint, error.taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+			status = current.output.task_status;
+			if (status === 'PENDING') {
+				await cancelTask(env.endpoint, error.taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+				cancelled = true;
+				status = 'CANCELED';
+			}
+		} catch {
+			// Reported below as "may still be running".
+		}
+	}
+	const fate = cancelled
+		? 'It was still queued, so it was cancelled (not billed).'
+		: status === 'PENDING' || status === 'RUNNING' || status === undefined
+			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within 24 hours with "Wait for Task" and task ID ${error.taskId}.`
+			: `It is now ${status}.`;
+	const nodeError = new NodeOperationError(ctx.getNode(), `${error.message}. ${fate}`, {
+		itemIndex,
+		description: `Task ID ${error.taskId}`,
+	});
+	nodeError.context.taskId = error.taskId;
+	nodeError.context.taskStatus = status;
+	return nodeError;
+}

@@ -1,0 +1,60 @@
+import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
+
+import type { OutputSettings } from '../output/binaryItems';
+import { optionsProperty, runProperties } from './imageProperties';
+import type { OperationHandler } from './operation';
+import { collectTask, readOutputSettings, readWaitSettings, type WaitSettings } from './taskRunner';
+
+const operation = 'waitForTask';
+
+export const properties: INodeProperties[] = [
+	{
+		displayName: 'Task IDs',
+		name: 'taskIds',
+		type: 'string',
+		default: '={{ $json.taskId }}',
+		required: true,
+		description:
+			'One or more DashScope task IDs (separated by commas, spaces or new lines, or an array from an expression), e.g. from a "Submit Only" run. IDs expire after 24 hours.',
+		displayOptions: { show: { operation: [operation] } },
+	},
+	...runProperties(operation, false),
+	optionsProperty(operation, false),
+];
+
+interface PreparedWait {
+	taskIds: string[];
+	wait: WaitSettings;
+	output: OutputSettings;
+}
+
+const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+export function parseTaskIds(value: unknown): string[] {
+	const raw = Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[\s,;]+/);
+	return raw.map((id) => id.trim()).filter(Boolean);
+}
+
+export const execute: OperationHandler<PreparedWait> = {
+	async prepare(ctx, itemIndex) {
+		const taskIds = parseTaskIds(ctx.getNodeParameter('taskIds', itemIndex));
+		if (!taskIds.length) {
+			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs is empty`, { itemIndex });
+		}
+		const bad = taskIds.find((id) => !taskIdPattern.test(id));
+		if (bad) {
+			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs: "${bad}" is not a DashScope task ID`, {
+				itemIndex,
+			});
+		}
+		return { taskIds, wait: readWaitSettings(ctx, itemIndex), output: readOutputSettings(ctx, itemIndex) };
+	},
+	async run(ctx, prepared, itemIndex, env) {
+		const items = [];
+		for (const taskId of prepared.taskIds) {
+			const context = { operation, region: env.region };
+			items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
+		}
+		return items;
+	},
+};

@@ -1,0 +1,305 @@
+/**
+ * The single source of truth for every Wan model this node drives: one entry per model holding
+ * every limit (DASHSCOPE_API.md §4, §7, §10). The UI options and the zod validation both derive
+ * from it; nothing else in the node may branch on a model id.
+ */
+import type { RegionId } from './regions';
+import type { SubmitRoute } from '../transport/types';
+
+export type ModelId = 'wan2.7-image-pro' | 'wan2.7-image' | 'wan2.6-image' | 'wan2.5-i2i-preview';
+
+/** The two request/response families: `input.messages` → `output.choices`, or `input.prompt/images` → `output.results`. */
+export type Protocol = 'messages' | 'image-synthesis';
+
+export type ImageOperation = 'generateImage' | 'editImage' | 'fuseImages' | 'generateImageSet';
+
+export type InputImageFormat = 'jpeg' | 'png' | 'bmp' | 'webp';
+
+export interface Range {
+	min: number;
+	max: number;
+}
+
+/** Output size rules for one (model, operation): named tiers and/or explicit `W*H`. */
+export interface SizeRule {
+	/** e.g. ['1K', '2K', '4K']; empty = only `W*H` (or the service default). */
+	tiers: string[];
+	/** Total pixels allowed for an explicit `W*H`. */
+	customPixels: Range;
+	/** Width / height ratio allowed for an explicit `W*H`. */
+	customAspect: Range;
+	/** What the service does when size is omitted (shown in the UI). */
+	defaultDescription: string;
+}
+
+export interface OperationSpec {
+	/** How many input images this operation takes on this model. */
+	images: Range;
+	/** Images per task (`n`): the range the API accepts and the default this node sends (cost control). */
+	n: Range & { default: number; apiDefault: number };
+	size: SizeRule;
+	/** Region boxes (`bbox_list`), per input image. */
+	boxesPerImage?: number;
+	thinkingMode?: boolean;
+	colorPalette?: boolean;
+	/** 2.6: which request mode this operation uses (`enable_interleave`). */
+	interleave?: boolean;
+	/** 2.6 interleave: `max_images` range. */
+	maxImages?: Range & { default: number };
+	/** 2.7 image set (`enable_sequential`). */
+	sequential?: boolean;
+	/** `prompt_extend` (prompt rewriting) is accepted in this mode. */
+	promptExtend?: boolean;
+}
+
+export interface InputImageLimits {
+	formats: InputImageFormat[];
+	/** Each of width and height, in pixels. */
+	side: Range;
+	maxFileBytes: number;
+	/** Width / height; undefined = not limited. */
+	aspect?: Range;
+}
+
+export interface ModelEntry {
+	id: ModelId;
+	displayName: string;
+	description: string;
+	protocol: Protocol;
+	submitRoute: SubmitRoute;
+	/** Regions whose hosts serve this model (RL table). */
+	regions: RegionId[];
+	promptMaxLength: number;
+	/** `negative_prompt` max length, when the model has it. */
+	negativePromptMaxLength?: number;
+	seed: boolean;
+	watermark: boolean;
+	inputImages: InputImageLimits;
+	operations: Partial<Record<ImageOperation, OperationSpec>>;
+}
+
+const MB = 1024 * 1024;
+const px = (side: number) => side * side;
+const allRegions: RegionId[] = ['ap-southeast-1', 'cn-beijing'];
+
+const wan27Inputs: InputImageLimits = {
+	formats: ['jpeg', 'png', 'bmp', 'webp'],
+	side: { min: 240, max: 8000 },
+	maxFileBytes: 20 * MB,
+	aspect: { min: 1 / 8, max: 8 },
+};
+
+/** 2.7 with input images (and wan2.7-image always): 1K/2K, custom up to 2048². */
+const wan27SizeWithImages: SizeRule = {
+	tiers: ['1K', '2K'],
+	customPixels: { min: px(768), max: px(2048) },
+	customAspect: { min: 1 / 8, max: 8 },
+	defaultDescription: '2K, keeping the aspect ratio of the last input image',
+};
+
+function wan27Operations(pro: boolean): Partial<Record<ImageOperation, OperationSpec>> {
+	const textToImageSize: SizeRule = pro
+		? {
+				tiers: ['1K', '2K', '4K'],
+				customPixels: { min: px(768), max: px(4096) },
+				customAspect: { min: 1 / 8, max: 8 },
+				defaultDescription: '2K, square',
+			}
+		: { ...wan27SizeWithImages, defaultDescription: '2K, square' };
+	return {
+		generateImage: {
+			images: { min: 0, max: 0 },
+			n: { min: 1, max: 4, default: 1, apiDefault: 1 },
+			size: textToImageSize,
+			thinkingMode: true,
+			colorPalette: true,
+		},
+		editImage: {
+			images: { min: 1, max: 1 },
+			n: { min: 1, max: 4, default: 1, apiDefault: 1 },
+			size: wan27SizeWithImages,
+			boxesPerImage: 2,
+			colorPalette: true,
+		},
+		fuseImages: {
+			images: { min: 2, max: 9 },
+			n: { min: 1, max: 4, default: 1, apiDefault: 1 },
+			size: wan27SizeWithImages,
+			boxesPerImage: 2,
+			colorPalette: true,
+		},
+		generateImageSet: {
+			images: { min: 0, max: 9 },
+			// The API treats n as an upper bound (default 12); we default to 4 so a set does not
+			// silently bill twelve images.
+			n: { min: 1, max: 12, default: 4, apiDefault: 12 },
+			// 4K exists only with set mode off, so a set is capped at 2K even without inputs.
+			size: { ...wan27SizeWithImages, defaultDescription: '2K' },
+			sequential: true,
+		},
+	};
+}
+
+export const modelCatalog: Record<ModelId, ModelEntry> = {
+	'wan2.7-image-pro': {
+		id: 'wan2.7-image-pro',
+		displayName: 'Wan 2.7 Image Pro',
+		description: 'Highest quality; text-to-image up to 4K, up to 9 reference images, region boxes, image sets',
+		protocol: 'messages',
+		submitRoute: 'image-generation',
+		regions: allRegions,
+		promptMaxLength: 5000,
+		seed: true,
+		watermark: true,
+		inputImages: wan27Inputs,
+		operations: wan27Operations(true),
+	},
+	'wan2.7-image': {
+		id: 'wan2.7-image',
+		displayName: 'Wan 2.7 Image',
+		description: 'Faster 2.7 model; up to 2K, up to 9 reference images, region boxes, image sets',
+		protocol: 'messages',
+		submitRoute: 'image-generation',
+		regions: allRegions,
+		promptMaxLength: 5000,
+		seed: true,
+		watermark: true,
+		inputImages: wan27Inputs,
+		operations: wan27Operations(false),
+	},
+	'wan2.6-image': {
+		id: 'wan2.6-image',
+		displayName: 'Wan 2.6 Image',
+		description: 'Editing with 1–4 reference images; text-to-image through mixed text+image output; all regions',
+		protocol: 'messages',
+		submitRoute: 'image-generation',
+		regions: ['ap-southeast-1', 'cn-beijing', 'us-east-1', 'eu-central-1'],
+		promptMaxLength: 2000,
+		negativePromptMaxLength: 500,
+		seed: true,
+		watermark: true,
+		inputImages: {
+			formats: ['jpeg', 'png', 'bmp', 'webp'],
+			// CONFLICT in the docs ([384, 5000] in Dec 2025): the current revision says [240, 8000].
+			side: { min: 240, max: 8000 },
+			maxFileBytes: 10 * MB,
+		},
+		operations: {
+			generateImage: {
+				// Text-to-image on 2.6 is its interleave mode: optional single reference image, n must be 1.
+				images: { min: 0, max: 1 },
+				n: { min: 1, max: 1, default: 1, apiDefault: 1 },
+				size: {
+					tiers: [],
+					customPixels: { min: px(768), max: px(1280) },
+					customAspect: { min: 1 / 4, max: 4 },
+					defaultDescription: '1280*1280, or the reference image size scaled to at most 1280²',
+				},
+				interleave: true,
+				maxImages: { min: 1, max: 5, default: 1 },
+			},
+			editImage: {
+				images: { min: 1, max: 1 },
+				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
+				size: {
+					tiers: ['1K', '2K'],
+					customPixels: { min: px(768), max: px(2048) },
+					customAspect: { min: 1 / 4, max: 4 },
+					defaultDescription: '1K (about 1280²), keeping the input aspect ratio',
+				},
+				promptExtend: true,
+			},
+			fuseImages: {
+				images: { min: 2, max: 4 },
+				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
+				size: {
+					tiers: ['1K', '2K'],
+					customPixels: { min: px(768), max: px(2048) },
+					customAspect: { min: 1 / 4, max: 4 },
+					defaultDescription: '1K (about 1280²), keeping the last input aspect ratio',
+				},
+				promptExtend: true,
+			},
+		},
+	},
+	'wan2.5-i2i-preview': {
+		id: 'wan2.5-i2i-preview',
+		displayName: 'Wan 2.5 Image-to-Image (Preview)',
+		description: 'Editing and fusion of 1–3 images',
+		protocol: 'image-synthesis',
+		submitRoute: 'image-synthesis',
+		regions: allRegions,
+		promptMaxLength: 2000,
+		negativePromptMaxLength: 500,
+		seed: true,
+		watermark: true,
+		inputImages: {
+			formats: ['jpeg', 'png', 'bmp', 'webp'],
+			side: { min: 384, max: 5000 },
+			maxFileBytes: 10 * MB,
+			aspect: { min: 1 / 4, max: 4 },
+		},
+		operations: {
+			editImage: {
+				images: { min: 1, max: 1 },
+				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
+				size: {
+					tiers: [],
+					customPixels: { min: px(768), max: px(1280) },
+					customAspect: { min: 1 / 4, max: 4 },
+					defaultDescription: 'about 1280², at the aspect ratio of the input image',
+				},
+				promptExtend: true,
+			},
+			fuseImages: {
+				images: { min: 2, max: 3 },
+				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
+				size: {
+					tiers: [],
+					customPixels: { min: px(768), max: px(1280) },
+					customAspect: { min: 1 / 4, max: 4 },
+					defaultDescription: 'about 1280², at the aspect ratio of the last input image',
+				},
+				promptExtend: true,
+			},
+		},
+	},
+};
+
+export const modelIds = Object.keys(modelCatalog) as ModelId[];
+
+/** Seed range shared by every model. */
+export const seedRange: Range = { min: 0, max: 2147483647 };
+
+/** `color_palette`: 3–10 colours, ratios as percentage strings summing to 100.00%. */
+export const colorPaletteLength: Range = { min: 3, max: 10 };
+
+/** Task ids and result URLs stay valid this long (DASHSCOPE_API.md §7). */
+export const taskValidityMs = 24 * 60 * 60 * 1000;
+
+export function getModel(id: string): ModelEntry {
+	const model = (modelCatalog as Record<string, ModelEntry | undefined>)[id];
+	if (!model) throw new Error(`Unknown model "${id}". Known models: ${modelIds.join(', ')}`);
+	return model;
+}
+
+export function getOperationSpec(model: ModelEntry, operation: ImageOperation): OperationSpec {
+	const spec = model.operations[operation];
+	if (!spec) throw new Error(`${model.displayName} does not support ${operation}`);
+	return spec;
+}
+
+/** Models that offer an operation, in catalog order. */
+export function modelsFor(operation: ImageOperation): ModelEntry[] {
+	return modelIds.map((id) => modelCatalog[id]).filter((model) => model.operations[operation]);
+}
+
+/** Models (of those offering `operation`) for which `predicate` holds: drives `displayOptions`. */
+export function modelIdsWhere(
+	operation: ImageOperation,
+	predicate: (spec: OperationSpec, model: ModelEntry) => boolean,
+): ModelId[] {
+	return modelsFor(operation)
+		.filter((model) => predicate(model.operations[operation]!, model))
+		.map((model) => model.id);
+}

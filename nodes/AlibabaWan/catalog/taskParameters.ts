@@ -1,0 +1,212 @@
+/**
+ * The zod schema of an image task's parameters, derived from the model catalog for one
+ * (model, operation). Every limit comes from the catalog entry; nothing here names a model.
+ */
+import { z } from 'zod';
+
+import {
+	colorPaletteLength,
+	getOperationSpec,
+	seedRange,
+	type ImageOperation,
+	type ModelEntry,
+	type OperationSpec,
+	type SizeRule,
+} from './modelCatalog';
+
+export interface ColorPaletteEntry {
+	hex: string;
+	/** Percentage as DashScope wants it: a string with two decimals, e.g. "23.51%". */
+	ratio: string;
+}
+
+/** What the UI collected for one item, normalised; validated before anything is sent. */
+export interface ImageTaskParameters {
+	prompt: string;
+	negativePrompt?: string;
+	n: number;
+	/** A tier ("2K") or "W*H"; undefined = the service default. */
+	size?: string;
+	seed?: number;
+	watermark?: boolean;
+	promptExtend?: boolean;
+	thinkingMode?: boolean;
+	colorPalette?: ColorPaletteEntry[];
+	maxImages?: number;
+}
+
+const customSizePattern = /^\s*(\d+)\s*[*xX×]\s*(\d+)\s*$/;
+
+/** "1024x768", "1024 * 768" → "1024*768"; "2k" → "2K"; anything else unchanged (the schema rejects it). */
+export function normalizeSize(size: string | undefined): string | undefined {
+	if (size === undefined) return undefined;
+	const trimmed = size.trim();
+	if (!trimmed) return undefined;
+	const custom = customSizePattern.exec(trimmed);
+	if (custom) return `${Number(custom[1])}*${Number(custom[2])}`;
+	return trimmed.toUpperCase();
+}
+
+function sizeSchema(rule: SizeRule) {
+	const { customPixels, customAspect } = rule;
+	const tierList = rule.tiers.length ? rule.tiers.join(', ') : 'none';
+	return z.string().superRefine((size, ctx) => {
+		const custom = customSizePattern.exec(size);
+		if (!custom) {
+			if (!rule.tiers.includes(size)) {
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					message: `"${size}" is not a size this model accepts here (tiers: ${tierList}; or width*height)`,
+				});
+			}
+			return;
+		}
+		const width = Number(custom[1]);
+		const height = Number(custom[2]);
+		const pixels = width * height;
+		const aspect = width / height;
+		if (pixels < customPixels.min || pixels > customPixels.max) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: `${width}*${height} is ${pixels} pixels; this model accepts ${formatSquare(customPixels.min)} to ${formatSquare(customPixels.max)} pixels here`,
+			});
+		}
+		if (aspect < customAspect.min - 1e-9 || aspect > customAspect.max + 1e-9) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: `${width}*${height} has aspect ratio ${formatRatio(aspect)}; allowed ${formatRatio(customAspect.min)} to ${formatRatio(customAspect.max)}`,
+			});
+		}
+	});
+}
+
+const hexPattern = /^#[0-9A-Fa-f]{6}$/;
+const ratioPattern = /^(\d{1,3})\.(\d{2})%$/;
+
+const colorPaletteSchema = z
+	.array(
+		z.object({
+			hex: z.string().regex(hexPattern, 'must be a colour like #C2D1E6'),
+			ratio: z.string().regex(ratioPattern, 'must be a percentage with two decimals, like 23.51%'),
+		}),
+	)
+	.min(colorPaletteLength.min, `needs at least ${colorPaletteLength.min} colours`)
+	.max(colorPaletteLength.max, `takes at most ${colorPaletteLength.max} colours`)
+	.superRefine((palette, ctx) => {
+		// Integer hundredths avoid float drift: the ratios must add up to exactly 100.00%.
+		const total = palette.reduce((sum, entry) => {
+			const match = ratioPattern.exec(entry.ratio);
+			return match ? sum + Number(match[1]) * 100 + Number(match[2]) : sum;
+		}, 0);
+		if (total !== 10000) {
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: `ratios add up to ${(total / 100).toFixed(2)}%, they must add up to 100.00%`,
+			});
+		}
+	});
+
+function notOffered(what: string) {
+	return z.undefined({ invalid_type_error: `${what} is not available for this model and operation` });
+}
+
+/** The schema for one (model, operation), built from its catalog entry. */
+export function taskParametersSchema(model: ModelEntry, operation: ImageOperation) {
+	const spec: OperationSpec = getOperationSpec(model, operation);
+	return z
+		.object({
+			prompt: z
+				.string()
+				.refine((prompt) => prompt.trim().length > 0, 'is required')
+				.refine(
+					(prompt) => [...prompt].length <= model.promptMaxLength,
+					(prompt) => ({
+						message: `is ${[...prompt].length} characters; ${model.displayName} accepts at most ${model.promptMaxLength}`,
+					}),
+				),
+			negativePrompt:
+				model.negativePromptMaxLength !== undefined
+					? z
+							.string()
+							.max(model.negativePromptMaxLength, `accepts at most ${model.negativePromptMaxLength} characters`)
+							.optional()
+					: notOffered('A negative prompt'),
+			n: z
+				.number()
+				.int('must be a whole number')
+				.min(spec.n.min, `must be at least ${spec.n.min}`)
+				.max(spec.n.max, `must be at most ${spec.n.max} for ${model.displayName} here`),
+			size: sizeSchema(spec.size).optional(),
+			seed: model.seed
+				? z
+						.number()
+						.int('must be a whole number')
+						.min(seedRange.min, `must be between ${seedRange.min} and ${seedRange.max}`)
+						.max(seedRange.max, `must be between ${seedRange.min} and ${seedRange.max}`)
+						.optional()
+				: notOffered('Seed'),
+			watermark: model.watermark ? z.boolean().optional() : notOffered('Watermark'),
+			promptExtend: spec.promptExtend ? z.boolean().optional() : notOffered('Prompt rewriting'),
+			thinkingMode: spec.thinkingMode ? z.boolean().optional() : notOffered('Thinking mode'),
+			colorPalette: spec.colorPalette ? colorPaletteSchema.optional() : notOffered('A colour palette'),
+			maxImages: spec.maxImages
+				? z
+						.number()
+						.int('must be a whole number')
+						.min(spec.maxImages.min, `must be at least ${spec.maxImages.min}`)
+						.max(spec.maxImages.max, `must be at most ${spec.maxImages.max}`)
+						.optional()
+				: notOffered('Max images'),
+		})
+		.strict();
+}
+
+/** Field names as the UI shows them, for error messages. */
+export const parameterLabels: Record<keyof ImageTaskParameters, string> = {
+	prompt: 'Prompt',
+	negativePrompt: 'Negative Prompt',
+	n: 'Number of Images',
+	size: 'Size',
+	seed: 'Seed',
+	watermark: 'Watermark',
+	promptExtend: 'Prompt Rewriting',
+	thinkingMode: 'Thinking Mode',
+	colorPalette: 'Color Palette',
+	maxImages: 'Max Images',
+};
+
+/** Validates and returns problems as "Field: message" strings (empty when valid). */
+export function checkTaskParameters(
+	model: ModelEntry,
+	operation: ImageOperation,
+	parameters: ImageTaskParameters,
+): string[] {
+	const result = taskParametersSchema(model, operation).safeParse(parameters);
+	if (result.success) return [];
+	return result.error.issues.map((issue) => {
+		const key = issue.path[0] as keyof ImageTaskParameters | undefined;
+		const label = key ? (parameterLabels[key] ?? String(key)) : 'Parameters';
+		const where = issue.path.length > 1 ? ` (${issue.path.slice(1).map((p) => (typeof p === 'number' ? `#${p + 1}` : p)).join(' ')})` : '';
+		return `${label}${where}: ${issue.message}`;
+	});
+}
+
+/** Formats a width/height ratio for messages: 0.125 → "1:8", 4 → "4:1". */
+export function formatRatio(ratio: number): string {
+	if (ratio >= 1) return `${round2(ratio)}:1`;
+	return `1:${round2(1 / ratio)}`;
+}
+
+/** Formats a percentage (0–100) as DashScope's "23.51%". */
+export function formatPercent(value: number): string {
+	return `${value.toFixed(2)}%`;
+}
+
+function round2(value: number): string {
+	return String(Math.round(value * 100) / 100);
+}
+
+function formatSquare(pixels: number): string {
+	const side = Math.round(Math.sqrt(pixels));
+	return side * side === pixels ? `${side}*${side}` : String(pixels);
+}

@@ -1,0 +1,59 @@
+import { PNG } from 'pngjs';
+
+export interface RgbColor {
+	r: number;
+	g: number;
+	b: number;
+}
+
+const WHITE: RgbColor = { r: 255, g: 255, b: 255 };
+
+function channel(value: number, name: string): number {
+	if (!Number.isInteger(value) || value < 0 || value > 255) {
+		throw new Error(`flattenPng: background.${name} must be an integer 0–255, got ${value}`);
+	}
+	return value;
+}
+
+/**
+ * Composite a PNG with transparency onto a solid background and re-encode it as an opaque RGB PNG.
+ *
+ * DashScope rejects PNGs with alpha (DASHSCOPE_API.md §4.4), so an RGBA/grey+alpha/palette+tRNS PNG is
+ * flattened: out = a·fg + (1 − a)·bg per channel, rounded, in the stored (gamma-encoded) values, as
+ * browsers do. pngjs decodes every colour type, bit depth, palette + tRNS and interlacing to 8-bit RGBA
+ * (16-bit samples are scaled down). Ancillary chunks other than gAMA (iCCP, sRGB, eXIf…) are not kept.
+ */
+export function flattenPng(png: Buffer, background: RgbColor = WHITE): Buffer {
+	const bg = [channel(background.r, 'r'), channel(background.g, 'g'), channel(background.b, 'b')];
+	let decoded;
+	try {
+		decoded = PNG.sync.read(png);
+	} catch (error) {
+		throw new Error(`flattenPng: cannot decode PNG: ${(error as Error).message}`);
+	}
+	const { width, height, data } = decoded;
+	const pixels = width * height;
+
+	// Composite in place, writing RGB at 3·p while reading RGBA at 4·p: the write index never passes the
+	// read index, so no second full-size buffer is needed (an 8000² image is 256 MB as RGBA).
+	for (let p = 0; p < pixels; p++) {
+		const src = p * 4;
+		const dst = p * 3;
+		const a = data[src + 3];
+		for (let c = 0; c < 3; c++) {
+			// (a·fg + (255 − a)·bg) / 255 is never exactly x.5 (255 is odd), so Math.round has no ties.
+			data[dst + c] = a === 255 ? data[src + c] : Math.round((a * data[src + c] + (255 - a) * bg[c]) / 255);
+		}
+	}
+
+	// packer-sync reads only width/height/data/gamma from its first argument.
+	const rgb = { width, height, data: data.subarray(0, pixels * 3), gamma: decoded.gamma } as unknown as PNG;
+	return PNG.sync.write(rgb, {
+		colorType: 2,
+		inputColorType: 2,
+		inputHasAlpha: false,
+		bitDepth: 8,
+		deflateLevel: 6, // pngjs defaults to 9 with Z_RLE: much slower for photos, barely smaller
+		deflateStrategy: 0,
+	});
+}

@@ -1,0 +1,187 @@
+/**
+ * Task results → n8n items: every generated image (not only the first), downloaded as streamed
+ * binary data with the right MIME type and file name, or as URLs; failed images reported per image.
+ */
+import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { Readable } from 'node:stream';
+
+import { downloadResult } from '../transport';
+import type { TaskResult } from '../tasks/taskResults';
+
+export type OutputFormat = 'binary' | 'url';
+export type OutputItems = 'perImage' | 'perTask';
+
+export interface OutputSettings {
+	format: OutputFormat;
+	items: OutputItems;
+	/** Tokens: {{taskId}} {{index}} {{item}} {{model}} {{ext}}. */
+	fileNameTemplate: string;
+	/** `data` → `data`, `data_1`, `data_2`… when all images share one item. */
+	binaryPropertyName: string;
+}
+
+/** What the node knows about the task beyond the response itself. */
+export interface TaskContext {
+	operation: string;
+	model?: string;
+	region: string;
+	prompt?: string;
+	seed?: number;
+	requestedSize?: string;
+	submittedAt?: string;
+	waitedMs?: number;
+}
+
+export const defaultFileNameTemplate = '{{taskId}}-{{index}}.{{ext}}';
+
+const extensions: Record<string, string> = {
+	'image/png': 'png',
+	'image/jpeg': 'jpg',
+	'image/webp': 'webp',
+	'image/bmp': 'bmp',
+	'image/gif': 'gif',
+};
+
+export async function resultToItems(
+	ctx: IExecuteFunctions,
+	result: TaskResult,
+	context: TaskContext,
+	settings: OutputSettings,
+	itemIndex: number,
+	signal?: AbortSignal,
+): Promise<INodeExecutionData[]> {
+	const base = taskJson(result, context);
+	const pairedItem = { item: itemIndex };
+
+	const downloads: Array<{ index: number; url: string }> = [];
+	const binaries: IBinaryKeyData[] = [];
+	for (const image of result.images) {
+		if (settings.format === 'binary') {
+			const fileName = renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png');
+			binaries.push({ [settings.binaryPropertyName]: await downloadImage(ctx, image.url, fileName, result, signal) });
+		}
+		downloads.push({ index: image.index, url: image.url });
+	}
+
+	if (settings.items === 'perTask') {
+		const binary: IBinaryKeyData = {};
+		const images = downloads.map((download, position) => {
+			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
+			if (settings.format === 'binary') binary[key] = binaries[position][settings.binaryPropertyName];
+			return { index: download.index, url: download.url, ...(settings.format === 'binary' ? { binaryProperty: key } : {}) };
+		});
+		return [
+			{
+				json: { ...base, images, failedImages: result.failedImages as unknown as IDataObject[] },
+				...(settings.format === 'binary' && images.length ? { binary } : {}),
+				pairedItem,
+			},
+		];
+	}
+
+	const items: INodeExecutionData[] = downloads.map((download, position) => ({
+		json: { ...base, imageIndex: download.index, url: download.url },
+		...(settings.format === 'binary' ? { binary: binaries[position] } : {}),
+		pairedItem,
+	}));
+	for (const failed of result.failedImages) {
+		items.push({
+			json: { ...base, imageIndex: failed.index, error: `Image ${failed.index} failed: ${failed.code} ${failed.message}`.trim(), code: failed.code, message: failed.message },
+			pairedItem,
+		});
+	}
+	return items.sort((a, b) => Number(a.json.imageIndex) - Number(b.json.imageIndex));
+}
+
+function taskJson(result: TaskResult, context: TaskContext): IDataObject {
+	const json: IDataObject = {
+		taskId: result.taskId,
+		status: result.status,
+		operation: context.operation,
+		model: context.model,
+		region: context.region,
+		prompt: context.prompt,
+		actualPrompt: result.actualPrompt,
+		texts: result.texts.length ? result.texts : undefined,
+		seed: context.seed,
+		requestedSize: context.requestedSize,
+		size: result.size,
+		imageCount: result.images.length,
+		failedCount: result.failedImages.length,
+		usage: result.usage as IDataObject | undefined,
+		requestId: result.requestId,
+		urlsExpireAt: result.urlsExpireAt,
+		timings: stripUndefined({
+			submittedAt: context.submittedAt,
+			serviceSubmitTime: result.submitTime,
+			serviceStartTime: result.scheduledTime,
+			serviceEndTime: result.endTime,
+			waitedMs: context.waitedMs,
+		}),
+	};
+	return stripUndefined(json);
+}
+
+async function downloadImage(
+	ctx: IExecuteFunctions,
+	url: string,
+	fileName: string,
+	result: TaskResult,
+	signal?: AbortSignal,
+) {
+	const downloaded = await downloadResult(url, { signal }).catch((error: Error & { message: string }) => {
+		// The task succeeded and was billed: say how to get the image back instead of losing it.
+		error.message =
+			`Task ${result.taskId} succeeded but downloading its image failed (${error.message}). ` +
+			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with this task ID to download it again.`;
+		throw error;
+	});
+	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
+	const name = fixExtension(fileName, mimeType);
+	return await ctx.helpers.prepareBinaryData(downloaded.body as unknown as Readable, name, mimeType);
+}
+
+export function renderFileName(
+	template: string,
+	result: Pick<TaskResult, 'taskId'>,
+	context: Pick<TaskContext, 'model'>,
+	index: number,
+	itemIndex: number,
+	mimeType: string,
+): string {
+	const values: Record<string, string> = {
+		taskId: result.taskId,
+		index: String(index),
+		item: String(itemIndex + 1),
+		model: context.model ?? 'wan',
+		ext: extensions[mimeType] ?? 'png',
+	};
+	const rendered = (template || defaultFileNameTemplate).replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, token: string) =>
+		token in values ? values[token] : whole,
+	);
+	// A file name, not a path.
+	return rendered.replace(/[/\\]/g, '_');
+}
+
+/** Makes the extension agree with the real MIME type (a JPEG is never named .png). */
+export function fixExtension(fileName: string, mimeType: string): string {
+	const wanted = extensions[mimeType];
+	if (!wanted) return fileName;
+	const match = /\.([A-Za-z0-9]{2,5})$/.exec(fileName);
+	if (!match) return `${fileName}.${wanted}`;
+	const current = match[1].toLowerCase();
+	if (current === wanted || (wanted === 'jpg' && current === 'jpeg')) return fileName;
+	return Object.values(extensions).includes(current) || current === 'jpeg'
+		? `${fileName.slice(0, -match[0].length)}.${wanted}`
+		: `${fileName}.${wanted}`;
+}
+
+function mimeFromUrl(url: string): string {
+	const path = url.split('?')[0].toLowerCase();
+	const entry = Object.entries(extensions).find(([, ext]) => path.endsWith(`.${ext}`));
+	return entry?.[0] ?? (path.endsWith('.jpeg') ? 'image/jpeg' : 'image/png');
+}
+
+function stripUndefined(record: IDataObject): IDataObject {
+	return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as IDataObject;
+}
