@@ -25,7 +25,7 @@ export class AlibabaDashScopeApi implements ICredentialType {
 
 	displayName = 'Alibaba Model Studio (DashScope) API';
 
-	icon: Icon = 'file:../nodes/AlibabaWan/alibabaWan.svg';
+	icon: Icon = { light: 'file:../nodes/AlibabaWan/alibabaWan.svg', dark: 'file:../nodes/AlibabaWan/alibabaWan.dark.svg' };
 
 	documentationUrl = 'https://www.alibabacloud.com/help/en/model-studio/get-api-key';
 

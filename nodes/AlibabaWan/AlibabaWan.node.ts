@@ -12,7 +12,7 @@ export class AlibabaWan implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Alibaba Wan',
 		name: 'alibabaWan',
-		icon: 'file:alibabaWan.svg',
+		icon: { light: 'file:alibabaWan.svg', dark: 'file:alibabaWan.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ($parameter["model"] ? ": " + $parameter["model"] : "") }}',

@@ -228,6 +228,7 @@ export function countProperties(operation: ImageOperation): INodeProperties[] {
 	const counts = groupModels(operation, (spec) =>
 		spec.n.max > 1 ? `${spec.n.min}-${spec.n.max}-${spec.n.default}` : undefined,
 	).map(
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default comes from the model catalog
 		({ models, spec }): INodeProperties => ({
 			displayName: spec.sequential ? 'Max Images in Set' : 'Number of Images',
 			name: 'numberOfImages',
@@ -241,6 +242,7 @@ export function countProperties(operation: ImageOperation): INodeProperties[] {
 		}),
 	);
 	const maxImages = groupModels(operation, (spec) => (spec.maxImages ? JSON.stringify(spec.maxImages) : undefined)).map(
+		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default comes from the model catalog
 		({ models, spec }): INodeProperties => ({
 			displayName: 'Max Images',
 			name: 'maxImages',

@@ -86,8 +86,9 @@ export async function prepareImageTask(
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
 		});
 	} catch (error) {
-		if (error instanceof ImageInputError) throw fail(`Image ${error.imageNumber} ${error.message}`);
-		throw error;
+		throw error instanceof ImageInputError
+			? fail(`Image ${error.imageNumber} ${error.message}`)
+			: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 	}
 
 	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as string;
@@ -123,7 +124,7 @@ export async function runImageTask(
 		submitted = await submitTask(env.endpoint, task.model.submitRoute, task.body, {
 			signal: env.signal,
 			model: task.model.id,
-		} as Parameters<typeof submitTask>[3]);
+		});
 	} catch (error) {
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
 	}

@@ -65,12 +65,8 @@ const workspaceIdPattern = /^[A-Za-z0-9-]{1,63}$/;
 export function resolveBaseUrl(credentials: Pick<DashScopeCredentials, 'region' | 'workspaceId' | 'baseUrl'>): string {
 	const override = credentials.baseUrl?.trim();
 	if (override) {
-		let parsed: URL;
-		try {
-			parsed = new URL(override);
-		} catch {
-			throw new Error(`The credential's Base URL "${override}" is not a valid URL`);
-		}
+		if (!URL.canParse(override)) throw new Error(`The credential's Base URL "${override}" is not a valid URL`);
+		const parsed = new URL(override);
 		if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
 			throw new Error(`The credential's Base URL must start with http:// or https://`);
 		}

@@ -187,7 +187,7 @@ export function checkTaskParameters(
 		const key = issue.path[0] as keyof ImageTaskParameters | undefined;
 		const label = key ? (parameterLabels[key] ?? String(key)) : 'Parameters';
 		const where = issue.path.length > 1 ? ` (${issue.path.slice(1).map((p) => (typeof p === 'number' ? `#${p + 1}` : p)).join(' ')})` : '';
-		return `${label}${where}: ${issue.message}`;
+		return /^[A-Z]/.test(issue.message) ? `${label}${where}: ${issue.message}` : `${label}${where} ${issue.message}`;
 	});
 }
 

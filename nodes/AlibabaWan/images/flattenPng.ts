@@ -29,6 +29,7 @@ export function flattenPng(png: Buffer, background: RgbColor = WHITE): Buffer {
 	try {
 		decoded = PNG.sync.read(png);
 	} catch (error) {
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- becomes a NodeOperationError naming item and image in prepareImageTask
 		throw new Error(`flattenPng: cannot decode PNG: ${(error as Error).message}`);
 	}
 	const { width, height, data } = decoded;

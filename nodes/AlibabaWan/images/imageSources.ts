@@ -140,12 +140,8 @@ async function prepareUrl(
 		const buffer = Buffer.from(trimmed.slice(dataUri[0].length), 'base64');
 		return prepareBuffer(buffer, number, 'data: URI', limits, transparency);
 	}
-	let parsed: URL;
-	try {
-		parsed = new URL(trimmed);
-	} catch {
-		throw new ImageInputError(number, `has an invalid URL "${truncate(trimmed)}"`);
-	}
+	if (!URL.canParse(trimmed)) throw new ImageInputError(number, `has an invalid URL "${truncate(trimmed)}"`);
+	const parsed = new URL(trimmed);
 	if (!['http:', 'https:', 'oss:'].includes(parsed.protocol)) {
 		throw new ImageInputError(number, `has a ${parsed.protocol} URL; use http(s)://, oss:// or a data: URI`);
 	}
@@ -157,6 +153,7 @@ async function probeOrFail(reader: Parameters<typeof probeImage>[0], number: num
 	try {
 		return await probeImage(reader);
 	} catch (error) {
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- becomes a NodeOperationError naming item and image in prepareImageTask
 		throw new ImageInputError(number, `(${source}) could not be read as an image: ${(error as Error).message}`);
 	}
 }
@@ -231,11 +228,8 @@ export function parseBoxes(text: string | undefined, number: number): number[][]
 	if (!trimmed) return [];
 	let boxes: unknown;
 	if (trimmed.startsWith('[')) {
-		try {
-			boxes = JSON.parse(trimmed);
-		} catch {
-			throw new ImageInputError(number, `has region boxes that are not valid JSON: ${truncate(trimmed)}`);
-		}
+		boxes = parseJson(trimmed);
+		if (boxes === undefined) throw new ImageInputError(number, `has region boxes that are not valid JSON: ${truncate(trimmed)}`);
 		if (Array.isArray(boxes) && boxes.length === 4 && boxes.every((v) => typeof v === 'number')) boxes = [boxes];
 	} else {
 		boxes = trimmed
@@ -273,6 +267,14 @@ function checkBoxes(image: PreparedImage, maxBoxes: number): void {
 				`${label} lies outside the image, which is ${image.probe.width}×${image.probe.height} px`,
 			);
 		}
+	}
+}
+
+function parseJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
 	}
 }
 

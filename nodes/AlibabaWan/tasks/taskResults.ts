@@ -34,7 +34,7 @@ export interface TaskResult {
 	submitTime?: string;
 	scheduledTime?: string;
 	endTime?: string;
-	/** When the result URLs stop working (24 h after the task ended, or after now as a fallback). */
+	/** When the result URLs stop working: 24 h after the task ended, never later than 24 h from now. */
 	urlsExpireAt: string;
 	/** FAILED/CANCELED/UNKNOWN details. */
 	code?: string;
@@ -91,7 +91,9 @@ export function parseTaskResult(response: TaskResponse, now = Date.now()): TaskR
 		submitTime: output.submit_time,
 		scheduledTime: output.scheduled_time,
 		endTime: output.end_time,
-		urlsExpireAt: new Date((endMs ?? now) + taskValidityMs).toISOString(),
+		// The service's time zone is undocumented (the emulator and Beijing use UTC+8): never promise
+		// more than 24 h from when we saw the result.
+		urlsExpireAt: new Date(Math.min(endMs ?? now, now) + taskValidityMs).toISOString(),
 		code: output.code || response.code || undefined,
 		message: output.message || response.message || undefined,
 	};

@@ -1,3 +1,6 @@
+/* eslint-disable @n8n/community-nodes/require-node-api-error -- TaskWaitError and transport errors are
+   turned into NodeOperationError/NodeApiError (with the task ID) by actions/taskRunner.ts */
+
 /**
  * Polls one task until it is terminal, the timeout passes, or the execution is cancelled.
  * Transient poll failures are retried inside the transport; this loop owns only the schedule.

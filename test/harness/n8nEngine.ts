@@ -1,0 +1,316 @@
+/**
+ * Runs the BUILT node (dist/, exactly what n8n loads) inside the real n8n engine: published
+ * n8n-core `WorkflowExecute`, a real filesystem binary-data store (so a node that reads
+ * `binary.data` directly fails), and credentials applied the way n8n applies them.
+ * Recipe: ../shared/reference/N8N_NOTES.md §6.2.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Container } from '@n8n/di';
+import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import {
+	ICredentialsHelper,
+	NodeHelpers,
+	Workflow,
+	type IBinaryData,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHttpRequestOptions,
+	type IConnections,
+	type INode,
+	type INodeExecutionData,
+	type INodeParameters,
+	type INodeType,
+	type IRun,
+	type IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+
+const PACKAGE = 'n8n-nodes-alibaba-wan';
+export const NODE_TYPE = `${PACKAGE}.alibabaWan`;
+export const CREDENTIAL_TYPE = 'alibabaDashScopeApi';
+
+const { AlibabaWan } = require('../../dist/nodes/AlibabaWan/AlibabaWan.node.js');
+const { AlibabaDashScopeApi } = require('../../dist/credentials/AlibabaDashScopeApi.credentials.js');
+
+const nodeType: INodeType = new AlibabaWan();
+const credentialType = new AlibabaDashScopeApi();
+
+/**
+ * Stand-in for n8n's Manual Trigger, so example workflows (trigger → Alibaba Wan → …) run here
+ * without installing n8n-nodes-base: it only passes one empty item on. Real n8n runs the real one.
+ */
+const manualTrigger: INodeType = {
+	description: {
+		displayName: 'Manual Trigger',
+		name: 'manualTrigger',
+		group: ['trigger'],
+		version: 1,
+		description: 'Stand-in for n8n-nodes-base.manualTrigger',
+		defaults: { name: 'Manual Trigger' },
+		inputs: [],
+		outputs: ['main' as never],
+		properties: [],
+	},
+	async execute(this: IExecuteFunctions) {
+		return [[{ json: {} }]];
+	},
+};
+
+const knownTypes: Record<string, INodeType> = {
+	[NODE_TYPE]: nodeType,
+	'n8n-nodes-base.manualTrigger': manualTrigger,
+};
+const nodeTypes = {
+	getByName: (type: string) => knownTypes[type],
+	getByNameAndVersion: (type: string, version?: number) =>
+		knownTypes[type] ? NodeHelpers.getVersionedNodeType(knownTypes[type], version) : undefined,
+	getKnownTypes: () => ({}),
+};
+
+export interface TestCredentials {
+	apiKey: string;
+	region: string;
+	baseUrl?: string;
+	workspaceId?: string;
+}
+
+/** Fills the credential's generic `authenticate` block, as n8n's CredentialsHelper does. */
+class TestCredentialsHelper extends ICredentialsHelper {
+	constructor(private readonly data: ICredentialDataDecryptedObject) {
+		super();
+	}
+	getParentTypes() {
+		return [];
+	}
+	isCredentialUsableByNode() {
+		return true;
+	}
+	async getDecrypted() {
+		return this.data;
+	}
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		_type: string,
+		request: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		const headers = credentialType.authenticate.properties.headers as Record<string, string>;
+		const filled: Record<string, string> = { ...((request.headers as Record<string, string>) ?? {}) };
+		for (const [name, value] of Object.entries(headers)) {
+			filled[name] = value.replace(/^=/, '').replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key]));
+		}
+		return { ...request, headers: filled };
+	}
+	async preAuthentication() {
+		return undefined;
+	}
+	async runPreAuthentication() {
+		return undefined;
+	}
+	async getCredentials(): Promise<never> {
+		throw new Error('not used');
+	}
+	async updateCredentials() {}
+	async updateCredentialsOauthTokenData() {}
+	getCredentialsProperties() {
+		return credentialType.properties;
+	}
+}
+
+/** One filesystem binary store per test file. */
+export class BinaryStore {
+	readonly dir = mkdtempSync(join(tmpdir(), 'wan-binary-'));
+	readonly service = new BinaryDataService(
+		{ mode: 'filesystem', availableModes: ['filesystem'], localStoragePath: this.dir } as never,
+		{ error() {}, warn() {} } as never,
+		{ debug() {}, info() {}, warn() {}, error() {} } as never,
+	);
+
+	async init(): Promise<void> {
+		await this.service.init();
+		Container.set(BinaryDataService, this.service);
+	}
+
+	/** Stores a file the way an upstream node would (binary.data is then just 'filesystem-v2'). */
+	async store(buffer: Buffer, mimeType: string, fileName: string): Promise<IBinaryData> {
+		return await this.service.store({ type: 'execution', workflowId: 'wf1', executionId: 'e1' }, buffer, {
+			data: '',
+			mimeType,
+			fileName,
+		} as IBinaryData);
+	}
+
+	async read(binary: IBinaryData): Promise<Buffer> {
+		return await this.service.getAsBuffer(binary);
+	}
+
+	cleanup(): void {
+		rmSync(this.dir, { recursive: true, force: true });
+	}
+}
+
+/** Inline binary (n8n's legacy "default" mode): the Base64 lives in binary.data. */
+export function inlineBinary(buffer: Buffer, mimeType: string, fileName: string): IBinaryData {
+	return { data: buffer.toString('base64'), mimeType, fileName, fileSize: String(buffer.length) } as IBinaryData;
+}
+
+export interface RunOptions {
+	parameters: INodeParameters;
+	credentials: TestCredentials;
+	items?: INodeExecutionData[];
+	continueOnFail?: boolean;
+	/** Cancel the execution (as the UI's stop button does) after this many ms. */
+	cancelAfterMs?: number;
+}
+
+export interface RunResult {
+	status: IRun['status'];
+	items: INodeExecutionData[];
+	error?: Error & { context?: IDataObject; description?: string; httpCode?: string | null };
+	run: IRun;
+}
+
+export async function runNode(options: RunOptions): Promise<RunResult> {
+	const node: INode = {
+		id: 'node-1',
+		name: 'Alibaba Wan',
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: options.parameters,
+		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	};
+	const workflow = new Workflow({
+		id: 'wf1',
+		nodes: [node],
+		connections: {},
+		nodeTypes: nodeTypes as never,
+		active: false,
+		settings: {},
+	});
+	const hooks = new ExecutionLifecycleHooks('manual', 'e1', {
+		id: 'wf1',
+		name: 'wf',
+		nodes: [node],
+		connections: {},
+	} as never);
+	const additionalData = {
+		hooks,
+		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...options.credentials }),
+		variables: {},
+		currentNodeExecutionIndex: 0,
+		executionId: 'e1',
+		restApiUrl: '',
+		instanceBaseUrl: '',
+		webhookBaseUrl: '',
+		webhookWaitingBaseUrl: '',
+		webhookTestBaseUrl: '',
+		formWaitingBaseUrl: '',
+		logAiEvent: () => {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const runData = {
+		resultData: { runData: {} },
+		executionData: {
+			contextData: {},
+			metadata: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [
+				{ node, data: { main: [options.items ?? [{ json: {} }]] }, source: null },
+			],
+		},
+	};
+	const execution = new WorkflowExecute(additionalData, 'manual', runData as never).processRunExecutionData(workflow);
+	let run: IRun;
+	if (options.cancelAfterMs !== undefined) {
+		const finished = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (fullRun: IRun) => resolve(fullRun)));
+		const timer = setTimeout(() => execution.cancel(), options.cancelAfterMs);
+		run = await finished;
+		clearTimeout(timer);
+	} else {
+		run = await execution;
+	}
+	const nodeRuns = run.data.resultData.runData[node.name];
+	const items = nodeRuns?.[0]?.data?.main?.[0] ?? [];
+	return {
+		status: run.status,
+		items,
+		error: (run.data.resultData.error ?? nodeRuns?.[0]?.error) as RunResult['error'],
+		run,
+	};
+}
+
+export interface WorkflowJson {
+	name?: string;
+	nodes: INode[];
+	connections: IConnections;
+}
+
+export interface WorkflowRunResult {
+	status: IRun['status'];
+	/** Output items of every node that ran, by node name (first run, first output). */
+	outputs: Record<string, INodeExecutionData[]>;
+	error?: RunResult['error'];
+	run: IRun;
+}
+
+/**
+ * Runs a whole workflow (as exported from n8n: trigger → Alibaba Wan → …) through the engine.
+ * Every Alibaba Wan node gets the given credentials.
+ */
+export async function runWorkflow(workflowJson: WorkflowJson, credentials: TestCredentials): Promise<WorkflowRunResult> {
+	const nodes = workflowJson.nodes.map((node) => ({ ...node, parameters: { ...node.parameters } }));
+	const unknown = nodes.filter((node) => !knownTypes[node.type]);
+	if (unknown.length) throw new Error(`This runner knows only ${Object.keys(knownTypes).join(', ')}; got ${unknown.map((n) => n.type).join(', ')}`);
+	const start = nodes.find((node) => node.type === 'n8n-nodes-base.manualTrigger');
+	if (!start) throw new Error('The workflow needs a Manual Trigger');
+	const workflow = new Workflow({
+		id: 'wf1',
+		nodes,
+		connections: workflowJson.connections,
+		nodeTypes: nodeTypes as never,
+		active: false,
+		settings: {},
+	});
+	const hooks = new ExecutionLifecycleHooks('manual', 'e1', {
+		id: 'wf1',
+		name: workflowJson.name ?? 'wf',
+		nodes,
+		connections: workflowJson.connections,
+	} as never);
+	const additionalData = {
+		hooks,
+		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...credentials }),
+		variables: {},
+		currentNodeExecutionIndex: 0,
+		executionId: 'e1',
+		restApiUrl: '',
+		instanceBaseUrl: '',
+		webhookBaseUrl: '',
+		webhookWaitingBaseUrl: '',
+		webhookTestBaseUrl: '',
+		formWaitingBaseUrl: '',
+		logAiEvent: () => {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const runData = {
+		resultData: { runData: {} },
+		executionData: {
+			contextData: {},
+			metadata: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [{ node: start, data: { main: [[{ json: {} }]] }, source: null }],
+		},
+	};
+	const run = await new WorkflowExecute(additionalData, 'manual', runData as never).processRunExecutionData(workflow);
+	const outputs: Record<string, INodeExecutionData[]> = {};
+	let error = run.data.resultData.error as RunResult['error'];
+	for (const [name, runs] of Object.entries(run.data.resultData.runData)) {
+		outputs[name] = runs[0]?.data?.main?.[0] ?? [];
+		error ??= runs[0]?.error as RunResult['error'];
+	}
+	return { status: run.status, outputs, error, run };
+}
