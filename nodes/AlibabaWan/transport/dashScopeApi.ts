@@ -1,0 +1,600 @@
+/**
+ * DashScope calls: submit (create a billable async task), query, cancel, list, and result download.
+ * Every call is paced, retried where safe, validated, and scrubbed of the API key before it throws.
+ */
+import { z } from 'zod';
+import {
+	DashScopeError,
+	TASK_MAY_EXIST_HINT,
+	errorFromHttp,
+	isQuotaCode,
+	redact,
+} from './errors';
+import { headerValue, mapFailure, readText, send } from './httpClient';
+import type { SendResult } from './httpClient';
+import { getLimiter } from './rateLimit';
+import type { SlidingWindowLimiter } from './rateLimit';
+import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
+import {
+	cancelResponseSchema,
+	describeZodError,
+	listResponseSchema,
+	submitResponseSchema,
+	taskResponseSchema,
+} from './schemas';
+import type {
+	CallOptions,
+	CancelResult,
+	DashScopeEndpoint,
+	DownloadedResult,
+	ListTasksQuery,
+	ListTasksResult,
+	RequestBody,
+	StreamingJsonBody,
+	SubmitResult,
+	SubmitRoute,
+	TaskResponse,
+	TaskStatus,
+} from './types';
+
+/** Per-attempt deadlines, ms (CallOptions.timeoutMs overrides). */
+export const DEFAULT_TIMEOUTS = {
+	submit: 120_000,
+	query: 30_000,
+	cancel: 30_000,
+	list: 30_000,
+	download: 300_000,
+} as const;
+
+export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
+	'image-generation': '/services/aigc/image-generation/generation',
+	'image-synthesis': '/services/aigc/image2image/image-synthesis',
+};
+
+const USER_AGENT = 'n8n-nodes-alibaba-wan';
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+type Operation = 'submitTask' | 'getTask' | 'cancelTask' | 'listTasks' | 'downloadResult';
+
+/**
+ * `read`: idempotent, retried on network errors, 408, 429 (not quota), 500/502/503/504.
+ * `create`: billable; retried only when the failure provably created no task.
+ */
+type Mode = 'read' | 'create';
+
+interface CallSpec<T> {
+	operation: Operation;
+	mode: Mode;
+	method: 'GET' | 'POST';
+	url: string;
+	headers: Record<string, string>;
+	/** Built per attempt (a StreamingJsonBody is re-opened by send()). */
+	body?: string | StreamingJsonBody;
+	limiter?: SlidingWindowLimiter;
+	timeoutMs: number;
+	opts: CallOptions;
+	/** The API key, so retry events can be scrubbed before they leave. */
+	secret?: string;
+	taskId?: string;
+	/** Handle a 2xx answer. `keepOpen` callers own `res.done()` (streamed downloads). */
+	onSuccess(res: SendResult): Promise<T>;
+	keepOpen?: boolean;
+	/** Extra hint adjustments per operation. */
+	decorate?(error: DashScopeError): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+export async function submitTask(
+	endpoint: DashScopeEndpoint,
+	route: SubmitRoute,
+	body: RequestBody,
+	opts: CallOptions & { model?: string } = {},
+): Promise<SubmitResult> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+		const path = SUBMIT_PATHS[route];
+		if (!path) throw usageError(`Unknown submit route "${String(route)}"`);
+		const streaming = isStreamingBody(body);
+		const preview = streaming ? body.preview() : body;
+		const headers: Record<string, string> = {
+			...baseHeaders(apiKey),
+			'content-type': 'application/json',
+			'x-dashscope-async': 'enable',
+		};
+		if (containsOssUrl(preview)) headers['x-dashscope-ossresourceresolve'] = 'enable';
+		const model = opts.model ?? (preview as { model?: unknown } | undefined)?.model;
+		return run<SubmitResult>({
+			operation: 'submitTask',
+			mode: 'create',
+			method: 'POST',
+			url: baseUrl + path,
+			headers,
+			body: streaming ? body : JSON.stringify(body),
+			limiter: getLimiter('submit', baseUrl, apiKey),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
+			opts,
+			secret: apiKey,
+			decorate: (error) => {
+				if (typeof model === 'string' && (error.code === 'ModelNotFound' || error.code === 'Model.AccessDenied')) {
+					error.hint = `${error.hint ?? ''} (model "${model}")`.trim();
+				}
+			},
+			onSuccess: async (res) => {
+				const json = await readJson(res, 'submitTask');
+				const parsed = submitResponseSchema.safeParse(json);
+				if (!parsed.success) {
+					const explicit = explicitError(json, res.statusCode, 'submitTask');
+					if (explicit) throw explicit;
+					throw invalidResponse('submitTask', json, parsed.error);
+				}
+				return {
+					taskId: parsed.data.output.task_id,
+					taskStatus: (parsed.data.output.task_status ?? 'PENDING') as TaskStatus,
+					requestId: parsed.data.request_id ?? '',
+				};
+			},
+		});
+	});
+}
+
+export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<TaskResponse> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+		const id = checkTaskId(taskId);
+		return run<TaskResponse>({
+			operation: 'getTask',
+			mode: 'read',
+			method: 'GET',
+			url: `${baseUrl}/tasks/${encodeURIComponent(id)}`,
+			headers: baseHeaders(apiKey),
+			limiter: getLimiter('query', baseUrl, apiKey),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.query,
+			opts,
+			secret: apiKey,
+			taskId: id,
+			onSuccess: async (res) => normalizeTask(await readJson(res, 'getTask', id), id),
+		});
+	});
+}
+
+export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<CancelResult> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+		const id = checkTaskId(taskId);
+		return run<CancelResult>({
+			operation: 'cancelTask',
+			mode: 'read', // cancelling twice is harmless
+			method: 'POST',
+			url: `${baseUrl}/tasks/${encodeURIComponent(id)}/cancel`,
+			headers: baseHeaders(apiKey),
+			limiter: getLimiter('query', baseUrl, apiKey),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.cancel,
+			opts,
+			secret: apiKey,
+			taskId: id,
+			onSuccess: async (res) => {
+				const text = await readText(res.body, ERROR_BODY_LIMIT);
+				if (text.trim() === '') return { requestId: '' };
+				const json = parseJsonText(text, 'cancelTask', id);
+				const parsed = cancelResponseSchema.safeParse(json);
+				if (!parsed.success) throw invalidResponse('cancelTask', json, parsed.error, id);
+				return { requestId: parsed.data.request_id ?? '' };
+			},
+		});
+	});
+}
+
+export async function listTasks(
+	endpoint: DashScopeEndpoint,
+	query: ListTasksQuery = {},
+	opts: CallOptions = {},
+): Promise<ListTasksResult> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+		const params = new URLSearchParams();
+		params.set('page_no', String(positiveInt(query.pageNo ?? 1, 'pageNo')));
+		params.set('page_size', String(positiveInt(query.pageSize ?? 10, 'pageSize')));
+		const optional: Array<[keyof ListTasksQuery, string]> = [
+			['startTime', 'start_time'],
+			['endTime', 'end_time'],
+			['modelName', 'model_name'],
+			['apiKeyId', 'api_key_id'],
+			['region', 'region'],
+			['status', 'status'],
+		];
+		for (const [from, to] of optional) {
+			const v = query[from];
+			if (v !== undefined && v !== null && String(v) !== '') params.set(to, String(v));
+		}
+		return run<ListTasksResult>({
+			operation: 'listTasks',
+			mode: 'read',
+			method: 'GET',
+			url: `${baseUrl}/tasks?${params.toString()}`,
+			headers: baseHeaders(apiKey),
+			limiter: getLimiter('query', baseUrl, apiKey),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.list,
+			opts,
+			secret: apiKey,
+			onSuccess: async (res) => {
+				const json = await readJson(res, 'listTasks');
+				const parsed = listResponseSchema.safeParse(json);
+				if (!parsed.success) throw invalidResponse('listTasks', json, parsed.error);
+				const d = parsed.data;
+				return {
+					requestId: d.request_id ?? '',
+					tasks: (d.data ?? []) as ListTasksResult['tasks'],
+					total: d.total,
+					totalPage: d.total_page,
+					pageNo: d.page_no,
+					pageSize: d.page_size,
+				};
+			},
+		});
+	});
+}
+
+/**
+ * Stream a signed result URL. No Authorization header is sent (the URL is self-authorizing and may
+ * point at a third-party host). Retries happen only until the response headers arrive.
+ */
+export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
+	return scrubbing(undefined, async () => {
+		let parsed: URL;
+		try {
+			parsed = new URL(url);
+		} catch {
+			throw usageError('The result URL is not a valid URL');
+		}
+		if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+			throw usageError(`Result URLs must use http or https, not "${parsed.protocol}"`);
+		}
+		if (parsed.username || parsed.password) throw usageError('Result URLs must not contain credentials');
+		return run<DownloadedResult>({
+			operation: 'downloadResult',
+			mode: 'read',
+			method: 'GET',
+			url: parsed.toString(),
+			headers: { accept: '*/*', 'user-agent': USER_AGENT },
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.download,
+			opts,
+			keepOpen: true,
+			decorate: (error) => {
+				if (error.httpStatus === 403 || error.httpStatus === 404) {
+					error.hint =
+						'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.';
+				}
+			},
+			onSuccess: async (res) => {
+				const body = res.body;
+				body.once('close', res.done);
+				const length = Number(headerValue(res.headers, 'content-length'));
+				return {
+					body: body as DownloadedResult['body'],
+					contentType: headerValue(res.headers, 'content-type'),
+					contentLength: Number.isFinite(length) && length >= 0 ? length : undefined,
+				};
+			},
+		});
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The retry loop
+
+async function run<T>(spec: CallSpec<T>): Promise<T> {
+	const policy = resolvePolicy(spec.opts.retry);
+	const signal = spec.opts.signal;
+	for (let attempt = 1; ; attempt++) {
+		let error: DashScopeError;
+		try {
+			return await attemptOnce(spec);
+		} catch (caught) {
+			error = mapFailure(caught, undefined, undefined, spec.operation);
+		}
+		if (spec.taskId && !error.taskId) error.taskId = spec.taskId;
+		if (!error.operation) error.operation = spec.operation;
+		error.retryable = shouldRetry(spec.mode, error);
+		const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
+		if (!error.retryable || attempt >= policy.maxAttempts || tooLong) throw finalize(spec, error);
+
+		const delayMs = backoffDelay(attempt - 1, policy, error.retryAfterMs);
+		try {
+			spec.opts.onRetry?.({ operation: spec.operation, attempt, delayMs, error: error.scrubbed(spec.secret ? [spec.secret] : []) });
+		} catch {
+			// a logging callback must not change the outcome
+		}
+		try {
+			await sleep(delayMs, signal, spec.operation);
+		} catch (aborted) {
+			// Only safe-to-retry failures get here, so an abort during the wait leaves no task behind.
+			const e = mapFailure(aborted, undefined, undefined, spec.operation);
+			e.notSent = true;
+			if (spec.taskId) e.taskId = spec.taskId;
+			throw finalize(spec, e);
+		}
+	}
+}
+
+async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
+	const signal = spec.opts.signal;
+	if (spec.limiter) {
+		try {
+			await spec.limiter.acquire(signal);
+		} catch (error) {
+			const e = mapFailure(error, undefined, undefined, spec.operation);
+			e.notSent = true;
+			throw e;
+		}
+	}
+	const res = await send({
+		method: spec.method,
+		url: spec.url,
+		headers: spec.headers,
+		body: spec.body,
+		timeoutMs: spec.timeoutMs,
+		signal,
+		operation: spec.operation,
+	});
+	let handedOver = false;
+	try {
+		if (res.statusCode >= 200 && res.statusCode < 300) {
+			try {
+				const value = await spec.onSuccess(res);
+				handedOver = !!spec.keepOpen;
+				return value;
+			} catch (error) {
+				const e = mapFailure(error, undefined, undefined, spec.operation);
+				e.notSent = false;
+				// A 2xx to a create whose body we could not use: the task most likely exists.
+				if (spec.mode === 'create' && e.taskMayExist === undefined) e.taskMayExist = true;
+				throw e;
+			}
+		}
+		let text = '';
+		try {
+			text = await readText(res.body, ERROR_BODY_LIMIT);
+		} catch (error) {
+			const e = mapFailure(error, undefined, undefined, spec.operation);
+			if (e.code === 'Aborted' || e.code === 'Timeout') throw Object.assign(e, { notSent: false });
+		}
+		const retryAfter = headerValue(res.headers, 'retry-after');
+		const error = errorFromHttp({
+			status: res.statusCode,
+			statusText: res.statusText,
+			bodyText: text,
+			contentType: headerValue(res.headers, 'content-type'),
+			retryAfterMs: parseRetryAfter(retryAfter),
+			operation: spec.operation,
+			taskId: spec.taskId,
+		});
+		error.notSent = false;
+		throw error;
+	} finally {
+		if (!handedOver) {
+			if (spec.keepOpen && !res.body.destroyed) res.body.destroy();
+			res.done();
+		}
+	}
+}
+
+const RETRYABLE_READ_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Whether another attempt is both useful and safe. */
+export function shouldRetry(mode: Mode, error: DashScopeError): boolean {
+	if (error.code === 'Aborted' || error.code === 'InvalidResponse' || error.code === 'RequestBodyError') return false;
+	if (error.code === 'InvalidArgument') return false;
+	const status = error.httpStatus;
+	if (status === 429 && isQuotaCode(error.code, error.message)) return false;
+	if (mode === 'read') {
+		if (status === undefined) return true; // network error or timeout
+		return RETRYABLE_READ_STATUS.has(status);
+	}
+	// create
+	if (status === undefined) return error.notSent === true;
+	if (status === 429) return true;
+	if (status === 503) return hasApiErrorBody(error);
+	return false;
+}
+
+/** For a failed create: could a task have been created? */
+function taskMayExist(error: DashScopeError): boolean {
+	const status = error.httpStatus;
+	if (status === undefined) return error.notSent !== true;
+	if (status >= 200 && status < 300) return true;
+	if (status === 408) return true;
+	if (status === 503) return !hasApiErrorBody(error);
+	return status >= 500;
+}
+
+function hasApiErrorBody(error: DashScopeError): boolean {
+	return error.code !== 'Unknown';
+}
+
+function finalize<T>(spec: CallSpec<T>, error: DashScopeError): DashScopeError {
+	if (spec.mode === 'create') {
+		if (error.taskMayExist === undefined) error.taskMayExist = taskMayExist(error);
+		if (error.taskMayExist) {
+			error.retryable = false;
+			error.hint = error.hint ? `${TASK_MAY_EXIST_HINT} ${error.hint}` : TASK_MAY_EXIST_HINT;
+		}
+	}
+	spec.decorate?.(error);
+	return error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+async function readJson(res: SendResult, operation: Operation, taskId?: string): Promise<unknown> {
+	const text = await readText(res.body);
+	return parseJsonText(text, operation, taskId);
+}
+
+function parseJsonText(text: string, operation: Operation, taskId?: string): unknown {
+	const parsed = tryParseJson(text);
+	if (parsed.ok) return parsed.value;
+	const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
+	throw new DashScopeError({
+		code: 'InvalidResponse',
+		message: `DashScope answered ${operation} with a body that is not JSON: ${snippet || '(empty)'}`,
+		hint: 'DashScope answered with an unexpected response shape (a proxy or gateway in between?).',
+		operation,
+		taskId,
+		retryable: false,
+	});
+}
+
+function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+	try {
+		return { ok: true, value: JSON.parse(text) as unknown };
+	} catch {
+		return { ok: false };
+	}
+}
+
+function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): DashScopeError {
+	const requestId = typeof json === 'object' && json !== null ? (json as { request_id?: unknown }).request_id : undefined;
+	return new DashScopeError({
+		code: 'InvalidResponse',
+		message: `DashScope answered ${operation} with an unexpected shape (${describeZodError(error)})`,
+		hint: 'DashScope answered with an unexpected response shape.',
+		requestId: typeof requestId === 'string' ? requestId : undefined,
+		operation,
+		taskId,
+		retryable: false,
+	});
+}
+
+/** A 2xx body that is really an error (`{request_id, code, message}` without output). */
+function explicitError(json: unknown, status: number, operation: Operation): DashScopeError | undefined {
+	if (typeof json !== 'object' || json === null) return undefined;
+	const body = json as Record<string, unknown>;
+	if (typeof body.code !== 'string' || body.code === '' || body.output) return undefined;
+	const error = errorFromHttp({ status, bodyText: JSON.stringify(body), operation });
+	error.taskMayExist = false;
+	return error;
+}
+
+/** Validate a task GET body and fold both FAILED conventions into one shape. */
+function normalizeTask(json: unknown, taskId: string): TaskResponse {
+	if (typeof json === 'object' && json !== null) {
+		const body = json as Record<string, unknown>;
+		// D27: failure reported at top level with no output at all.
+		if ((body.output === undefined || body.output === null) && typeof body.code === 'string' && body.code) {
+			body.output = { task_id: taskId, task_status: 'FAILED', code: body.code, message: body.message };
+		}
+	}
+	const parsed = taskResponseSchema.safeParse(json);
+	if (!parsed.success || !parsed.data.output) {
+		throw invalidResponse(
+			'getTask',
+			json,
+			parsed.success ? new z.ZodError([{ code: 'custom', path: ['output'], message: 'Required' }]) : parsed.error,
+			taskId,
+		);
+	}
+	const data = parsed.data;
+	const output = data.output!;
+	if (!output.task_id) output.task_id = taskId;
+	if (output.task_status === 'FAILED') {
+		if (!output.code && data.code) output.code = data.code;
+		if (!output.message && data.message) output.message = data.message;
+		if (!data.code && output.code) data.code = output.code;
+		if (!data.message && output.message) data.message = output.message;
+	}
+	return { ...data, request_id: data.request_id ?? '', output } as unknown as TaskResponse;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function baseHeaders(apiKey: string): Record<string, string> {
+	return { authorization: `Bearer ${apiKey}`, accept: 'application/json', 'user-agent': USER_AGENT };
+}
+
+function cleanKey(endpoint: DashScopeEndpoint): string {
+	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
+	if (!key) {
+		throw new DashScopeError({
+			code: 'InvalidApiKey',
+			message: 'No API key is set in the credential',
+			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
+			retryable: false,
+		});
+	}
+	if (!/^[\x21-\x7e]+$/.test(key)) {
+		throw new DashScopeError({
+			code: 'InvalidApiKey',
+			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
+			hint: 'Copy the key again from the Model Studio console.',
+			retryable: false,
+		});
+	}
+	return key;
+}
+
+function checkBaseUrl(baseUrl: string): string {
+	let parsed: URL;
+	try {
+		parsed = new URL(baseUrl);
+	} catch {
+		throw usageError('The DashScope base URL is not a valid URL');
+	}
+	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+		throw usageError('The DashScope base URL must start with http:// or https://');
+	}
+	if (parsed.username || parsed.password) throw usageError('The DashScope base URL must not contain credentials');
+	return baseUrl.replace(/\/+$/, '');
+}
+
+function checkTaskId(taskId: string): string {
+	const id = typeof taskId === 'string' ? taskId.trim() : '';
+	if (!id) throw usageError('A task ID is required');
+	if (id.length > 200 || /[\s/?#]/.test(id)) throw usageError(`"${id.slice(0, 60)}" is not a valid task ID`);
+	return id;
+}
+
+function positiveInt(value: number, name: string): number {
+	if (!Number.isInteger(value) || value < 1) throw usageError(`${name} must be a positive integer`);
+	return value;
+}
+
+function usageError(message: string): DashScopeError {
+	return new DashScopeError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
+}
+
+export function isStreamingBody(body: RequestBody): body is StreamingJsonBody {
+	return (body as { kind?: unknown })?.kind === 'streaming-json' && typeof (body as StreamingJsonBody).open === 'function';
+}
+
+/** Whether any string in the (preview of the) body is an `oss://` reference. */
+export function containsOssUrl(value: unknown, depth = 0): boolean {
+	if (depth > 20) return false;
+	if (typeof value === 'string') return value.startsWith('oss://');
+	if (Array.isArray(value)) return value.some((v) => containsOssUrl(v, depth + 1));
+	if (value && typeof value === 'object') return Object.values(value).some((v) => containsOssUrl(v, depth + 1));
+	return false;
+}
+
+/** Run `fn`; whatever it throws leaves as a DashScopeError with the key scrubbed from every string. */
+async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
+	const outcome = await fn().then(
+		(value) => ({ ok: true as const, value }),
+		(error: unknown) => ({ ok: false as const, error }),
+	);
+	if (outcome.ok) return outcome.value;
+	throw scrub(outcome.error, apiKey ? [apiKey] : []);
+}
+
+function scrub(error: unknown, secrets: string[]): DashScopeError {
+	if (error instanceof DashScopeError) return error.scrubbed(secrets);
+	const message = error instanceof Error ? error.message : String(error);
+	return new DashScopeError({ code: 'TransportError', message: redact(message, secrets), retryable: false });
+}

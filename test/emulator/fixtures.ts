@@ -1,0 +1,285 @@
+/**
+ * Test helpers for the emulator suites: tiny image builders (complete PNG/BMP; JPEG/WEBP/GIF headers
+ * by hand — the emulator, like the documented checks, only needs headers), a local image server, and
+ * a thin DashScope HTTP helper on top of fetch.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateSync } from 'node:zlib';
+
+import { EMULATOR_KEYS, type Emulator, type RegionId } from './index';
+
+// ------------------------------------------------------------------ images
+
+/**
+ * A real, decodable PNG (own tiny encoder: pngjs' writer is slow under jest). Default RGB (colour
+ * type 2, no alpha); `alpha` → RGBA (6), `grayAlpha` → grey+alpha (4), `trns` adds a tRNS chunk.
+ */
+export function pngImage(width: number, height: number, opts: { alpha?: boolean; grayAlpha?: boolean; trns?: boolean } = {}): Buffer {
+	const colorType = opts.alpha ? 6 : opts.grayAlpha ? 4 : 2;
+	const channels = colorType === 6 ? 4 : colorType === 4 ? 2 : 3;
+	const stride = 1 + width * channels;
+	const raw = Buffer.alloc(stride * height);
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < width; x++) {
+			const p = y * stride + 1 + x * channels;
+			for (let c = 0; c < channels; c++) raw[p + c] = (x * 3 + y * 5 + c * 40) & 0xff;
+			if (channels === 4 || channels === 2) raw[p + channels - 1] = 200; // some transparency
+		}
+	}
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(width, 0);
+	ihdr.writeUInt32BE(height, 4);
+	ihdr[8] = 8;
+	ihdr[9] = colorType;
+	const chunks = [pngChunk('IHDR', ihdr)];
+	if (opts.trns) chunks.push(pngChunk('tRNS', Buffer.from([0, 0, 0, 0, 0, 0]))); // RGB transparent colour
+	chunks.push(pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0)));
+	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+	const head = Buffer.alloc(8);
+	head.writeUInt32BE(data.length, 0);
+	head.write(type, 4, 'latin1');
+	const crc = Buffer.alloc(4);
+	crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+	return Buffer.concat([head, data, crc]);
+}
+
+function crc32(buf: Buffer): number {
+	let c = 0xffffffff;
+	for (const byte of buf) {
+		c ^= byte;
+		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+	}
+	return (c ^ 0xffffffff) >>> 0;
+}
+
+/** JPEG headers (SOI, APP0/JFIF, SOF0 with the size, EOI); `totalBytes` pads with a filler to an exact file size. */
+export function jpegImage(width: number, height: number, totalBytes?: number): Buffer {
+	const soi = Buffer.from([0xff, 0xd8]);
+	const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+	const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+	const eoi = Buffer.from([0xff, 0xd9]);
+	const head = Buffer.concat([soi, app0, sof]);
+	const pad = totalBytes !== undefined ? Math.max(0, totalBytes - head.length - eoi.length) : 0;
+	return Buffer.concat([head, Buffer.alloc(pad, 0x5a), eoi]);
+}
+
+/** A complete 24-bit BMP. */
+export function bmpImage(width: number, height: number): Buffer {
+	const rowBytes = Math.ceil((width * 3) / 4) * 4;
+	const pixelBytes = rowBytes * height;
+	const buf = Buffer.alloc(54 + pixelBytes, 0x40);
+	buf.write('BM', 0, 'latin1');
+	buf.writeUInt32LE(buf.length, 2);
+	buf.writeUInt32LE(0, 6);
+	buf.writeUInt32LE(54, 10);
+	buf.writeUInt32LE(40, 14);
+	buf.writeInt32LE(width, 18);
+	buf.writeInt32LE(height, 22);
+	buf.writeUInt16LE(1, 26);
+	buf.writeUInt16LE(24, 28);
+	buf.writeUInt32LE(0, 30);
+	buf.writeUInt32LE(pixelBytes, 34);
+	return buf;
+}
+
+/** WEBP container headers for the three bitstream kinds. */
+export function webpImage(width: number, height: number, kind: 'VP8' | 'VP8L' | 'VP8X' = 'VP8'): Buffer {
+	let chunk: Buffer;
+	if (kind === 'VP8') {
+		const data = Buffer.alloc(10);
+		data.set([0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a], 0);
+		data.writeUInt16LE(width & 0x3fff, 6);
+		data.writeUInt16LE(height & 0x3fff, 8);
+		chunk = Buffer.concat([Buffer.from('VP8 ', 'latin1'), u32le(data.length), data]);
+	} else if (kind === 'VP8L') {
+		const data = Buffer.alloc(5);
+		data[0] = 0x2f;
+		data.writeUInt32LE(((width - 1) & 0x3fff) | (((height - 1) & 0x3fff) << 14), 1);
+		chunk = Buffer.concat([Buffer.from('VP8L', 'latin1'), u32le(data.length + 1), data, Buffer.alloc(1)]);
+	} else {
+		const data = Buffer.alloc(10);
+		data.writeUIntLE(width - 1, 4, 3);
+		data.writeUIntLE(height - 1, 7, 3);
+		chunk = Buffer.concat([Buffer.from('VP8X', 'latin1'), u32le(data.length), data]);
+	}
+	const body = Buffer.concat([Buffer.from('WEBP', 'latin1'), chunk]);
+	return Buffer.concat([Buffer.from('RIFF', 'latin1'), u32le(body.length), body]);
+}
+
+export function gifImage(width: number, height: number): Buffer {
+	const buf = Buffer.alloc(13);
+	buf.write('GIF89a', 0, 'latin1');
+	buf.writeUInt16LE(width, 6);
+	buf.writeUInt16LE(height, 8);
+	return buf;
+}
+
+function u32le(n: number): Buffer {
+	const b = Buffer.alloc(4);
+	b.writeUInt32LE(n, 0);
+	return b;
+}
+
+export function dataUri(bytes: Buffer, mime: string): string {
+	return `data:${mime};base64,${bytes.toString('base64')}`;
+}
+
+let cachedPng: string | undefined;
+/** A small input image valid for every model (RGB PNG 480×400) as a data URI. */
+export function smallPng(): string {
+	cachedPng ??= dataUri(pngImage(480, 400), 'image/png');
+	return cachedPng;
+}
+
+/** Cheap data URI of an image of any declared size (JPEG headers only). */
+export function jpegUri(width: number, height: number): string {
+	return dataUri(jpegImage(width, height), 'image/jpeg');
+}
+
+// ------------------------------------------------------------------ local image server
+
+export interface ImageServer {
+	url: string;
+	close(): Promise<void>;
+}
+
+/** Serves `files` (path → bytes, or a status number) on 127.0.0.1. */
+export async function serveImages(files: Record<string, Buffer | number>): Promise<ImageServer> {
+	const server = http.createServer((req, res) => {
+		const entry = files[req.url ?? ''];
+		if (entry === undefined || typeof entry === 'number') {
+			res.writeHead(typeof entry === 'number' ? entry : 404);
+			res.end('no');
+			return;
+		}
+		res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': entry.length });
+		res.end(entry);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				server.closeAllConnections();
+			}),
+	};
+}
+
+// ------------------------------------------------------------------ DashScope HTTP helper
+
+export interface HttpResult {
+	status: number;
+	headers: Headers;
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	body: any;
+	text: string;
+}
+
+export interface CallOptions {
+	method?: string;
+	region?: RegionId;
+	/** API key; null = no Authorization header. Default: the region's emulator key. */
+	key?: string | null;
+	headers?: Record<string, string>;
+	/** JSON body (sent with Content-Type: application/json). */
+	json?: unknown;
+	/** Raw body (no Content-Type unless given in headers). */
+	raw?: string;
+	signal?: AbortSignal;
+}
+
+/** Calls `${emu.baseUrl(region)}${path}`. */
+export async function call(emu: Emulator, path: string, opts: CallOptions = {}): Promise<HttpResult> {
+	const region = opts.region ?? 'ap-southeast-1';
+	const key = opts.key === undefined ? EMULATOR_KEYS[region] : opts.key;
+	const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+	if (key !== null) headers.Authorization = `Bearer ${key}`;
+	let body: string | undefined;
+	if (opts.json !== undefined) {
+		body = JSON.stringify(opts.json);
+		if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+	} else if (opts.raw !== undefined) {
+		body = opts.raw;
+	}
+	const res = await fetch(`${emu.baseUrl(region)}${path}`, { method: opts.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: opts.signal });
+	return toResult(res);
+}
+
+export async function toResult(res: Response): Promise<HttpResult> {
+	const text = await res.text();
+	let body: unknown = text;
+	try {
+		body = text ? JSON.parse(text) : undefined;
+	} catch {
+		/* not JSON */
+	}
+	return { status: res.status, headers: res.headers, body, text };
+}
+
+export const ASYNC = { 'X-DashScope-Async': 'enable' };
+export const GEN_PATH = '/services/aigc/image-generation/generation';
+export const SYNC_PATH = '/services/aigc/multimodal-generation/generation';
+export const I2I_PATH = '/services/aigc/image2image/image-synthesis';
+
+/** A messages-protocol body (2.7 / 2.6): text first, then images. */
+export function msgBody(model: string, text: string, images: string[] = [], parameters: Record<string, unknown> = {}): Record<string, unknown> {
+	return {
+		model,
+		input: { messages: [{ role: 'user', content: [{ text }, ...images.map((image) => ({ image }))] }] },
+		parameters,
+	};
+}
+
+/** An image-synthesis body (2.5). */
+export function i2iBody(prompt: string, images: string[], parameters: Record<string, unknown> = {}, input: Record<string, unknown> = {}): Record<string, unknown> {
+	return { model: 'wan2.5-i2i-preview', input: { prompt, images, ...input }, parameters };
+}
+
+/** Async create on the route that fits the model. */
+export function submit(emu: Emulator, body: Record<string, unknown>, opts: CallOptions = {}): Promise<HttpResult> {
+	const path = body.model === 'wan2.5-i2i-preview' ? I2I_PATH : GEN_PATH;
+	return call(emu, path, { ...opts, json: body, headers: { ...ASYNC, ...(opts.headers ?? {}) } });
+}
+
+export function syncCall(emu: Emulator, body: Record<string, unknown>, opts: CallOptions = {}): Promise<HttpResult> {
+	return call(emu, SYNC_PATH, { ...opts, json: body });
+}
+
+export function query(emu: Emulator, taskId: string, opts: CallOptions = {}): Promise<HttpResult> {
+	return call(emu, `/tasks/${taskId}`, opts);
+}
+
+/** Expects a 400-ish error with this code; returns the message for further checks. */
+export function expectError(res: HttpResult, status: number, code: string): string {
+	const detail = `HTTP ${res.status} ${res.text.slice(0, 300)}`;
+	if (res.status !== status || res.body?.code !== code) throw new Error(`expected ${status} ${code}, got ${detail}`);
+	if (!res.headers.get('content-type')?.startsWith('application/json')) throw new Error(`error without JSON content type: ${detail}`);
+	if (typeof res.body.request_id !== 'string' || typeof res.body.message !== 'string') throw new Error(`bad error body: ${detail}`);
+	return res.body.message as string;
+}
+
+/** Expects a successful async create and returns the task id. */
+export function expectTask(res: HttpResult): string {
+	if (res.status !== 200 || res.body?.output?.task_status !== 'PENDING') {
+		throw new Error(`expected a PENDING task, got HTTP ${res.status} ${res.text.slice(0, 300)}`);
+	}
+	return res.body.output.task_id as string;
+}
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);
+
+/** Advances the emulator clock past the task's work and returns the terminal query answer. */
+export async function finish(emu: Emulator, taskId: string, opts: CallOptions = {}): Promise<HttpResult> {
+	for (let i = 0; i < 50; i++) {
+		const res = await query(emu, taskId, opts);
+		if (res.status === 200 && TERMINAL.has(res.body.output.task_status)) return res;
+		emu.advanceClock(1000);
+	}
+	throw new Error(`task ${taskId} did not finish`);
+}
