@@ -238,7 +238,7 @@ export class DashScopeApi {
 				`Failed to cancel the task ${req.taskId}: only tasks in PENDING status can be canceled (current status: ${status}).`,
 			);
 		}
-		task.canceledAt = now;
+		this.state.tasks.cancel(task, now);
 		// Cancel 200 body is undocumented; the SDKs only need request_id.
 		return { type: 'json', status: 200, body: { request_id: req.requestId } };
 	}

@@ -141,8 +141,14 @@ export function parseDataUri(value: string): DataUri | string {
 	if (!params.slice(1).some((p) => p.trim().toLowerCase() === 'base64')) return 'data URI must be base64 encoded';
 	if (!mime) return 'data URI has no MIME type';
 	const payload = value.slice(comma + 1);
-	if (payload.length === 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload) || payload.length % 4 === 1) {
-		return 'data URI payload is not valid base64';
-	}
-	return { mime, bytes: Buffer.from(payload, 'base64') };
+	const invalid = 'data URI payload is not valid base64';
+	const pad = payload.endsWith('==') ? 2 : payload.endsWith('=') ? 1 : 0;
+	if (payload.length - pad === 0 || payload.length % 4 === 1 || (pad > 0 && payload.length % 4 !== 0)) return invalid;
+	// Standard alphabet only (Node would also accept base64url '-' and '_').
+	if (payload.includes('-') || payload.includes('_')) return invalid;
+	const bytes = Buffer.from(payload, 'base64');
+	// Node skips characters outside the alphabet (and stops at an inner '='): a short result means bad input.
+	// (Much faster than a regex over a 27 MB string.)
+	if (bytes.length !== Math.floor(((payload.length - pad) * 3) / 4)) return invalid;
+	return { mime, bytes };
 }

@@ -76,7 +76,9 @@ export class EmulatorHttpServer {
 			this.server.listen(port, host, () => {
 				this.server.off('error', reject);
 				const addr = this.server.address() as AddressInfo;
-				const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+				// Result/upload URLs embed this origin, so a wildcard bind is advertised as loopback.
+				const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
+				const shownHost = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
 				resolve(`http://${shownHost}:${addr.port}`);
 			});
 		});

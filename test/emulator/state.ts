@@ -59,6 +59,7 @@ export class EmulatorState {
 	readonly signer = new ResultSigner();
 	/** Public origin, e.g. http://127.0.0.1:8787 (set once listening). */
 	origin = '';
+	private closed = false;
 	private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
 	constructor(
@@ -116,7 +117,7 @@ export class EmulatorState {
 
 	/** A delay that close() can cut short (so no timer outlives the server). */
 	sleep(ms: number): Promise<void> {
-		if (ms <= 0) return Promise.resolve();
+		if (ms <= 0 || this.closed) return Promise.resolve();
 		return new Promise((resolve) => {
 			const entry = {
 				timer: setTimeout(() => {
@@ -129,7 +130,9 @@ export class EmulatorState {
 		});
 	}
 
+	/** Ends every pending sleep now and makes later ones return at once (server closing). */
 	wakeAll(): void {
+		this.closed = true;
 		for (const entry of this.sleepers) {
 			clearTimeout(entry.timer);
 			entry.resolve();

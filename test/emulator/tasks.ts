@@ -51,6 +51,8 @@ interface Schedule {
 export class TaskStore {
 	private readonly tasks = new Map<string, TaskRecord>();
 	private readonly buckets = new Map<string, TaskRecord[]>();
+	/** Per-bucket schedules; they depend only on the tasks (not on `now`), so they are cached until the bucket changes. */
+	private readonly schedules = new Map<string, Map<string, Schedule>>();
 
 	add(task: TaskRecord): void {
 		this.tasks.set(task.id, task);
@@ -59,6 +61,7 @@ export class TaskStore {
 			const list = this.buckets.get(key) ?? [];
 			list.push(task);
 			this.buckets.set(key, list);
+			this.schedules.delete(key);
 		}
 	}
 
@@ -73,6 +76,13 @@ export class TaskStore {
 	clear(): void {
 		this.tasks.clear();
 		this.buckets.clear();
+		this.schedules.clear();
+	}
+
+	/** Marks a (PENDING) task canceled at `now`; frees its concurrency slot from then on. */
+	cancel(task: TaskRecord, now: number): void {
+		task.canceledAt = now;
+		this.schedules.delete(bucketKey(task.apiKey, task.model));
 	}
 
 	/** Lifecycle state at `now`, ignoring the 24 h expiry (see `isExpired`). */
@@ -99,10 +109,12 @@ export class TaskStore {
 	/** Non-terminal async tasks of this account+model at `now` (PENDING or RUNNING). */
 	activeCount(apiKey: string, model: string, now: number): number {
 		const list = this.buckets.get(bucketKey(apiKey, model)) ?? [];
-		return list.filter((t) => {
+		let count = 0;
+		for (const t of list) {
 			const s = this.timesAt(t, now).status;
-			return s === 'PENDING' || s === 'RUNNING';
-		}).length;
+			if (s === 'PENDING' || s === 'RUNNING') count += 1;
+		}
+		return count;
 	}
 
 	/** Earliest time one of the active tasks of this bucket ends (for Retry-After). */
@@ -112,31 +124,44 @@ export class TaskStore {
 		return ends.length ? Math.min(...ends) : undefined;
 	}
 
-	/**
-	 * Replays the bucket: each task is admitted when fewer than CONCURRENT_TASKS earlier tasks hold a
-	 * slot; it then stays PENDING for pendingMs and RUNNING for runningMs. A task canceled before its
-	 * admission never takes a slot; a canceled task frees its slot at the cancel time.
-	 */
-	private scheduleOf(target: TaskRecord): Schedule {
-		const list = this.buckets.get(bucketKey(target.apiKey, target.model)) ?? [target];
-		const slotEnds: number[] = [];
-		for (const task of list) {
-			let admitAt = task.submitAt;
-			const busy = slotEnds.filter((e) => e > admitAt).sort((a, b) => a - b);
-			if (busy.length >= CONCURRENT_TASKS) admitAt = busy[busy.length - CONCURRENT_TASKS];
-			let schedule: Schedule;
-			if (task.canceledAt !== undefined && task.canceledAt <= admitAt) {
-				schedule = { endAt: task.canceledAt };
-			} else {
-				const startAt = admitAt + task.pendingMs;
-				const endAt = task.canceledAt !== undefined ? Math.min(task.canceledAt, startAt) : startAt + task.runningMs;
-				slotEnds.push(endAt);
-				schedule = { startAt: task.canceledAt !== undefined && task.canceledAt <= startAt ? undefined : startAt, endAt };
-			}
-			if (task === target) return schedule;
+	private scheduleOf(task: TaskRecord): Schedule {
+		const key = bucketKey(task.apiKey, task.model);
+		let schedules = this.schedules.get(key);
+		if (!schedules) {
+			schedules = replay(this.buckets.get(key) ?? [task]);
+			this.schedules.set(key, schedules);
 		}
-		return { endAt: target.submitAt };
+		return schedules.get(task.id) ?? { endAt: task.submitAt };
 	}
+}
+
+/**
+ * Replays a bucket in submission order: each task is admitted when fewer than CONCURRENT_TASKS
+ * earlier tasks hold a slot; it then stays PENDING for pendingMs and RUNNING for runningMs. A task
+ * canceled before its admission never takes a slot; a canceled task frees its slot at the cancel time.
+ * (Admission times never decrease in FIFO order, so slots that ended before an admission can be dropped.)
+ */
+function replay(list: TaskRecord[]): Map<string, Schedule> {
+	const out = new Map<string, Schedule>();
+	let slotEnds: number[] = [];
+	for (const task of list) {
+		let admitAt = task.submitAt;
+		slotEnds = slotEnds.filter((e) => e > admitAt).sort((a, b) => a - b);
+		if (slotEnds.length >= CONCURRENT_TASKS) {
+			admitAt = slotEnds[slotEnds.length - CONCURRENT_TASKS];
+			slotEnds = slotEnds.filter((e) => e > admitAt);
+		}
+		if (task.canceledAt !== undefined && task.canceledAt <= admitAt) {
+			out.set(task.id, { endAt: task.canceledAt });
+			continue;
+		}
+		const startAt = admitAt + task.pendingMs;
+		const canceledBeforeStart = task.canceledAt !== undefined && task.canceledAt <= startAt;
+		const endAt = canceledBeforeStart ? (task.canceledAt as number) : startAt + task.runningMs;
+		slotEnds.push(endAt);
+		out.set(task.id, { startAt: canceledBeforeStart ? undefined : startAt, endAt });
+	}
+	return out;
 }
 
 function bucketKey(apiKey: string, model: string): string {
