@@ -8,12 +8,13 @@ import {
 	TASK_MAY_EXIST_HINT,
 	errorFromHttp,
 	isQuotaCode,
+	isRateLimit,
 	redact,
 } from './errors';
 import { headerValue, mapFailure, readText, send } from './httpClient';
 import type { SendResult } from './httpClient';
 import { getLimiter } from './rateLimit';
-import type { SlidingWindowLimiter } from './rateLimit';
+import type { RateSlot, SlidingWindowLimiter } from './rateLimit';
 import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
 import {
 	cancelResponseSchema,
@@ -324,9 +325,11 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 
 async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 	const signal = spec.opts.signal;
-	if (spec.limiter) {
+	const limiter = spec.limiter;
+	let slot: RateSlot | undefined;
+	if (limiter) {
 		try {
-			await spec.limiter.acquire(signal);
+			slot = await limiter.acquire(signal);
 		} catch (error) {
 			const e = mapFailure(error, undefined, undefined, spec.operation);
 			e.notSent = true;
@@ -341,6 +344,7 @@ async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 		timeoutMs: spec.timeoutMs,
 		signal,
 		operation: spec.operation,
+		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
 	});
 	let handedOver = false;
 	try {
@@ -375,6 +379,12 @@ async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 			taskId: spec.taskId,
 		});
 		error.notSent = false;
+		// One 429 means the account is over its rate: hold the other queued requests too (for Retry-After,
+		// else one base backoff) instead of letting each of them collect its own 429.
+		if (limiter && isRateLimit(error)) {
+			const policy = resolvePolicy(spec.opts.retry);
+			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, policy.maxRetryAfterMs));
+		}
 		throw error;
 	} finally {
 		if (!handedOver) {

@@ -149,17 +149,12 @@ export function failureCauseOf(error: DashScopeError): FailureCause | undefined 
 	) {
 		return 'configuration-invalid';
 	}
-	if (
-		code === 'ModelUnavailable' ||
-		code === 'ModelServingError' ||
-		code === 'Timeout' ||
-		code === 'ECONNREFUSED' ||
-		code === 'ECONNRESET' ||
-		code === 'NetworkError' ||
-		(httpStatus !== undefined && httpStatus >= 500)
-	) {
+	if (code === 'ENOTFOUND') return 'configuration-invalid'; // wrong host / workspace ID
+	if (code === 'ModelUnavailable' || code === 'ModelServingError' || (httpStatus !== undefined && httpStatus >= 500)) {
 		return 'temporarily-unavailable';
 	}
+	// Network failures and timeouts (no HTTP answer).
+	if (httpStatus === undefined && (error.networkCode !== undefined || code === 'Timeout')) return 'temporarily-unavailable';
 	return undefined;
 }
 
@@ -173,7 +168,7 @@ export const TASK_MAY_EXIST_HINT =
 
 export function hintFor(code: string, message: string, httpStatus?: number): string | undefined {
 	const m = message ?? '';
-	if (code === 'InvalidApiKey' || code === 'NOT AUTHORIZED' || (httpStatus === 401 && !code.startsWith('E'))) {
+	if (code === 'InvalidApiKey' || code === 'NOT AUTHORIZED' || httpStatus === 401) {
 		return (
 			'DashScope rejected the API key. A key only works in the region where it was created: check the ' +
 			"credential's region (or Base URL / Workspace ID) matches the key, and that the key was copied in full."

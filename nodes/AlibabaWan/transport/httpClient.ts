@@ -60,17 +60,20 @@ class TrackingDispatcher extends Dispatcher {
 	constructor(
 		private readonly inner: Dispatcher,
 		private readonly progress: RequestProgress,
+		private readonly onDispatch?: () => void,
 	) {
 		super();
 	}
 
 	dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
 		const progress = this.progress;
+		const onDispatch = this.onDispatch;
 		const tracked = new Proxy(handler as object, {
 			get(target, prop) {
 				if (prop === 'onConnect') {
 					return (...args: unknown[]) => {
 						progress.connected = true;
+						onDispatch?.();
 						return (target as { onConnect?: (...a: unknown[]) => unknown }).onConnect?.(...args);
 					};
 				}
@@ -100,6 +103,8 @@ export interface SendOptions {
 	timeoutMs: number;
 	signal?: AbortSignal;
 	operation: string;
+	/** Called when the request is about to be written on a connected socket (rate-limit bookkeeping). */
+	onDispatch?: () => void;
 }
 
 export interface SendResult {
@@ -151,7 +156,7 @@ export async function send(options: SendOptions): Promise<SendResult> {
 			// undici streams any async iterable (types only list Readable).
 			body: body as Dispatcher.RequestOptions['body'],
 			signal: controller.signal,
-			dispatcher: new TrackingDispatcher(getDispatcher(), progress),
+			dispatcher: new TrackingDispatcher(getDispatcher(), progress, options.onDispatch),
 			headersTimeout: timeoutMs,
 			bodyTimeout: timeoutMs,
 		});

@@ -27,5 +27,6 @@ export { toNodeApiError, dashScopeDetails } from './nodeErrors';
 export type { NodeErrorContext } from './nodeErrors';
 export { getDispatcher, resetDispatcher, setDispatcherForTests, AGENT_OPTIONS } from './httpClient';
 export { resetRateLimiters, DEFAULT_RATE_LIMITS, SlidingWindowLimiter } from './rateLimit';
+export type { RateSlot } from './rateLimit';
 export { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, sleep } from './retry';
 export type { RetryPolicy } from './retry';

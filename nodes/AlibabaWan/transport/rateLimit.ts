@@ -10,12 +10,21 @@ import { sleep } from './retry';
 export const DEFAULT_RATE_LIMITS = { submit: 5, query: 20 } as const;
 export type RateLimitKind = keyof typeof DEFAULT_RATE_LIMITS;
 
-/** Slightly longer than 1 s so requests that leave exactly `limit` apart still land ≤limit per second server-side. */
-const WINDOW_MS = 1_050;
+/**
+ * Slightly longer than 1 s: the server stamps arrival, we stamp departure, and the two drift apart by
+ * a few tens of ms (event-loop lag, connection set-up), so a bare 1 s window would still draw 429s.
+ */
+const WINDOW_MS = 1_100;
+
+/** One granted request. `at` starts as the grant time and is moved to when the request really left. */
+export interface RateSlot {
+	at: number;
+}
 
 export class SlidingWindowLimiter {
-	private readonly grants: number[] = [];
-	private tail: Promise<void> = Promise.resolve();
+	private slots: RateSlot[] = [];
+	private tail: Promise<unknown> = Promise.resolve();
+	private pausedUntil = 0;
 
 	constructor(
 		readonly limit: number,
@@ -23,39 +32,58 @@ export class SlidingWindowLimiter {
 		private readonly now: () => number = Date.now,
 	) {}
 
-	/** Resolves when a request may start; FIFO; rejects at once with `Aborted` when the signal fires. */
-	acquire(signal?: AbortSignal): Promise<void> {
+	/**
+	 * Resolves with a slot when a request may start (FIFO); rejects at once with `Aborted` when the
+	 * signal fires. Call `markSent(slot)` when the request is actually written, so pacing counts
+	 * departures rather than grants (a cold connection can delay a request well after its grant).
+	 */
+	acquire(signal?: AbortSignal): Promise<RateSlot> {
 		if (signal?.aborted) return Promise.reject(abortedError());
-		const run = async () => {
+		const run = async (): Promise<RateSlot> => {
 			for (;;) {
 				const now = this.now();
-				while (this.grants.length && now - this.grants[0] >= this.windowMs) this.grants.shift();
-				if (this.grants.length < this.limit) {
-					this.grants.push(now);
-					return;
+				if (now < this.pausedUntil) {
+					await sleep(this.pausedUntil - now, signal);
+					continue;
 				}
-				await sleep(this.grants[0] + this.windowMs - now, signal);
+				this.slots = this.slots.filter((slot) => now - slot.at < this.windowMs);
+				if (this.slots.length < this.limit) {
+					const slot = { at: now };
+					this.slots.push(slot);
+					return slot;
+				}
+				const oldest = Math.min(...this.slots.map((slot) => slot.at));
+				await sleep(oldest + this.windowMs - now, signal);
 			}
 		};
 		// Chained so waiters are served in order; a waiter aborted while queued is skipped.
 		const turn = this.tail.then(() => (signal?.aborted ? undefined : run()));
 		this.tail = turn.catch(() => undefined);
-		if (!signal) return turn;
-		return new Promise<void>((resolve, reject) => {
+		return new Promise<RateSlot>((resolve, reject) => {
 			const onAbort = () => reject(abortedError());
-			signal.addEventListener('abort', onAbort, { once: true });
+			signal?.addEventListener('abort', onAbort, { once: true });
 			turn.then(
-				() => {
-					signal.removeEventListener('abort', onAbort);
-					if (signal.aborted) reject(abortedError());
-					else resolve();
+				(slot) => {
+					signal?.removeEventListener('abort', onAbort);
+					if (!slot || signal?.aborted) reject(abortedError());
+					else resolve(slot);
 				},
-				(error) => {
-					signal.removeEventListener('abort', onAbort);
+				(error: unknown) => {
+					signal?.removeEventListener('abort', onAbort);
 					reject(error);
 				},
 			);
 		});
+	}
+
+	/** The server said "too many requests": hold every waiter on this account for `ms`. */
+	pause(ms: number): void {
+		this.pausedUntil = Math.max(this.pausedUntil, this.now() + Math.max(0, ms));
+	}
+
+	/** The request of `slot` left just now. */
+	markSent(slot: RateSlot): void {
+		slot.at = Math.max(slot.at, this.now());
 	}
 }
 

@@ -1,0 +1,396 @@
+/**
+ * The transport against the DashScope emulator over real HTTP on 127.0.0.1: the happy path, which
+ * failures are retried (emulator counters prove the attempts), which never are for billable creates,
+ * pacing, cancellation, and error mapping.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { INode } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+import {
+	DashScopeError,
+	cancelTask,
+	downloadResult,
+	getTask,
+	listTasks,
+	resetRateLimiters,
+	submitTask,
+	toNodeApiError,
+	type DashScopeEndpoint,
+	type RetryEvent,
+	type TaskResponse,
+} from '../nodes/AlibabaWan/transport';
+import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
+import type { FaultAction } from './emulator/types';
+
+const FAST = { baseDelayMs: 10, maxDelayMs: 40 };
+const T2I = {
+	model: 'wan2.7-image',
+	input: { messages: [{ role: 'user', content: [{ text: 'a red apple on a table' }] }] },
+	parameters: { size: '1K', n: 1 },
+};
+const node: INode = {
+	id: 'n1',
+	name: 'Wan',
+	type: 'n8n-nodes-alibaba-wan.alibabaWan',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
+
+let emu: Emulator;
+let ep: DashScopeEndpoint;
+
+beforeAll(async () => {
+	emu = await startEmulator({ port: 0, timing: { pendingMs: 30, runningMs: 60, syncDelayMs: 10 }, concurrencyPolicy: 'queue' });
+	ep = { baseUrl: emu.baseUrl('ap-southeast-1'), apiKey: EMULATOR_KEYS['ap-southeast-1'] };
+});
+afterAll(async () => {
+	await emu.close();
+});
+beforeEach(() => {
+	emu.reset();
+	emu.setTiming({ pendingMs: 30, runningMs: 60, syncDelayMs: 10 });
+	resetRateLimiters();
+});
+
+async function caught(promise: Promise<unknown>): Promise<DashScopeError> {
+	try {
+		await promise;
+	} catch (error) {
+		return error as DashScopeError;
+	}
+	throw new Error('expected a rejection');
+}
+
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function pollUntilTerminal(taskId: string): Promise<TaskResponse> {
+	for (let i = 0; i < 200; i++) {
+		const task = await getTask(ep, taskId, { retry: FAST });
+		if (['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN'].includes(task.output.task_status)) return task;
+		await wait(25);
+	}
+	throw new Error('task never finished');
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const server = http.createServer();
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+describe('happy path', () => {
+	it('submits, polls to SUCCEEDED and streams the PNG result', async () => {
+		const submitted = await submitTask(ep, 'image-generation', T2I, { model: 'wan2.7-image' });
+		expect(submitted.taskId).toEqual(expect.any(String));
+		expect(submitted.taskStatus).toBe('PENDING');
+		expect(submitted.requestId).not.toBe('');
+
+		const sent = emu.requests().find((r) => r.kind === 'submit')!;
+		expect(sent.path).toMatch(/\/services\/aigc\/image-generation\/generation$/);
+		expect(sent.headers.authorization).toBe(`Bearer ${ep.apiKey}`);
+		expect(sent.headers['x-dashscope-async']).toBe('enable');
+		expect(sent.headers['content-type']).toBe('application/json');
+		expect(sent.headers['x-dashscope-ossresourceresolve']).toBeUndefined();
+		expect(sent.body).toEqual(T2I);
+
+		const task = await pollUntilTerminal(submitted.taskId);
+		expect(task.output.task_status).toBe('SUCCEEDED');
+		const url = task.output.choices?.[0]?.message?.content?.find((c) => c.image)?.image;
+		expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*\.png\?/);
+
+		const downloaded = await downloadResult(url!);
+		expect(downloaded.contentType).toBe('image/png');
+		const parts: Buffer[] = [];
+		for await (const chunk of downloaded.body) parts.push(Buffer.from(chunk));
+		const png = Buffer.concat(parts);
+		expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+		if (downloaded.contentLength !== undefined) expect(png.length).toBe(downloaded.contentLength);
+		const download = emu.requests().find((r) => r.kind === 'result')!;
+		expect(download.headers.authorization).toBeUndefined();
+		expect(emu.counters().resultDownloads).toBe(1);
+	});
+
+	it('sends X-DashScope-OssResourceResolve when the body references oss://', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 400, code: 'InvalidParameter', message: 'stop here' } });
+		const withOss = {
+			model: 'wan2.7-image',
+			input: { messages: [{ role: 'user', content: [{ image: 'oss://dashscope-instant/x/in.png' }, { text: 'edit' }] }] },
+			parameters: {},
+		};
+		const error = await caught(submitTask(ep, 'image-generation', withOss));
+		expect(error).toMatchObject({ code: 'InvalidParameter', httpStatus: 400, taskMayExist: false });
+		expect(emu.requests()[0].headers['x-dashscope-ossresourceresolve']).toBe('enable');
+	});
+
+	it('cancels a PENDING task and lists tasks', async () => {
+		emu.setTiming({ pendingMs: 5000, runningMs: 5000, syncDelayMs: 10 });
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'cancel' }, action: { type: 'http', status: 503 } });
+		const cancelled = await cancelTask(ep, taskId, { retry: FAST });
+		expect(typeof cancelled.requestId).toBe('string');
+		expect(emu.counters().cancels).toBe(2); // one 503, then the real cancel
+		const cancelRequest = emu.requests().filter((r) => r.kind === 'cancel').pop()!;
+		expect(cancelRequest.method).toBe('POST');
+		expect(cancelRequest.body).toBeUndefined();
+		expect((await getTask(ep, taskId)).output.task_status).toBe('CANCELED');
+
+		const list = await listTasks(ep, { pageNo: 1, pageSize: 10 });
+		expect(list.tasks.map((t) => t.task_id)).toContain(taskId);
+		expect(emu.requests().filter((r) => r.kind === 'list')[0].path).toMatch(/page_no=1&page_size=10/);
+	});
+});
+
+describe('reads are retried', () => {
+	const cases: Array<[string, FaultAction]> = [
+		['503', { type: 'http', status: 503 }],
+		['500', { type: 'http', status: 500, code: 'InternalError' }],
+		['a reset', { type: 'reset' }],
+		['429 Throttling', { type: 'http', status: 429, code: 'Throttling.RateQuota' }],
+	];
+	it.each(cases)('getTask survives two %s answers (3 queries reach the emulator)', async (_name, action) => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query' }, times: 2, action });
+		const before = emu.counters().queries;
+		const retries: RetryEvent[] = [];
+		const task = await getTask(ep, taskId, { retry: FAST, onRetry: (e) => retries.push(e) });
+		expect(task.output.task_id).toBe(taskId);
+		expect(emu.counters().queries - before).toBe(3);
+		expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+	});
+
+	it('honours Retry-After on 429', async () => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 1 } });
+		const started = Date.now();
+		await getTask(ep, taskId, { retry: FAST });
+		expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+		expect(emu.counters().queries).toBe(2);
+	});
+
+	it('a 429 holds the other requests of the same account for Retry-After (no 429 pile-up)', async () => {
+		const a = await submitTask(ep, 'image-generation', T2I);
+		const b = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query', taskId: a.taskId }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 1 } });
+		const first = getTask(ep, a.taskId, { retry: FAST });
+		await wait(100);
+		await Promise.all([first, getTask(ep, b.taskId, { retry: FAST })]);
+		const queries = emu.requests().filter((r) => r.kind === 'query');
+		const throttledAt = queries.find((r) => r.status === 429)!.at;
+		const otherAt = queries.find((r) => r.path.endsWith(b.taskId))!.at;
+		expect(otherAt - throttledAt).toBeGreaterThanOrEqual(900);
+	});
+
+	it('does not sleep through a Retry-After longer than maxRetryAfterMs: surfaces it for n8n instead', async () => {
+		emu.injectFault({ match: { kind: 'query' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 120 } });
+		const started = Date.now();
+		const error = await caught(getTask(ep, 'some-task', { retry: FAST }));
+		expect(Date.now() - started).toBeLessThan(500);
+		expect(error).toMatchObject({ code: 'Throttling', httpStatus: 429, retryAfterMs: 120_000, retryable: true });
+		expect(emu.counters().queries).toBe(1);
+		expect(toNodeApiError(node, error, {}).failure).toEqual({ cause: 'rate-limited', retryAfterMs: 120_000 });
+	});
+
+	it('gives up after maxAttempts, and never retries 4xx or exhausted quota', async () => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query' }, times: 10, action: { type: 'http', status: 503 } });
+		const exhausted = await caught(getTask(ep, taskId, { retry: { ...FAST, maxAttempts: 3 } }));
+		expect(exhausted).toMatchObject({ httpStatus: 503, retryable: true, taskId });
+		expect(emu.counters().queries).toBe(3);
+
+		emu.reset();
+		emu.injectFault({ match: { kind: 'query' }, action: { type: 'http', status: 400, code: 'InvalidParameter' } });
+		expect((await caught(getTask(ep, 'some-task', { retry: FAST }))).retryable).toBe(false);
+		expect(emu.counters().queries).toBe(1);
+
+		emu.reset();
+		emu.injectFault({
+			match: { kind: 'query' },
+			action: { type: 'http', status: 429, code: 'Throttling.AllocationQuota', message: 'Free allocated quota exceeded.' },
+		});
+		const quota = await caught(getTask(ep, 'some-task', { retry: FAST }));
+		expect(quota.code).toBe('Throttling.AllocationQuota');
+		expect(quota.hint).toMatch(/Retrying will not help/);
+		expect(emu.counters().queries).toBe(1);
+		expect(toNodeApiError(node, quota, {}).failure).toEqual({ cause: 'quota-exhausted' });
+	});
+});
+
+describe('submits (billable) are retried only when no task can exist', () => {
+	it('retries 429 Throttling and 503 ModelUnavailable: one task, several attempts', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, times: 2, action: { type: 'http', status: 429, code: 'Throttling.RateQuota' } });
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 503, code: 'ModelUnavailable' } });
+		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST });
+		expect(result.taskId).toEqual(expect.any(String));
+		expect(emu.counters().submitAttempts).toBe(4);
+		expect(emu.counters().submissions).toBe(1);
+	});
+
+	it('retries connection refused until the service is there', async () => {
+		const port = await freePort();
+		let late: Emulator | undefined;
+		const retries: RetryEvent[] = [];
+		try {
+			const result = await submitTask(
+				{ baseUrl: `http://127.0.0.1:${port}/ap-southeast-1/api/v1`, apiKey: ep.apiKey },
+				'image-generation',
+				T2I,
+				{
+					retry: { baseDelayMs: 100, maxDelayMs: 200, maxAttempts: 30 },
+					onRetry: (event) => {
+						retries.push(event);
+						if (!late) void startEmulator({ port }).then((e) => (late = e));
+					},
+				},
+			);
+			expect(result.taskId).toEqual(expect.any(String));
+			expect(retries[0].error.code).toBe('ECONNREFUSED');
+			expect(late!.counters().submissions).toBe(1);
+		} finally {
+			await late?.close();
+		}
+	});
+
+	const ambiguous: Array<[string, FaultAction, number]> = [
+		['reset after accept', { type: 'reset-after-accept' }, 1],
+		['500 after accept', { type: 'http-after-accept', status: 500, code: 'InternalError' }, 1],
+		['a plain 500', { type: 'http', status: 500, code: 'InternalError' }, 0],
+		['a 502 (gateway)', { type: 'http', status: 502 }, 0],
+		// Byte-for-byte the same as "reset after accept" from the client's side: the whole request was
+		// sent, then the socket died. No client can tell them apart, so it is never retried.
+		['a reset after the body was sent (before accept)', { type: 'reset' }, 0],
+	];
+	it.each(ambiguous)('does NOT retry %s: taskMayExist + hint', async (_name, action, created) => {
+		emu.injectFault({ match: { kind: 'submit' }, times: 5, action });
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toBeInstanceOf(DashScopeError);
+		expect(error.taskMayExist).toBe(true);
+		expect(error.retryable).toBe(false);
+		expect(error.hint).toMatch(/task may have been created/);
+		expect(error.hint).toMatch(/Retry On Fail/);
+		expect(emu.counters().submitAttempts).toBe(1);
+		expect(emu.counters().submissions).toBe(created);
+	});
+
+	it('does NOT retry a submit whose answer is too slow (timeout)', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'delay', ms: 1500 } });
+		const started = Date.now();
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, timeoutMs: 300 }));
+		expect(Date.now() - started).toBeLessThan(1200);
+		expect(error).toMatchObject({ code: 'Timeout', taskMayExist: true, retryable: false });
+		await wait(1500);
+		expect(emu.counters().submitAttempts).toBe(1);
+	});
+
+	it('paces a concurrent batch at <= 5 submissions per second (no 429s)', async () => {
+		const results = await Promise.all(Array.from({ length: 12 }, () => submitTask(ep, 'image-generation', T2I, { retry: FAST })));
+		expect(new Set(results.map((r) => r.taskId)).size).toBe(12);
+		const times = emu
+			.requests()
+			.filter((r) => r.kind === 'submit')
+			.map((r) => r.at)
+			.sort((a, b) => a - b);
+		expect(times).toHaveLength(12);
+		for (let i = 5; i < times.length; i++) expect(times[i] - times[i - 5]).toBeGreaterThanOrEqual(1000);
+		expect(emu.counters().throttled).toBe(0);
+	});
+
+	it('paces queries at <= 20 per second', async () => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		await Promise.all(Array.from({ length: 30 }, () => getTask(ep, taskId, { retry: FAST })));
+		expect(emu.requests().filter((r) => r.kind === 'query').map((r) => r.status).filter((st) => st !== 200)).toEqual([]);
+		const times = emu
+			.requests()
+			.filter((r) => r.kind === 'query')
+			.map((r) => r.at)
+			.sort((a, b) => a - b);
+		expect(times).toHaveLength(30);
+		for (let i = 20; i < times.length; i++) expect(times[i] - times[i - 20]).toBeGreaterThanOrEqual(1000);
+		expect(emu.counters().throttled).toBe(0);
+	});
+});
+
+describe('cancellation', () => {
+	it('aborts an in-flight request promptly with code Aborted', async () => {
+		emu.injectFault({ match: { kind: 'query' }, action: { type: 'delay', ms: 5000 } });
+		const controller = new AbortController();
+		const started = Date.now();
+		setTimeout(() => controller.abort(), 100);
+		const error = await caught(getTask(ep, 'whatever', { signal: controller.signal, retry: FAST }));
+		expect(error.code).toBe('Aborted');
+		expect(Date.now() - started).toBeLessThan(1000);
+		expect(emu.counters().queries).toBe(1);
+	});
+
+	it('aborts a backoff sleep promptly (no further attempt) and a submit aborted while waiting left no task', async () => {
+		emu.injectFault({ match: { kind: 'query' }, action: { type: 'http', status: 503, code: 'ModelUnavailable', retryAfterSeconds: 30 } });
+		const controller = new AbortController();
+		const started = Date.now();
+		setTimeout(() => controller.abort(), 150);
+		const error = await caught(getTask(ep, 'whatever', { signal: controller.signal }));
+		expect(error.code).toBe('Aborted');
+		expect(Date.now() - started).toBeLessThan(1000);
+		expect(emu.counters().queries).toBe(1);
+
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 30 } });
+		const submitAbort = new AbortController();
+		setTimeout(() => submitAbort.abort(), 150);
+		const aborted = await caught(submitTask(ep, 'image-generation', T2I, { signal: submitAbort.signal }));
+		expect(aborted).toMatchObject({ code: 'Aborted', taskMayExist: false });
+		expect(emu.counters().submitAttempts).toBe(1);
+	});
+
+	it('an already-aborted signal sends nothing', async () => {
+		const controller = new AbortController();
+		controller.abort();
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { signal: controller.signal }));
+		expect(error).toMatchObject({ code: 'Aborted', taskMayExist: false });
+		expect(emu.requests()).toHaveLength(0);
+	});
+});
+
+describe('error mapping', () => {
+	it('a key from another region: InvalidApiKey, region hint, ids, NodeApiError fields, no key leaked', async () => {
+		const wrong = { baseUrl: emu.baseUrl('ap-southeast-1'), apiKey: EMULATOR_KEYS['cn-beijing'] };
+		const error = await caught(submitTask(wrong, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toMatchObject({ code: 'InvalidApiKey', httpStatus: 401, retryable: false, taskMayExist: false });
+		expect(error.requestId).toEqual(expect.any(String));
+		expect(error.hint).toMatch(/region/);
+		expect(emu.counters().submitAttempts).toBe(1);
+		for (const text of [JSON.stringify(error), error.message, String(error.stack)]) expect(text).not.toContain(wrong.apiKey);
+
+		const apiError = toNodeApiError(node, error, { itemIndex: 3 }) as NodeApiError;
+		expect(apiError).toBeInstanceOf(NodeApiError);
+		expect(apiError.message).toContain('InvalidApiKey');
+		expect(apiError.description).toContain('region');
+		expect(apiError.description).toContain(error.requestId!);
+		expect(apiError.httpCode).toBe('401');
+		expect(apiError.failure).toEqual({ cause: 'credential-invalid' });
+		expect(apiError.context).toMatchObject({ itemIndex: 3, code: 'InvalidApiKey', requestId: error.requestId });
+		expect(JSON.stringify(apiError)).not.toContain(wrong.apiKey);
+	});
+
+	it('moderation at submit maps to DataInspectionFailed with a moderation hint', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'moderation', code: 'DataInspectionFailed' } });
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toMatchObject({ code: 'DataInspectionFailed', httpStatus: 400, taskMayExist: false });
+		expect(error.hint).toMatch(/moderation/i);
+		expect(error.requestId).toEqual(expect.any(String));
+		const apiError = toNodeApiError(node, error, { taskId: 'x' }) as NodeApiError;
+		expect(apiError.description).toMatch(/moderation/i);
+		expect(apiError.description).toContain('task ID x');
+	});
+
+	it('a FAILED task carries output.code/message', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'fail-task', code: 'InternalError.Algo', message: 'boom' } });
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		const task = await pollUntilTerminal(taskId);
+		expect(task.output).toMatchObject({ task_status: 'FAILED', code: 'InternalError.Algo', message: 'boom' });
+		expect(task.code).toBe('InternalError.Algo');
+	});
+});
