@@ -13,6 +13,8 @@ export default [
 			'@n8n/community-nodes/require-node-api-error': 'off',
 			'@n8n/community-nodes/no-hardcoded-secrets': 'off',
 			'@typescript-eslint/no-require-imports': 'off',
+			// Tests and benchmarks start the emulator and n8n as child processes.
+			'@n8n/community-nodes/no-dangerous-functions': 'off',
 		},
 	},
 ];

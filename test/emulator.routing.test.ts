@@ -155,7 +155,8 @@ describe('model availability and routing', () => {
 	test('parameters may be {} or missing; unknown parameter keys are tolerated', async () => {
 		const body = t2i();
 		expectTask(await submit(emu, { ...body, parameters: {} }));
-		const { parameters: _omit, ...noParams } = body;
+		const noParams: Record<string, unknown> = { ...body };
+		delete noParams.parameters;
 		expectTask(await submit(emu, noParams));
 		expectTask(await submit(emu, { ...body, parameters: { is_async: true, stream: true, foo: { bar: 1 } } }));
 		emu.advanceClock(2000);
