@@ -110,6 +110,7 @@ export async function runImageTask(
 	itemIndex: number,
 	env: RunEnvironment,
 ): Promise<INodeExecutionData[]> {
+	const spec = getOperationSpec(task.model, task.operation);
 	const context: TaskContext = {
 		operation: task.operation,
 		model: task.model.id,
@@ -117,6 +118,8 @@ export async function runImageTask(
 		prompt: task.parameters.prompt,
 		seed: task.parameters.seed,
 		requestedSize: task.parameters.size,
+		// n is exact except in image sets and 2.6 mixed output, where it is an upper bound.
+		requestedImages: spec.sequential || spec.interleave ? undefined : task.parameters.n,
 		submittedAt: new Date().toISOString(),
 	};
 	let submitted;

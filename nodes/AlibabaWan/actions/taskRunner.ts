@@ -46,16 +46,39 @@ export function readOutputSettings(ctx: IExecuteFunctions, itemIndex: number): O
 /** What a submit-only run returns: enough to collect the result later, anywhere. */
 export function submittedTaskJson(taskId: string, context: TaskContext, requestId: string, status: string): IDataObject {
 	const submittedAt = context.submittedAt ?? new Date().toISOString();
-	return {
+	const json: IDataObject = {
 		taskId,
 		status,
 		operation: context.operation,
 		model: context.model,
 		region: context.region,
 		prompt: context.prompt,
+		seed: context.seed,
+		requestedSize: context.requestedSize,
+		requestedImages: context.requestedImages,
 		requestId,
 		submittedAt,
 		expiresAt: new Date(Date.parse(submittedAt) + taskValidityMs).toISOString(),
+	};
+	return Object.fromEntries(Object.entries(json).filter(([, value]) => value !== undefined)) as IDataObject;
+}
+
+/**
+ * What a "Submit Only" item says about its task, so "Wait for Task" outputs what a waiting run would
+ * (model, prompt, seed, file names with {{model}}…). Used only when the item's taskId is the ID collected.
+ */
+export function contextFromSubmittedItem(json: IDataObject, taskId: string, region: string): TaskContext | undefined {
+	if (json.taskId !== taskId) return undefined;
+	const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+	return {
+		operation: text(json.operation) ?? 'waitForTask',
+		model: text(json.model),
+		region,
+		prompt: typeof json.prompt === 'string' ? json.prompt : undefined,
+		seed: typeof json.seed === 'number' ? json.seed : undefined,
+		requestedSize: text(json.requestedSize),
+		requestedImages: typeof json.requestedImages === 'number' ? json.requestedImages : undefined,
+		submittedAt: text(json.submittedAt),
 	};
 }
 

@@ -3,7 +3,13 @@ import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 import type { OutputSettings } from '../output/binaryItems';
 import { optionsProperty, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
-import { collectTask, readOutputSettings, readWaitSettings, type WaitSettings } from './taskRunner';
+import {
+	collectTask,
+	contextFromSubmittedItem,
+	readOutputSettings,
+	readWaitSettings,
+	type WaitSettings,
+} from './taskRunner';
 
 const operation = 'waitForTask';
 
@@ -51,8 +57,9 @@ export const execute: OperationHandler<PreparedWait> = {
 	},
 	async run(ctx, prepared, itemIndex, env) {
 		const items = [];
+		const input = ctx.getInputData()[itemIndex]?.json ?? {};
 		for (const taskId of prepared.taskIds) {
-			const context = { operation, region: env.region };
+			const context = contextFromSubmittedItem(input, taskId, env.region) ?? { operation, region: env.region };
 			items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
 		}
 		return items;

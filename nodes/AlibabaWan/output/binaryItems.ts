@@ -3,7 +3,7 @@
  * binary data with the right MIME type and file name, or as URLs; failed images reported per image.
  */
 import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { downloadResult } from '../transport';
 import type { TaskResult } from '../tasks/taskResults';
@@ -28,6 +28,11 @@ export interface TaskContext {
 	prompt?: string;
 	seed?: number;
 	requestedSize?: string;
+	/**
+	 * Images the task must produce when `n` is an exact count (not an upper bound as in image sets and
+	 * mixed output): the choices[] family drops failed images silently, so a shortfall is reported.
+	 */
+	requestedImages?: number;
 	submittedAt?: string;
 	waitedMs?: number;
 }
@@ -44,12 +49,13 @@ const extensions: Record<string, string> = {
 
 export async function resultToItems(
 	ctx: IExecuteFunctions,
-	result: TaskResult,
+	taskResult: TaskResult,
 	context: TaskContext,
 	settings: OutputSettings,
 	itemIndex: number,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
+	const result = withMissingImages(taskResult, context.requestedImages);
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
@@ -58,7 +64,10 @@ export async function resultToItems(
 	for (const image of result.images) {
 		if (settings.format === 'binary') {
 			const fileName = renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png');
-			binaries.push({ [settings.binaryPropertyName]: await downloadImage(ctx, image.url, fileName, result, signal) });
+			const downloaded = await downloadImage(ctx, image.url, fileName, result, signal);
+			binaries.push({ [settings.binaryPropertyName]: downloaded.binary });
+			// 2.5 reports no usage.size: the real output size is then read from the downloaded PNG.
+			if (base.size === undefined && downloaded.size) base.size = downloaded.size;
 		}
 		downloads.push({ index: image.index, url: image.url });
 	}
@@ -91,6 +100,21 @@ export async function resultToItems(
 		});
 	}
 	return items.sort((a, b) => Number(a.json.imageIndex) - Number(b.json.imageIndex));
+}
+
+/** Reports each image a succeeded task owes but did not return (billing is per image produced). */
+function withMissingImages(result: TaskResult, requested: number | undefined): TaskResult {
+	const accounted = result.images.length + result.failedImages.length;
+	if (!requested || result.status !== 'SUCCEEDED' || accounted >= requested) return result;
+	const failedImages = [...result.failedImages];
+	for (let index = accounted + 1; index <= requested; index++) {
+		failedImages.push({
+			index,
+			code: 'ImageMissing',
+			message: `DashScope returned ${result.images.length} of the ${requested} images requested (only produced images are billed)`,
+		});
+	}
+	return { ...result, failedImages };
 }
 
 function taskJson(result: TaskResult, context: TaskContext): IDataObject {
@@ -138,7 +162,25 @@ async function downloadImage(
 	});
 	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
 	const name = fixExtension(fileName, mimeType);
-	return await ctx.helpers.prepareBinaryData(downloaded.body as unknown as Readable, name, mimeType);
+	const sniffer = pngSizeSniffer();
+	const body = pipeline(downloaded.body as unknown as Readable, sniffer.tap, () => {
+		// Errors reach prepareBinaryData through the destroyed tap.
+	});
+	const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType);
+	return { binary, size: sniffer.size() };
+}
+
+/** Passes a download through unchanged, keeping its first 24 bytes: a PNG's IHDR holds its pixel size there. */
+function pngSizeSniffer(): { tap: Transform; size(): string | undefined } {
+	let head = Buffer.alloc(0);
+	const tap = new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			if (head.length < 24) head = Buffer.concat([head, chunk.subarray(0, 24 - head.length)]);
+			done(null, chunk);
+		},
+	});
+	const isPng = () => head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR';
+	return { tap, size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined) };
 }
 
 export function renderFileName(
