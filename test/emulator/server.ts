@@ -1,7 +1,7 @@
 /**
  * HTTP layer: routing by path (region prefix, DashScope API, results, OSS uploads, control API),
  * body reading, arrival-stage faults, request recording, counters and answering. Keep-alive is on
- * (node default); close() also drops idle keep-alive sockets so it never hangs.
+ * (65 s idle timeout, see constructor); close() also drops idle keep-alive sockets so it never hangs.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,6 +68,11 @@ export class EmulatorHttpServer {
 				}
 			});
 		});
+		// Like a cloud load balancer: idle keep-alive sockets live a minute. Node's 5 s default makes a
+		// client that reuses a socket just as the server drops it (likely on a loaded 2-core CI box)
+		// see ECONNRESET on a POST, which no client may blindly retry.
+		this.server.keepAliveTimeout = 65_000;
+		this.server.headersTimeout = 70_000;
 	}
 
 	listen(port: number, host: string): Promise<string> {
