@@ -11,10 +11,11 @@ export const DEFAULT_RATE_LIMITS = { submit: 5, query: 20 } as const;
 export type RateLimitKind = keyof typeof DEFAULT_RATE_LIMITS;
 
 /**
- * Slightly longer than 1 s: the server stamps arrival, we stamp departure, and the two drift apart by
- * a few tens of ms (event-loop lag, connection set-up), so a bare 1 s window would still draw 429s.
+ * Longer than 1 s: the server stamps arrival, we stamp departure, and the two drift apart (network
+ * jitter, event-loop lag on a busy n8n worker, connection set-up), so a bare 1 s window would still
+ * draw 429s. 200 ms of margin costs ~17% of peak submit rate, far less than a 429 and its backoff.
  */
-const WINDOW_MS = 1_100;
+const WINDOW_MS = 1_200;
 
 /** One granted request. `at` starts as the grant time and is moved to when the request really left. */
 export interface RateSlot {
