@@ -511,7 +511,7 @@ describe('flattenPng', () => {
 	}
 
 	it('composites onto white with exact rounding and re-encodes as opaque RGB', async () => {
-		const out = flattenPng(rgbaPng());
+		const out = await flattenPng(rgbaPng());
 		// round((a·fg + (255 − a)·255) / 255)
 		expect(pixelsOf(out)).toEqual([
 			[255, 127, 127, 255],
@@ -525,15 +525,15 @@ describe('flattenPng', () => {
 		expect(await probeImage(bufferReader(out))).toMatchObject({ format: 'png', width: 3, height: 2, hasAlpha: false });
 	});
 
-	it('uses a custom background', () => {
-		const out = flattenPng(rgbaPng(), { r: 0, g: 0, b: 0 });
+	it('uses a custom background', async () => {
+		const out = await flattenPng(rgbaPng(), { r: 0, g: 0, b: 0 });
 		expect(pixelsOf(out).slice(0, 4)).toEqual([
 			[128, 0, 0, 255],
 			[0, 0, 0, 255],
 			[10, 20, 30, 255],
 			[0, 64, 0, 255],
 		]);
-		expect(() => flattenPng(rgbaPng(), { r: 256, g: 0, b: 0 })).toThrow(/background\.r/);
+		await expect(flattenPng(rgbaPng(), { r: 256, g: 0, b: 0 })).rejects.toThrow(/background\.r/);
 	});
 
 	it('handles palette + tRNS, grey + alpha 16-bit and interlaced inputs', async () => {
@@ -552,13 +552,13 @@ describe('flattenPng', () => {
 			trns: [0, 51], // index 0 fully transparent, index 1 at alpha 51 (20 %)
 		});
 		// index 1: (51·100 + 204·255)/255 = 224; (51·50 + 204·255)/255 = 214; 204
-		expect(pixelsOf(flattenPng(palette))).toEqual([
+		expect(pixelsOf(await flattenPng(palette))).toEqual([
 			[255, 255, 255, 255],
 			[224, 214, 204, 255],
 		]);
 
 		const grey16 = pngjsImage(5, 4, 4, 16);
-		const out16 = flattenPng(grey16);
+		const out16 = await flattenPng(grey16);
 		expect(await probeImage(bufferReader(out16))).toMatchObject({ width: 5, height: 4, hasAlpha: false });
 
 		const interlaced = buildPng({
@@ -568,20 +568,20 @@ describe('flattenPng', () => {
 			interlace: true,
 			pixels: grid(9, 9, (x, y) => [x * 20, y * 20, 0, x === y ? 0 : 255]),
 		});
-		const flat = pixelsOf(flattenPng(interlaced));
+		const flat = pixelsOf(await flattenPng(interlaced));
 		expect(flat[0]).toEqual([255, 255, 255, 255]); // (0,0) transparent
 		expect(flat[1]).toEqual([20, 0, 0, 255]); // (1,0) opaque
 		expect(flat[9 * 8 + 7]).toEqual([140, 160, 0, 255]); // (7,8)
 		expect(flat[9 * 8 + 8]).toEqual([255, 255, 255, 255]); // (8,8) transparent
 	});
 
-	it('keeps opaque images identical and rejects non-PNG input', () => {
+	it('keeps opaque images identical and rejects non-PNG input', async () => {
 		const png = new PNG({ width: 2, height: 1 });
 		png.data = Buffer.from([1, 2, 3, 255, 4, 5, 6, 255]);
-		expect(pixelsOf(flattenPng(PNG.sync.write(png)))).toEqual([
+		expect(pixelsOf(await flattenPng(PNG.sync.write(png)))).toEqual([
 			[1, 2, 3, 255],
 			[4, 5, 6, 255],
 		]);
-		expect(() => flattenPng(Buffer.from('not a png'))).toThrow(/flattenPng: cannot decode PNG/);
+		await expect(flattenPng(Buffer.from('not a png'))).rejects.toThrow(/flattenPng: cannot decode PNG/);
 	});
 });

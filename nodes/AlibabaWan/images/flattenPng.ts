@@ -15,6 +15,11 @@ function channel(value: number, name: string): number {
 	return value;
 }
 
+/** Pixels composited between yields to the event loop (~20 ms of work on a slow core). */
+const PIXELS_PER_SLICE = 1 << 20;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Composite a PNG with transparency onto a solid background and re-encode it as an opaque RGB PNG.
  *
@@ -22,39 +27,54 @@ function channel(value: number, name: string): number {
  * flattened: out = a·fg + (1 − a)·bg per channel, rounded, in the stored (gamma-encoded) values, as
  * browsers do. pngjs decodes every colour type, bit depth, palette + tRNS and interlacing to 8-bit RGBA
  * (16-bit samples are scaled down). Ancillary chunks other than gAMA (iCCP, sRGB, eXIf…) are not kept.
+ *
+ * Asynchronous throughout (streamed inflate/deflate, compositing in slices): a 20 MB PNG takes seconds
+ * of CPU, and n8n runs other executions on the same event loop.
  */
-export function flattenPng(png: Buffer, background: RgbColor = WHITE): Buffer {
+export async function flattenPng(png: Buffer, background: RgbColor = WHITE): Promise<Buffer> {
 	const bg = [channel(background.r, 'r'), channel(background.g, 'g'), channel(background.b, 'b')];
-	let decoded;
-	try {
-		decoded = PNG.sync.read(png);
-	} catch (error) {
-		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- becomes a NodeOperationError naming item and image in prepareImageTask
-		throw new Error(`flattenPng: cannot decode PNG: ${(error as Error).message}`);
-	}
+	const decoded = await new Promise<PNG>((resolve, reject) => {
+		new PNG().parse(png, (error, image) =>
+			error ? reject(new Error(`flattenPng: cannot decode PNG: ${error.message}`)) : resolve(image),
+		);
+	});
 	const { width, height, data } = decoded;
 	const pixels = width * height;
 
 	// Composite in place, writing RGB at 3·p while reading RGBA at 4·p: the write index never passes the
 	// read index, so no second full-size buffer is needed (an 8000² image is 256 MB as RGBA).
-	for (let p = 0; p < pixels; p++) {
-		const src = p * 4;
-		const dst = p * 3;
-		const a = data[src + 3];
-		for (let c = 0; c < 3; c++) {
-			// (a·fg + (255 − a)·bg) / 255 is never exactly x.5 (255 is odd), so Math.round has no ties.
-			data[dst + c] = a === 255 ? data[src + c] : Math.round((a * data[src + c] + (255 - a) * bg[c]) / 255);
+	for (let start = 0; start < pixels; start += PIXELS_PER_SLICE) {
+		const end = Math.min(pixels, start + PIXELS_PER_SLICE);
+		for (let p = start; p < end; p++) {
+			const src = p * 4;
+			const dst = p * 3;
+			const a = data[src + 3];
+			for (let c = 0; c < 3; c++) {
+				// (a·fg + (255 − a)·bg) / 255 is never exactly x.5 (255 is odd), so Math.round has no ties.
+				data[dst + c] = a === 255 ? data[src + c] : Math.round((a * data[src + c] + (255 - a) * bg[c]) / 255);
+			}
 		}
+		if (end < pixels) await yieldToEventLoop();
 	}
 
-	// packer-sync reads only width/height/data/gamma from its first argument.
-	const rgb = { width, height, data: data.subarray(0, pixels * 3), gamma: decoded.gamma } as unknown as PNG;
-	return PNG.sync.write(rgb, {
+	const rgb = new PNG({
+		width,
+		height,
 		colorType: 2,
 		inputColorType: 2,
 		inputHasAlpha: false,
 		bitDepth: 8,
 		deflateLevel: 6, // pngjs defaults to 9 with Z_RLE: much slower for photos, barely smaller
 		deflateStrategy: 0,
+	} as ConstructorParameters<typeof PNG>[0]);
+	rgb.data = data.subarray(0, pixels * 3);
+	if (decoded.gamma) (rgb as unknown as { gamma: number }).gamma = decoded.gamma;
+	const chunks: Buffer[] = [];
+	return await new Promise<Buffer>((resolve, reject) => {
+		rgb
+			.pack()
+			.on('data', (chunk: Buffer) => chunks.push(chunk))
+			.on('end', () => resolve(Buffer.concat(chunks)))
+			.on('error', reject);
 	});
 }

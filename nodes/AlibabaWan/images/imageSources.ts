@@ -177,7 +177,7 @@ async function flattenImage(
 	source: string,
 	limits: InputImageLimits,
 ): Promise<PreparedImage> {
-	const flat = flattenPng(buffer);
+	const flat = await flattenPng(buffer);
 	const probe = await probeImage(bufferReader(flat));
 	checkImage(probe, number, `${source}, flattened onto white`, limits);
 	return { number, source, value: bufferPayload('image/png', flat), probe, flattened: true, boxes: [] };
