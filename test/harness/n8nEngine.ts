@@ -156,6 +156,45 @@ export function inlineBinary(buffer: Buffer, mimeType: string, fileName: string)
 	return { data: buffer.toString('base64'), mimeType, fileName, fileSize: String(buffer.length) } as IBinaryData;
 }
 
+/** One execution through n8n-core's WorkflowExecute, starting at `start` with `items` as its input. */
+function startExecution(
+	nodes: INode[],
+	connections: IConnections,
+	credentials: TestCredentials,
+	start: INode,
+	items: INodeExecutionData[],
+	name = 'wf',
+) {
+	const workflow = new Workflow({ id: 'wf1', nodes, connections, nodeTypes: nodeTypes as never, active: false, settings: {} });
+	const hooks = new ExecutionLifecycleHooks('manual', 'e1', { id: 'wf1', name, nodes, connections } as never);
+	const additionalData = {
+		hooks,
+		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...credentials }),
+		variables: {},
+		currentNodeExecutionIndex: 0,
+		executionId: 'e1',
+		restApiUrl: '',
+		instanceBaseUrl: '',
+		webhookBaseUrl: '',
+		webhookWaitingBaseUrl: '',
+		webhookTestBaseUrl: '',
+		formWaitingBaseUrl: '',
+		logAiEvent: () => {},
+	} as unknown as IWorkflowExecuteAdditionalData;
+	const runData = {
+		resultData: { runData: {} },
+		executionData: {
+			contextData: {},
+			metadata: {},
+			waitingExecution: {},
+			waitingExecutionSource: null,
+			nodeExecutionStack: [{ node: start, data: { main: [items] }, source: null }],
+		},
+	};
+	const execution = new WorkflowExecute(additionalData, 'manual', runData as never).processRunExecutionData(workflow);
+	return { execution, hooks };
+}
+
 export interface RunOptions {
 	parameters: INodeParameters;
 	credentials: TestCredentials;
@@ -183,47 +222,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 	};
-	const workflow = new Workflow({
-		id: 'wf1',
-		nodes: [node],
-		connections: {},
-		nodeTypes: nodeTypes as never,
-		active: false,
-		settings: {},
-	});
-	const hooks = new ExecutionLifecycleHooks('manual', 'e1', {
-		id: 'wf1',
-		name: 'wf',
-		nodes: [node],
-		connections: {},
-	} as never);
-	const additionalData = {
-		hooks,
-		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...options.credentials }),
-		variables: {},
-		currentNodeExecutionIndex: 0,
-		executionId: 'e1',
-		restApiUrl: '',
-		instanceBaseUrl: '',
-		webhookBaseUrl: '',
-		webhookWaitingBaseUrl: '',
-		webhookTestBaseUrl: '',
-		formWaitingBaseUrl: '',
-		logAiEvent: () => {},
-	} as unknown as IWorkflowExecuteAdditionalData;
-	const runData = {
-		resultData: { runData: {} },
-		executionData: {
-			contextData: {},
-			metadata: {},
-			waitingExecution: {},
-			waitingExecutionSource: null,
-			nodeExecutionStack: [
-				{ node, data: { main: [options.items ?? [{ json: {} }]] }, source: null },
-			],
-		},
-	};
-	const execution = new WorkflowExecute(additionalData, 'manual', runData as never).processRunExecutionData(workflow);
+	const { execution, hooks } = startExecution([node], {}, options.credentials, node, options.items ?? [{ json: {} }]);
 	let run: IRun;
 	if (options.cancelAfterMs !== undefined) {
 		const finished = new Promise<IRun>((resolve) => hooks.addHandler('workflowExecuteAfter', (fullRun: IRun) => resolve(fullRun)));
@@ -267,45 +266,8 @@ export async function runWorkflow(workflowJson: WorkflowJson, credentials: TestC
 	if (unknown.length) throw new Error(`This runner knows only ${Object.keys(knownTypes).join(', ')}; got ${unknown.map((n) => n.type).join(', ')}`);
 	const start = nodes.find((node) => node.type === 'n8n-nodes-base.manualTrigger');
 	if (!start) throw new Error('The workflow needs a Manual Trigger');
-	const workflow = new Workflow({
-		id: 'wf1',
-		nodes,
-		connections: workflowJson.connections,
-		nodeTypes: nodeTypes as never,
-		active: false,
-		settings: {},
-	});
-	const hooks = new ExecutionLifecycleHooks('manual', 'e1', {
-		id: 'wf1',
-		name: workflowJson.name ?? 'wf',
-		nodes,
-		connections: workflowJson.connections,
-	} as never);
-	const additionalData = {
-		hooks,
-		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...credentials }),
-		variables: {},
-		currentNodeExecutionIndex: 0,
-		executionId: 'e1',
-		restApiUrl: '',
-		instanceBaseUrl: '',
-		webhookBaseUrl: '',
-		webhookWaitingBaseUrl: '',
-		webhookTestBaseUrl: '',
-		formWaitingBaseUrl: '',
-		logAiEvent: () => {},
-	} as unknown as IWorkflowExecuteAdditionalData;
-	const runData = {
-		resultData: { runData: {} },
-		executionData: {
-			contextData: {},
-			metadata: {},
-			waitingExecution: {},
-			waitingExecutionSource: null,
-			nodeExecutionStack: [{ node: start, data: { main: [[{ json: {} }]] }, source: null }],
-		},
-	};
-	const run = await new WorkflowExecute(additionalData, 'manual', runData as never).processRunExecutionData(workflow);
+	const run = await startExecution(nodes, workflowJson.connections, credentials, start, [{ json: {} }], workflowJson.name)
+		.execution;
 	const outputs: Record<string, INodeExecutionData[]> = {};
 	let error = run.data.resultData.error as RunResult['error'];
 	for (const [name, runs] of Object.entries(run.data.resultData.runData)) {

@@ -473,3 +473,25 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 		...show(operation),
 	};
 }
+
+/**
+ * The whole UI of one image operation, in display order. Each operation file states only what is its
+ * own: how images come in and what the prompt asks for.
+ */
+export function imageOperationProperties(
+	operation: ImageOperation,
+	options: { images: 'single' | 'list' | 'optionalList'; promptDescription: string; imagesFirst?: boolean },
+): INodeProperties[] {
+	const images =
+		options.images === 'single' ? singleImageProperties(operation) : imageListProperties(operation, options.images === 'list');
+	const prompt = promptProperty(operation, options.promptDescription);
+	return [
+		modelProperty(operation, 'wan2.7-image-pro'),
+		...(options.imagesFirst ? [...images, prompt] : [prompt, ...images]),
+		...sizeProperties(operation),
+		...countProperties(operation),
+		modelOptionsProperty(operation),
+		...runProperties(operation, true),
+		optionsProperty(operation, true),
+	];
+}

@@ -97,6 +97,22 @@ const wan27SizeWithImages: SizeRule = {
 	defaultDescription: '2K, keeping the aspect ratio of the last input image',
 };
 
+/** Explicit W*H only (2.5, 2.6 mixed output): 768² to 1280² pixels, aspect 1:4 to 4:1. */
+const upTo1280 = (defaultDescription: string): SizeRule => ({
+	tiers: [],
+	customPixels: { min: px(768), max: px(1280) },
+	customAspect: { min: 1 / 4, max: 4 },
+	defaultDescription,
+});
+
+/** 2.6 editing: 1K (about 1280², the default) or 2K, or W*H up to 2048², aspect 1:4 to 4:1. */
+const wan26EditSize = (defaultDescription: string): SizeRule => ({
+	tiers: ['1K', '2K'],
+	customPixels: { min: px(768), max: px(2048) },
+	customAspect: { min: 1 / 4, max: 4 },
+	defaultDescription,
+});
+
 function wan27Operations(pro: boolean): Partial<Record<ImageOperation, OperationSpec>> {
 	const textToImageSize: SizeRule = pro
 		? {
@@ -189,35 +205,20 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 				// Text-to-image on 2.6 is its interleave mode: optional single reference image, n must be 1.
 				images: { min: 0, max: 1 },
 				n: { min: 1, max: 1, default: 1, apiDefault: 1 },
-				size: {
-					tiers: [],
-					customPixels: { min: px(768), max: px(1280) },
-					customAspect: { min: 1 / 4, max: 4 },
-					defaultDescription: '1280*1280, or the reference image size scaled to at most 1280²',
-				},
+				size: upTo1280('1280*1280, or the reference image size scaled to at most 1280²'),
 				interleave: true,
 				maxImages: { min: 1, max: 5, default: 1 },
 			},
 			editImage: {
 				images: { min: 1, max: 1 },
 				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
-				size: {
-					tiers: ['1K', '2K'],
-					customPixels: { min: px(768), max: px(2048) },
-					customAspect: { min: 1 / 4, max: 4 },
-					defaultDescription: '1K (about 1280²), keeping the input aspect ratio',
-				},
+				size: wan26EditSize('1K (about 1280²), keeping the input aspect ratio'),
 				promptExtend: true,
 			},
 			fuseImages: {
 				images: { min: 2, max: 4 },
 				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
-				size: {
-					tiers: ['1K', '2K'],
-					customPixels: { min: px(768), max: px(2048) },
-					customAspect: { min: 1 / 4, max: 4 },
-					defaultDescription: '1K (about 1280²), keeping the last input aspect ratio',
-				},
+				size: wan26EditSize('1K (about 1280²), keeping the last input aspect ratio'),
 				promptExtend: true,
 			},
 		},
@@ -243,23 +244,13 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 			editImage: {
 				images: { min: 1, max: 1 },
 				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
-				size: {
-					tiers: [],
-					customPixels: { min: px(768), max: px(1280) },
-					customAspect: { min: 1 / 4, max: 4 },
-					defaultDescription: 'about 1280², at the aspect ratio of the input image',
-				},
+				size: upTo1280('about 1280², at the aspect ratio of the input image'),
 				promptExtend: true,
 			},
 			fuseImages: {
 				images: { min: 2, max: 3 },
 				n: { min: 1, max: 4, default: 1, apiDefault: 4 },
-				size: {
-					tiers: [],
-					customPixels: { min: px(768), max: px(1280) },
-					customAspect: { min: 1 / 4, max: 4 },
-					defaultDescription: 'about 1280², at the aspect ratio of the last input image',
-				},
+				size: upTo1280('about 1280², at the aspect ratio of the last input image'),
 				promptExtend: true,
 			},
 		},
