@@ -1,0 +1,353 @@
+// The Alibaba Wan suite for the e2e harness: how to build/pack the package, start the DashScope
+// emulator, which credential and workflows to import, and what to assert on their results.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { run, log } from './lib/util.mjs';
+import { assert, brief, executionError, findKeys, nodeItems, nodeRunErrors, rewriteCredentials } from './lib/workflows.mjs';
+
+const PKG = 'n8n-nodes-alibaba-wan';
+const NODE_TYPE = `${PKG}.alibabaWan`;
+const CRED_TYPE = 'alibabaDashScopeApi';
+const REGION = 'ap-southeast-1';
+const ENTRY_POINTS = ['dist/nodes/AlibabaWan/AlibabaWan.node.js', 'dist/credentials/AlibabaDashScopeApi.credentials.js'];
+const IMAGE_OPS = new Set(['generateImage', 'editImage', 'fuseImages', 'generateImageSet']);
+const START_TYPES = new Set(['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.executeWorkflowTrigger']);
+
+/** Fixed 16-character workflow id: the example's own when it has one, else derived from the file name. */
+function exampleId(file, workflow) {
+	if (typeof workflow.id === 'string' && /^[A-Za-z0-9]{16}$/.test(workflow.id)) return workflow.id;
+	return 'wanE2E' + crypto.createHash('sha1').update(path.basename(file)).digest('hex').slice(0, 10);
+}
+
+function npmEnv() {
+	return { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+}
+
+function sumCounters(c) {
+	return { tasks: (c.submissions ?? 0) + (c.syncCalls ?? 0), submissions: c.submissions ?? 0, syncCalls: c.syncCalls ?? 0 };
+}
+
+export default {
+	name: 'alibaba-wan',
+
+	/** `npm run build` + `npm pack` → tarball in the temp folder. E2E_SKIP_BUILD=1 packs the existing dist/. */
+	async preparePackage(ctx) {
+		const { repoRoot, tmpRoot, logDir } = ctx;
+		const logFile = path.join(logDir, 'build-pack.log');
+		if (process.env.E2E_SKIP_BUILD !== '1') {
+			if (!fs.existsSync(path.join(repoRoot, 'node_modules'))) {
+				throw new Error(`${repoRoot}/node_modules is missing: run \`npm ci\` (or npm install) in the package first`);
+			}
+			log('npm run build ...');
+			await run('npm', ['run', 'build'], { cwd: repoRoot, env: npmEnv(), logFile, registry: ctx.registry, label: 'npm run build' });
+		}
+		for (const f of ENTRY_POINTS) {
+			if (!fs.existsSync(path.join(repoRoot, f))) throw new Error(`${f} missing after the build (see ${logFile})`);
+		}
+		const packDir = path.join(tmpRoot, 'pack');
+		fs.mkdirSync(packDir, { recursive: true });
+		const res = await run('npm', ['pack', '--json', '--pack-destination', packDir], {
+			cwd: repoRoot,
+			env: npmEnv(),
+			registry: ctx.registry,
+			label: 'npm pack',
+		});
+		const info = JSON.parse(res.stdout.slice(res.stdout.indexOf('[')))[0];
+		const files = info.files.map((f) => f.path);
+		for (const f of ENTRY_POINTS) assert(files.includes(f), `npm pack: ${f} is not in the tarball (files: ${files.join(', ')})`);
+		assert(info.name === PKG, `npm pack: package name ${info.name}, expected ${PKG}`);
+		return {
+			name: PKG,
+			tgz: path.join(packDir, info.filename),
+			version: info.version,
+			summary: `${info.filename} ${(info.size / 1024).toFixed(0)} KiB, ${files.length} files, entry points present`,
+		};
+	},
+
+	emulatorCommand(ctx, port) {
+		const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+		const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
+		if (!fs.existsSync(cli)) throw new Error(`${cli} is missing (the DashScope emulator)`);
+		const extra = (process.env.E2E_EMULATOR_ARGS || '').split(' ').filter(Boolean);
+		return fs.existsSync(local)
+			? { cmd: local, args: [cli, '--port', String(port), ...extra] }
+			: { cmd: 'npx', args: ['--no-install', 'tsx', cli, '--port', String(port), ...extra] };
+	},
+
+	credential(ctx) {
+		return {
+			id: 'wanE2ECredential',
+			name: 'Alibaba DashScope (e2e emulator)',
+			type: CRED_TYPE,
+			// Decrypted data: `n8n import:credentials` encrypts a `data` object with N8N_ENCRYPTION_KEY on import.
+			data: { apiKey: `sk-emu-${REGION}`, region: REGION, workspaceId: '', baseUrl: `${ctx.emulator.url}/${REGION}/api/v1` },
+		};
+	},
+
+	/** examples/*.json (or $E2E_EXAMPLES_DIR), prepared for import and paired with assertions. */
+	async cliWorkflows(ctx) {
+		const dir = process.env.E2E_EXAMPLES_DIR ? path.resolve(process.env.E2E_EXAMPLES_DIR) : path.join(ctx.repoRoot, 'examples');
+		const files = fs.existsSync(dir)
+			? fs
+					.readdirSync(dir)
+					.filter((f) => f.endsWith('.json'))
+					.sort()
+			: [];
+		if (!files.length) {
+			ctx.results.fail('cli: example workflows', `no *.json in ${dir}`);
+			return [];
+		}
+		const specs = [];
+		for (const f of files) {
+			const file = path.join(dir, f);
+			let workflow;
+			try {
+				workflow = JSON.parse(fs.readFileSync(file, 'utf8'));
+			} catch (e) {
+				ctx.results.fail(`cli: ${f}`, `not valid JSON: ${e.message}`);
+				continue;
+			}
+			const problems = [];
+			let importOnly = null;
+			const wanNodes = (workflow.nodes || []).filter((n) => /\.alibabaWan$/.test(n.type ?? ''));
+			const toolNodes = (workflow.nodes || []).filter((n) => /\.alibabaWanTool$/.test(n.type ?? ''));
+			for (const n of wanNodes) {
+				if (n.type !== NODE_TYPE) problems.push(`node "${n.name}" has type ${n.type}, expected ${NODE_TYPE} (installed packages are ${PKG}.*; CUSTOM.* only exists for ~/.n8n/custom)`);
+			}
+			for (const n of toolNodes) {
+				if (n.type !== `${NODE_TYPE}Tool`) problems.push(`node "${n.name}" has type ${n.type}, expected ${NODE_TYPE}Tool`);
+			}
+			if (!wanNodes.length && !toolNodes.length) problems.push(`no ${NODE_TYPE} node`);
+			if (!(workflow.nodes || []).some((n) => START_TYPES.has(n.type))) {
+				// e.g. a chat-triggered AI-agent example: needs a chat session and an LLM, so `n8n execute`
+				// cannot run it. Its import and the node types it uses are still checked (see toolTypesCheck).
+				const trig = (workflow.nodes || []).find((n) => /trigger/i.test(n.type ?? ''));
+				importOnly = `starts with ${trig?.type ?? 'no trigger'}, not a Manual Trigger: \`n8n execute\` cannot run it; imported, and its node types are checked against the running n8n`;
+			}
+			const id = exampleId(f, workflow);
+			const name = workflow.name || f;
+			const prepared = { ...workflow, id, name: `${name} [e2e]`, active: false };
+			delete prepared.pinData; // run the real nodes, never pinned output
+			delete prepared.versionId;
+			delete prepared.meta;
+			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred);
+			let before = null;
+			specs.push({
+				id,
+				name: `${f} (${name})`,
+				file,
+				workflow: prepared,
+				importOnly,
+				problems,
+				nodeTypes: [...new Set((workflow.nodes || []).map((n) => n.type))],
+				before: async () => {
+					assert(!problems.length, problems.join('; '));
+					before = await ctx.emulator.counters();
+				},
+				assert: async (out, c) => {
+					assert(!problems.length, problems.join('; '));
+					const after = await ctx.emulator.counters();
+					return assertWanRun(out, c, { wanNodes, before, after, rewired });
+				},
+			});
+		}
+		return specs;
+	},
+
+	/** Webhook (raw PNG body) → Alibaba Wan Edit Image → edited image returned as the HTTP response. */
+	webhookWorkflow(ctx, { mode }) {
+		const id = mode === 'queue' ? 'wanE2EHookQueue1' : 'wanE2EHookRegul1';
+		const hookPath = `wan-e2e-edit-${mode}`;
+		const workflow = {
+			id,
+			name: `Wan e2e webhook edit (${mode})`,
+			active: false,
+			settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveManualExecutions: true },
+			connections: { Webhook: { main: [[{ node: 'Edit Image', type: 'main', index: 0 }]] } },
+			nodes: [
+				{
+					id: 'a0000000-0000-4000-8000-000000000001',
+					name: 'Webhook',
+					type: 'n8n-nodes-base.webhook',
+					typeVersion: 2,
+					position: [0, 0],
+					webhookId: mode === 'queue' ? '6b1f3c52-8f65-4c34-9b7e-0c5e2d4a0002' : '6b1f3c52-8f65-4c34-9b7e-0c5e2d4a0001',
+					parameters: {
+						httpMethod: 'POST',
+						path: hookPath,
+						responseMode: 'lastNode',
+						responseData: 'firstEntryBinary',
+						responseBinaryPropertyName: 'data',
+						options: { binaryPropertyName: 'data' },
+					},
+				},
+				{
+					id: 'a0000000-0000-4000-8000-000000000002',
+					name: 'Edit Image',
+					type: NODE_TYPE,
+					typeVersion: 1,
+					position: [240, 0],
+					parameters: {
+						operation: 'editImage',
+						model: 'wan2.7-image',
+						inputType: 'binary',
+						binaryPropertyName: 'data',
+						prompt: 'Turn the square blue and add a soft shadow',
+						runMode: 'wait',
+						outputFormat: 'binary',
+						outputItems: 'perImage',
+					},
+					credentials: { [CRED_TYPE]: { id: ctx.cred.id, name: ctx.cred.name } },
+				},
+			],
+		};
+		const input = ctx.images.makePng(512, 384, [30, 120, 220, 255]);
+		return {
+			id,
+			path: hookPath,
+			workflow,
+			request: async () => ({
+				headers: { 'content-type': 'image/png', 'content-disposition': 'attachment; filename="input.png"' },
+				body: input,
+				before: await ctx.emulator.counters(),
+			}),
+			// Concurrent calls share the emulator, so the counter delta is "at least one task".
+			assert: async (res, c, { before }) => {
+				const ct = res.headers['content-type'] || '';
+				assert(res.status === 200, `HTTP ${res.status} (${ct}): ${res.body.toString('utf8').slice(0, 500)}`);
+				const sniffed = c.images.sniffMime(res.body);
+				assert(sniffed === 'image/png', `response is not a PNG (content-type ${ct}, first bytes ${res.body.subarray(0, 16).toString('hex')}): ${res.body.toString('utf8').slice(0, 300)}`);
+				assert(/^image\/png/.test(ct), `content-type ${ct}, expected image/png`);
+				assert(!res.body.equals(input), 'the response is the unmodified input image');
+				const size = c.images.pngSize(res.body);
+				const after = await ctx.emulator.counters();
+				const d = sumCounters(after).tasks - sumCounters(before).tasks;
+				assert(d >= 1, `emulator saw no generation request (counters before ${JSON.stringify(before)} after ${JSON.stringify(after)})`);
+				return `HTTP 200 ${ct} ${res.body.length} B ${size.width}x${size.height}, emulator +${d} task(s)`;
+			},
+		};
+	},
+
+	/** Types the running n8n must know (besides every type used by the imported examples). */
+	requiredNodeTypes() {
+		return [NODE_TYPE, 'n8n-nodes-base.webhook'];
+	},
+
+	/** Credential "Test" button (POST /rest/credentials/test): must list tasks, never create one. */
+	credentialTests(ctx) {
+		const good = { id: ctx.cred.id, name: ctx.cred.name, type: CRED_TYPE, data: { ...ctx.cred.data } };
+		const noTask = (before, after) => {
+			for (const k of ['submissions', 'submitAttempts', 'syncCalls']) {
+				assert((after[k] ?? 0) === (before[k] ?? 0), `${k} changed ${before[k]} -> ${after[k]}: the credential test must not create a task`);
+			}
+		};
+		return [
+			{
+				name: 'valid emulator key -> OK, task list read, no task created',
+				credentials: good,
+				assert: ({ result, before, after }) => {
+					assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+					noTask(before, after);
+					assert(after.lists > before.lists, `GET /tasks count did not increase (${before.lists} -> ${after.lists})`);
+					return `status=OK; emulator lists ${before.lists}->${after.lists}, submissions ${before.submissions}->${after.submissions}`;
+				},
+			},
+			{
+				name: 'wrong API key -> Error, no task created',
+				credentials: { ...good, data: { ...good.data, apiKey: 'sk-e2e-invalid-key' } },
+				assert: ({ result, before, after }) => {
+					assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+					noTask(before, after);
+					return `status=Error "${String(result.message).slice(0, 120)}"`;
+				},
+			},
+		];
+	},
+};
+
+/** Generic assertions for one example run; returns the one-line outputs summary. */
+async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
+	const err = executionError(out);
+	assert(!err, () => `execution error: ${err?.message ?? brief(err, 500)}${err?.description ? ' — ' + err.description : ''}`);
+	const nodeErrs = nodeRunErrors(out);
+	assert(!nodeErrs.length, `node errors: ${nodeErrs.join('; ')}`);
+	assert(out.status === 'success' || out.finished === true, `status ${out.status}`);
+	assert(c.exitCode === 0, `n8n execute exit code ${c.exitCode}`);
+	const parts = [];
+	for (const node of wanNodes) {
+		const items = nodeItems(out, node.name);
+		const p = node.parameters || {};
+		const op = p.operation ?? 'editImage';
+		const runMode = p.runMode ?? 'wait';
+		const format = p.outputFormat ?? 'binary';
+		if (!items.length && !(out.data?.resultData?.runData ?? {})[node.name]) {
+			parts.push(`${node.name}: not executed`);
+			continue;
+		}
+		assert(items.length > 0, `${node.name} (${op}) returned no items`);
+		let images = 0;
+		const nameRe = fileNameTemplateRe(p.options?.fileNameTemplate);
+		const names = [];
+		const mimes = new Set();
+		let bytes = 0;
+		const taskIds = new Set();
+		let usage = 0;
+		for (const { item } of items) {
+			assert(!item.json?.error, () => `${node.name} item error: ${brief(item.json.error)}`);
+			for (const h of findKeys(item.json ?? {}, /^task_?id$/i)) if (typeof h.value === 'string' && h.value) taskIds.add(h.value);
+			if (findKeys(item.json ?? {}, /^usage$/i).length) usage++;
+			for (const [key, bin] of Object.entries(item.binary ?? {})) {
+				assert(/^image\//.test(bin.mimeType ?? ''), `${node.name} binary "${key}" has MIME ${bin.mimeType}`);
+				const buf = c.images.readBinary(bin, c.instance.userFolder);
+				assert(buf, `${node.name} binary "${key}" (${bin.id ?? 'inline'}) not found in the binary store`);
+				assert(buf.length > 0, `${node.name} binary "${key}" is empty`);
+				const sniffed = c.images.sniffMime(buf);
+				assert(sniffed === bin.mimeType, `${node.name} binary "${key}": declared ${bin.mimeType} but the bytes are ${sniffed ?? 'not an image'}`);
+				if (nameRe) assert(nameRe.test(bin.fileName ?? ''), `${node.name} binary "${key}": file name ${bin.fileName} does not follow the template ${p.options.fileNameTemplate}`);
+				if (typeof bin.bytes === 'number') assert(bin.bytes === buf.length, `${node.name} binary "${key}": bytes=${bin.bytes} but the stored file has ${buf.length}`);
+				images++;
+				names.push(bin.fileName);
+				mimes.add(bin.mimeType);
+				bytes += buf.length;
+			}
+		}
+		const producesImages = (IMAGE_OPS.has(op) && runMode === 'wait') || op === 'waitForTask';
+		if (producesImages && format === 'binary') assert(images > 0, `${node.name} (${op}, wait, binary) produced no image binaries`);
+		if (producesImages && format === 'url') {
+			assert(findKeys(items.map((i) => i.item.json), /url/i).some((h) => typeof h.value === 'string' && /^https?:/.test(h.value)), `${node.name} (${op}, url) returned no image URL`);
+		}
+		if ((IMAGE_OPS.has(op) && runMode === 'submit') || op === 'cancelTask' || op === 'waitForTask') {
+			assert(taskIds.size > 0, `${node.name} (${op}) output has no task id`);
+		}
+		if (producesImages) assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		parts.push(
+			`${node.name} [${op}${IMAGE_OPS.has(op) ? '/' + runMode : ''}]: ${items.length} item(s)` +
+				(images ? `, ${images} image(s) ${[...mimes].join('/')} ${bytes} B` : '') +
+				(nameRe ? ` named ${names.slice(0, 4).join(',')}` : '') +
+				(taskIds.size ? `, task ${[...taskIds].slice(0, 3).join(',')}${taskIds.size > 3 ? '…' : ''}` : '') +
+				(usage ? `, usage x${usage}` : ''),
+		);
+	}
+	const b = sumCounters(before);
+	const a = sumCounters(after);
+	parts.push(`emulator +${a.submissions - b.submissions} async/+${a.syncCalls - b.syncCalls} sync`);
+	if (!rewired) parts.push('(no credential reference rewritten)');
+	return parts.join('; ');
+}
+
+/** `banner-{{index}}.{{ext}}` → /^banner-\d+\.(png|jpe?g|webp|bmp)$/ (other placeholders match anything). */
+function fileNameTemplateRe(template) {
+	if (typeof template !== 'string' || !template.includes('{{')) return null;
+	const parts = template.split(/(\{\{\s*[A-Za-z]+\s*\}\})/);
+	const re = parts
+		.map((part) => {
+			const m = part.match(/^\{\{\s*([A-Za-z]+)\s*\}\}$/);
+			if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+			if (m[1] === 'index') return '\\d+';
+			if (m[1] === 'ext') return '(png|jpe?g|webp|bmp)';
+			return '.+';
+		})
+		.join('');
+	return new RegExp(`^${re}$`);
+}
