@@ -214,7 +214,9 @@ async function cliPhase(ctx, suite, inst) {
 	ctx.importedWorkflows = specs;
 	for (const s of specs) {
 		if (s.importOnly) {
-			results.skip(`cli: ${s.name}`, s.importOnly);
+			// Not a check of its own (nothing here could fail it): its node types are asserted by
+			// "regular: n8n knows the package's node types and every type the workflows use".
+			log(`INFO  cli: ${s.name}: import only — ${s.importOnly}`);
 			continue;
 		}
 		await results.check(`cli: ${s.name}`, () =>
