@@ -344,9 +344,9 @@ export function modelOptionsProperty(operation: ImageOperation): INodeProperties
 }
 
 /** How the node runs and what it outputs — shared by the image operations and Wait for Task. */
-export function runProperties(operation: string, submitOnly: boolean): INodeProperties[] {
+export function runProperties(operation: string, hasRunMode: boolean): INodeProperties[] {
 	const properties: INodeProperties[] = [];
-	if (submitOnly) {
+	if (hasRunMode) {
 		properties.push({
 			displayName: 'Mode',
 			name: 'runMode',
@@ -360,11 +360,16 @@ export function runProperties(operation: string, submitOnly: boolean): INodeProp
 					value: 'submit',
 					description: 'Return the task ID at once; collect the images later with "Wait for Task"',
 				},
+				{
+					name: 'Validate Only (Dry Run)',
+					value: 'validate',
+					description: 'Check every input and output the request that would be sent; nothing is sent or billed',
+				},
 			],
 			...show(operation),
 		});
 	}
-	const whenWaiting: Record<string, unknown[]> = submitOnly ? { runMode: ['wait'] } : {};
+	const whenWaiting: Record<string, unknown[]> = hasRunMode ? { runMode: ['wait'] } : {};
 	properties.push(
 		{
 			displayName: 'Output',

@@ -46,7 +46,7 @@ export interface PreparedImageTask {
 	parameters: ImageTaskParameters;
 	images: PreparedImage[];
 	body: StreamingJsonBody;
-	submitOnly: boolean;
+	runMode: 'wait' | 'submit' | 'validate';
 	wait: WaitSettings;
 	output: OutputSettings;
 }
@@ -91,14 +91,14 @@ export async function prepareImageTask(
 			: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
 	}
 
-	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as string;
+	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as PreparedImageTask['runMode'];
 	return {
 		operation,
 		model,
 		parameters,
 		images,
 		body: buildRequestBody(model, operation, parameters, images),
-		submitOnly: runMode === 'submit',
+		runMode,
 		wait: readWaitSettings(ctx, itemIndex),
 		output: readOutputSettings(ctx, itemIndex),
 	};
@@ -110,6 +110,7 @@ export async function runImageTask(
 	itemIndex: number,
 	env: RunEnvironment,
 ): Promise<INodeExecutionData[]> {
+	if (task.runMode === 'validate') return [{ json: dryRunJson(task, env), pairedItem: { item: itemIndex } }];
 	const spec = getOperationSpec(task.model, task.operation);
 	const context: TaskContext = {
 		operation: task.operation,
@@ -132,7 +133,7 @@ export async function runImageTask(
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
 	}
 
-	if (task.submitOnly) {
+	if (task.runMode === 'submit') {
 		return [
 			{
 				json: submittedTaskJson(submitted.taskId, context, submitted.requestId, submitted.taskStatus),
@@ -141,6 +142,34 @@ export async function runImageTask(
 		];
 	}
 	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex);
+}
+
+/** What a dry run reports: the checked inputs and the exact request, with images as placeholders. */
+function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
+	return {
+		valid: true,
+		operation: task.operation,
+		model: task.model.id,
+		region: env.region,
+		route: task.model.submitRoute,
+		images: task.images.map((image) => ({
+			number: image.number,
+			source: image.source,
+			...(image.probe
+				? {
+						format: image.probe.format,
+						mimeType: image.probe.mimeType,
+						width: image.probe.width,
+						height: image.probe.height,
+						fileSize: image.probe.fileSize,
+					}
+				: {}),
+			flattened: image.flattened,
+			boxes: image.boxes,
+		})),
+		requestBytes: task.body.contentLength,
+		request: task.body.preview() as IDataObject,
+	};
 }
 
 function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: OperationSpec): ImageTaskParameters {
