@@ -46,6 +46,7 @@ test('a dry run outputs the checked images and the exact request, and sends noth
 	expect(result.error).toBeUndefined();
 	expect(emu.requests()).toHaveLength(0);
 	expect(result.items).toHaveLength(1);
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep assertions on the dry-run JSON
 	const json = result.items[0].json as Record<string, any>;
 	expect(json).toMatchObject({ valid: true, operation: 'fuseImages', model: 'wan2.7-image', region: 'ap-southeast-1' });
 	expect(json.images).toEqual([
