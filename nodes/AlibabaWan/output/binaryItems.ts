@@ -37,6 +37,23 @@ export interface TaskContext {
 	waitedMs?: number;
 }
 
+/** Result downloads in flight per task. */
+const DOWNLOAD_CONCURRENCY = 3;
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results in input order. */
+async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+	const results = new Array<R>(items.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < items.length) {
+			const index = next++;
+			results[index] = await fn(items[index]);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+}
+
 export const defaultFileNameTemplate = '{{taskId}}-{{index}}.{{ext}}';
 
 const extensions: Record<string, string> = {
@@ -59,17 +76,24 @@ export async function resultToItems(
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
-	const downloads: Array<{ index: number; url: string }> = [];
+	const downloads = result.images.map((image) => ({ index: image.index, url: image.url }));
 	const binaries: IBinaryKeyData[] = [];
-	for (const image of result.images) {
-		if (settings.format === 'binary') {
-			const fileName = renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png');
-			const downloaded = await downloadImage(ctx, image.url, fileName, result, signal);
-			binaries.push({ [settings.binaryPropertyName]: downloaded.binary });
+	if (settings.format === 'binary') {
+		// A set of 12 images is 12 downloads: run a few at once, keep their order.
+		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
+			downloadImage(
+				ctx,
+				image.url,
+				renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
+				result,
+				signal,
+			),
+		);
+		for (const { binary, size } of downloaded) {
+			binaries.push({ [settings.binaryPropertyName]: binary });
 			// 2.5 reports no usage.size: the real output size is then read from the downloaded PNG.
-			if (base.size === undefined && downloaded.size) base.size = downloaded.size;
+			if (base.size === undefined && size) base.size = size;
 		}
-		downloads.push({ index: image.index, url: image.url });
 	}
 
 	if (settings.items === 'perTask') {
