@@ -5,14 +5,14 @@
  */
 import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { EMULATOR_KEYS, startEmulator, type Emulator, type RecordedRequest } from './emulator';
-import { BinaryStore, inlineBinary, runNode, type RunResult } from './harness/n8nEngine';
+import { EMULATOR_KEYS, type RecordedRequest } from './emulator';
+import { editBinary, setupEngine } from './fixtures/engine';
+import { inlineBinary, type RunResult } from './harness/n8nEngine';
 import {
-	FAST,
+	KEY,
 	PNG_SIGNATURE,
 	REGION,
 	ROUTES,
-	credentials,
 	dataUri,
 	errorText,
 	expectImageItems,
@@ -21,52 +21,16 @@ import {
 	onlySubmit,
 	png,
 	pngSize,
+	sentContent,
 	submits,
 	submittedTaskId,
 } from './fixtures/images';
 
-const store = new BinaryStore();
-let emu: Emulator;
-const KEY = EMULATOR_KEYS[REGION];
+const { emu, store, run } = setupEngine();
 
-beforeAll(async () => {
-	await store.init();
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
-});
-afterAll(async () => {
-	store.cleanup();
-	await emu.close();
-});
-beforeEach(() => emu.reset());
+const edit = (extra: IDataObject = {}): IDataObject => editBinary('wan2.7-image', 'add a rainbow', { size: 'custom', customSize: '768*768', ...extra });
 
-function run(
-	parameters: IDataObject,
-	items: INodeExecutionData[] = [{ json: {} }],
-	extra: { continueOnFail?: boolean; apiKey?: string } = {},
-): Promise<RunResult> {
-	return runNode({
-		parameters: { ...parameters, options: { ...FAST, ...((parameters.options as IDataObject) ?? {}) } },
-		credentials: credentials(emu, REGION, extra.apiKey),
-		items,
-		continueOnFail: extra.continueOnFail,
-	});
-}
-
-const edit = (extra: IDataObject = {}): IDataObject => ({
-	operation: 'editImage',
-	model: 'wan2.7-image',
-	prompt: 'add a rainbow',
-	inputType: 'binary',
-	binaryPropertyName: 'data',
-	size: 'custom',
-	customSize: '768*768',
-	...extra,
-});
-
-const sentImages = (req: RecordedRequest) =>
-	(req.body as { input: { messages: Array<{ content: Array<{ image?: string }> }> } }).input.messages[0].content
-		.filter((part) => part.image !== undefined)
-		.map((part) => part.image);
+const sentImages = (req: RecordedRequest) => sentContent(req).filter((part) => part.image !== undefined).map((part) => part.image);
 
 describe('binary data modes and MIME types', () => {
 	test('inline binary (legacy default mode) gives the same request and output as filesystem mode', async () => {
@@ -142,9 +106,9 @@ describe('references and credentials', () => {
 	});
 
 	test('a key used with the wrong region: 401 InvalidApiKey, not retried, with a hint about regions', async () => {
-		const result = await runNode({
-			parameters: { operation: 'generateImage', model: 'wan2.6-image', prompt: 'x', options: FAST },
-			credentials: { apiKey: EMULATOR_KEYS['cn-beijing'], region: 'us-east-1', baseUrl: emu.baseUrl('us-east-1') },
+		const result = await run({ operation: 'generateImage', model: 'wan2.6-image', prompt: 'x' }, undefined, {
+			apiKey: EMULATOR_KEYS['cn-beijing'],
+			region: 'us-east-1',
 		});
 		expect(result.status).toBe('error');
 		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });

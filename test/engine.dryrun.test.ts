@@ -4,20 +4,9 @@
  */
 import { PNG } from 'pngjs';
 
-import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
-import { BinaryStore, runNode } from './harness/n8nEngine';
+import { setupEngine } from './fixtures/engine';
 
-const store = new BinaryStore();
-let emu: Emulator;
-beforeAll(async () => {
-	await store.init();
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
-});
-beforeEach(() => emu.reset());
-afterAll(async () => {
-	store.cleanup();
-	await emu.close();
-});
+const { emu, store, run } = setupEngine();
 
 function png(width: number, height: number, alpha: boolean): Buffer {
 	const image = new PNG({ width, height });
@@ -26,13 +15,11 @@ function png(width: number, height: number, alpha: boolean): Buffer {
 	return PNG.sync.write(image, { colorType: alpha ? 6 : 2 });
 }
 
-const credentials = () => ({ apiKey: EMULATOR_KEYS['ap-southeast-1'], region: 'ap-southeast-1', baseUrl: emu.baseUrl() });
-
 test('a dry run outputs the checked images and the exact request, and sends nothing', async () => {
 	const mug = await store.store(png(640, 480, false), 'application/octet-stream', 'mug.bin');
 	const logo = await store.store(png(300, 300, true), 'image/png', 'logo.png');
-	const result = await runNode({
-		parameters: {
+	const result = await run(
+		{
 			operation: 'fuseImages',
 			model: 'wan2.7-image',
 			imagesFrom: 'allBinary',
@@ -40,9 +27,8 @@ test('a dry run outputs the checked images and the exact request, and sends noth
 			size: '1K',
 			runMode: 'validate',
 		},
-		credentials: credentials(),
-		items: [{ json: {}, binary: { mug, logo } }],
-	});
+		[{ json: {}, binary: { mug, logo } }],
+	);
 	expect(result.error).toBeUndefined();
 	expect(emu.requests()).toHaveLength(0);
 	expect(result.items).toHaveLength(1);
@@ -64,9 +50,13 @@ test('a dry run outputs the checked images and the exact request, and sends noth
 });
 
 test('a dry run reports invalid input like a real run', async () => {
-	const result = await runNode({
-		parameters: { operation: 'generateImage', model: 'wan2.7-image', prompt: 'a mug', size: 'custom', customSize: '4000*4000', runMode: 'validate' },
-		credentials: credentials(),
+	const result = await run({
+		operation: 'generateImage',
+		model: 'wan2.7-image',
+		prompt: 'a mug',
+		size: 'custom',
+		customSize: '4000*4000',
+		runMode: 'validate',
 	});
 	expect(result.error?.message).toMatch(/^Item 1: Size 4000\*4000 is 16000000 pixels/);
 	expect(emu.requests()).toHaveLength(0);

@@ -2,46 +2,12 @@
  * Task life cycle through the real engine: Submit Only → Wait for Task, Cancel Task, partial success,
  * FAILED, UNKNOWN, timeouts (with and without cancelling a queued task) and stopping the execution.
  */
-import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IDataObject } from 'n8n-workflow';
 
-import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
-import { BinaryStore, runNode, type RunResult } from './harness/n8nEngine';
-import {
-	FAST,
-	REGION,
-	ROUTES,
-	credentials,
-	expectImageItems,
-	lastQuery,
-	onlySubmit,
-	png,
-	submits,
-	submittedTaskId,
-} from './fixtures/images';
+import { editBinary, setupEngine } from './fixtures/engine';
+import { KEY, REGION, ROUTES, expectImageItems, lastQuery, onlySubmit, png, submits, submittedTaskId } from './fixtures/images';
 
-const store = new BinaryStore();
-let emu: Emulator;
-const KEY = EMULATOR_KEYS[REGION];
-const TEMPLATE = '{{model}}-{{item}}-{{index}}-{{taskId}}.{{ext}}';
-
-beforeAll(async () => {
-	await store.init();
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
-});
-afterAll(async () => {
-	store.cleanup();
-	await emu.close();
-});
-beforeEach(() => emu.reset());
-
-function run(parameters: IDataObject, items: INodeExecutionData[] = [{ json: {} }], extra: { continueOnFail?: boolean; cancelAfterMs?: number } = {}): Promise<RunResult> {
-	return runNode({
-		parameters: { ...parameters, options: { ...FAST, fileNameTemplate: TEMPLATE, ...((parameters.options as IDataObject) ?? {}) } },
-		credentials: credentials(emu),
-		items,
-		...extra,
-	});
-}
+const { emu, store, run } = setupEngine({ options: { fileNameTemplate: '{{model}}-{{item}}-{{index}}-{{taskId}}.{{ext}}' } });
 
 const generate = (extra: IDataObject = {}): IDataObject => ({
 	operation: 'generateImage',
@@ -51,6 +17,13 @@ const generate = (extra: IDataObject = {}): IDataObject => ({
 	customSize: '768*768',
 	...extra,
 });
+
+/** Runs a generate that must end in an error after its one submit; returns the error and that task's ID. */
+async function failedGenerate(extra: IDataObject = {}) {
+	const result = await run(generate(extra));
+	expect(result.status).toBe('error');
+	return { error: result.error, taskId: submittedTaskId(submits(emu)[0]) };
+}
 
 /** Waits (real time) until the emulator's task reaches `status`. */
 async function untilStatus(taskId: string, status: string, withinMs = 3000): Promise<void> {
@@ -71,17 +44,7 @@ describe('Submit Only → Wait for Task', () => {
 		const binaries: IBinaryData[] = [];
 		for (const [i, bytes] of inputs.entries()) binaries.push(await store.store(bytes, 'image/png', `in${i}.png`));
 		const items = binaries.map((data, i) => ({ json: { prompt: `edit number ${i + 1}` }, binary: { data } }));
-		const edit: IDataObject = {
-			operation: 'editImage',
-			model: 'wan2.7-image-pro',
-			prompt: '={{ $json.prompt }}',
-			inputType: 'binary',
-			binaryPropertyName: 'data',
-			size: 'custom',
-			customSize: '768*768',
-			numberOfImages: 2,
-			modelOptions: { seed: 77 },
-		};
+		const edit = editBinary('wan2.7-image-pro', '={{ $json.prompt }}', { size: 'custom', customSize: '768*768', numberOfImages: 2, modelOptions: { seed: 77 } });
 
 		// 1. Submit only: one item per input item with the task ID, at once (no queries, no downloads).
 		const submitted = await run({ ...edit, runMode: 'submit' }, items);
@@ -224,19 +187,9 @@ describe('outcomes', () => {
 	test('partial success (wan2.5 results[]): succeeded images emitted, the failed one reported per image', async () => {
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'partial', failed: 1, code: 'InternalError.Algo', message: 'one image broke' } });
 		const input = await store.store(png(500, 500), 'image/png', 'in.png');
-		const result = await run(
-			{
-				operation: 'editImage',
-				model: 'wan2.5-i2i-preview',
-				prompt: 'make three variations',
-				inputType: 'binary',
-				binaryPropertyName: 'data',
-				size: 'custom',
-				customSize: '768*768',
-				numberOfImages: 3,
-			},
-			[{ json: {}, binary: { data: input } }],
-		);
+		const result = await run(editBinary('wan2.5-i2i-preview', 'make three variations', { size: 'custom', customSize: '768*768', numberOfImages: 3 }), [
+			{ json: {}, binary: { data: input } },
+		]);
 		expect(result.status).toBe('success');
 		const taskId = submittedTaskId(onlySubmit(emu, KEY, ROUTES.synthesis));
 		const output = lastQuery(emu, taskId).output as { results: IDataObject[]; task_metrics: IDataObject };
@@ -299,15 +252,13 @@ describe('outcomes', () => {
 	test('FAILED: an error with the code, message and task ID; with Continue On Fail an error item with the same', async () => {
 		const fault = { type: 'fail-task' as const, code: 'InternalError.Algo', message: 'the model fell over' };
 		emu.injectFault({ match: { kind: 'submit' }, action: fault });
-		const failed = await run(generate());
-		expect(failed.status).toBe('error');
-		const taskId = submittedTaskId(submits(emu)[0]);
+		const { error, taskId } = await failedGenerate();
 		expect(emu.task(taskId)!.status).toBe('FAILED');
 		const queryAnswer = lastQuery(emu, taskId);
-		expect(failed.error?.message).toBe(`DashScope ${fault.code}: The task failed: ${fault.message}`);
-		expect(failed.error?.description).toContain(`task ID ${taskId}`);
-		expect(failed.error?.description).toContain(`request ID ${queryAnswer.request_id}`);
-		expect(failed.error?.context).toMatchObject({ taskId, code: fault.code });
+		expect(error?.message).toBe(`DashScope ${fault.code}: The task failed: ${fault.message}`);
+		expect(error?.description).toContain(`task ID ${taskId}`);
+		expect(error?.description).toContain(`request ID ${queryAnswer.request_id}`);
+		expect(error?.context).toMatchObject({ taskId, code: fault.code });
 
 		emu.injectFault({ match: { kind: 'submit' }, action: fault });
 		const cof = await run(generate(), [{ json: {} }], { continueOnFail: true });
@@ -337,13 +288,11 @@ describe('outcomes', () => {
 
 	test('a result download refused by the result host: the error keeps the (billed) task ID, and Wait for Task recovers it', async () => {
 		emu.injectFault({ match: { kind: 'result' }, action: { type: 'http', status: 403, code: 'AccessDenied', message: 'Request has expired.' } });
-		const failed = await run(generate());
-		expect(failed.status).toBe('error');
-		const taskId = submittedTaskId(submits(emu)[0]);
+		const { error, taskId } = await failedGenerate();
 		expect(emu.task(taskId)!.status).toBe('SUCCEEDED');
-		expect(failed.error?.message).toContain(`Task ${taskId} succeeded but downloading its image failed`);
-		expect(failed.error?.message).toContain('Wait for Task');
-		expect(failed.error?.description).toContain(`task ID ${taskId}`);
+		expect(error?.message).toContain(`Task ${taskId} succeeded but downloading its image failed`);
+		expect(error?.message).toContain('Wait for Task');
+		expect(error?.description).toContain(`task ID ${taskId}`);
 		expect(emu.counters().resultDownloads).toBe(1); // a 403 is final: not retried
 
 		const recovered = await run({ operation: 'waitForTask', taskIds: taskId });
@@ -381,13 +330,11 @@ describe('timeouts and stopping', () => {
 	test('timeout: the error says the task is still running and gives its ID; nothing is cancelled', async () => {
 		emu.setTiming({ pendingMs: 60_000 });
 		const started = Date.now();
-		const result = await run(generate({ options: { timeoutSeconds: 1 } }));
+		const { error, taskId } = await failedGenerate({ options: { timeoutSeconds: 1 } });
 		const elapsed = Date.now() - started;
-		expect(result.status).toBe('error');
-		const taskId = submittedTaskId(submits(emu)[0]);
-		expect(result.error?.message).toContain(`Task ${taskId} was still PENDING after 1 s`);
-		expect(result.error?.message).toContain('Wait for Task');
-		expect(result.error?.description).toContain(taskId);
+		expect(error?.message).toContain(`Task ${taskId} was still PENDING after 1 s`);
+		expect(error?.message).toContain('Wait for Task');
+		expect(error?.description).toContain(taskId);
 		expect(elapsed).toBeGreaterThanOrEqual(1000);
 		expect(elapsed).toBeLessThan(4000);
 		expect(emu.counters().cancels).toBe(0);
@@ -396,22 +343,18 @@ describe('timeouts and stopping', () => {
 
 	test('timeout with "Cancel Pending Task": a task still PENDING is cancelled', async () => {
 		emu.setTiming({ pendingMs: 60_000 });
-		const result = await run(generate({ options: { timeoutSeconds: 1, cancelPending: true } }));
-		expect(result.status).toBe('error');
-		const taskId = submittedTaskId(submits(emu)[0]);
+		const { error, taskId } = await failedGenerate({ options: { timeoutSeconds: 1, cancelPending: true } });
 		expect(emu.task(taskId)!.status).toBe('CANCELED');
 		expect(emu.counters().cancels).toBe(1);
-		expect(result.error?.message).toContain(taskId);
-		expect(result.error?.message).toMatch(/cancelled \(not billed\)/);
+		expect(error?.message).toContain(taskId);
+		expect(error?.message).toMatch(/cancelled \(not billed\)/);
 	});
 
 	test('timeout with "Cancel Pending Task" while RUNNING: not cancellable, reported as still running', async () => {
 		emu.setTiming({ pendingMs: 0, runningMs: 60_000 });
-		const result = await run(generate({ options: { timeoutSeconds: 1, cancelPending: true } }));
-		expect(result.status).toBe('error');
-		const taskId = submittedTaskId(submits(emu)[0]);
-		expect(result.error?.message).toContain(`It is still RUNNING`);
-		expect(result.error?.message).toContain(taskId);
+		const { error, taskId } = await failedGenerate({ options: { timeoutSeconds: 1, cancelPending: true } });
+		expect(error?.message).toContain(`It is still RUNNING`);
+		expect(error?.message).toContain(taskId);
 		expect(emu.counters().cancels).toBe(0);
 		expect(emu.task(taskId)!.status).toBe('RUNNING');
 	});

@@ -7,15 +7,13 @@
  */
 import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { EMULATOR_KEYS, startEmulator, type Emulator, type RegionId } from './emulator';
-import { BinaryStore, runNode } from './harness/n8nEngine';
+import type { RecordedRequest, RegionId } from './emulator';
+import { editBinary, setupEngine } from './fixtures/engine';
 import {
-	FAST,
-	REGION,
+	KEY,
 	ROUTES,
 	alphaPng,
 	bmp,
-	credentials,
 	dataUri,
 	decodeDataUri,
 	decodePng,
@@ -23,6 +21,8 @@ import {
 	jpeg,
 	onlySubmit,
 	png,
+	sentContent,
+	submittedTaskId,
 } from './fixtures/images';
 
 const MB = 1024 * 1024;
@@ -36,24 +36,21 @@ const SPEC = {
 type Model = keyof typeof SPEC;
 const SEED_MAX = 2147483647;
 
-const store = new BinaryStore();
-let emu: Emulator;
+const { emu, store, run } = setupEngine();
 let good: IBinaryData;
 
 beforeAll(async () => {
-	await store.init();
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
 	good = await store.store(png(600, 400), 'image/png', 'good.png');
 });
-afterAll(async () => {
-	store.cleanup();
-	await emu.close();
-});
-beforeEach(() => emu.reset());
 
 /** Two items: a valid one, then `bad`. */
 function twoItems(bad: INodeExecutionData, first: INodeExecutionData = { json: {}, binary: { data: good } }): INodeExecutionData[] {
 	return [first, bad];
+}
+
+/** Two items with the valid image: `json[field]` is `ok` in the first, `bad` in the second. */
+function twoItemsWith(field: string, bad: IDataObject[string], ok: IDataObject[string]): INodeExecutionData[] {
+	return twoItems({ json: { [field]: bad }, binary: { data: good } }, { json: { [field]: ok }, binary: { data: good } });
 }
 
 async function expectRejected(
@@ -62,12 +59,7 @@ async function expectRejected(
 	parts: Array<string | RegExp>,
 	opts: { region?: RegionId; item?: number } = {},
 ): Promise<string> {
-	const region = opts.region ?? REGION;
-	const result = await runNode({
-		parameters: { ...parameters, options: { ...FAST, ...((parameters.options as IDataObject) ?? {}) } },
-		credentials: credentials(emu, region),
-		items,
-	});
+	const result = await run(parameters, items, { region: opts.region });
 	expect(result.status).toBe('error');
 	expect(result.items).toHaveLength(0);
 	const message = result.error?.message ?? '';
@@ -82,35 +74,28 @@ async function expectRejected(
 	return message;
 }
 
-const editWith = (model: Model, extra: IDataObject = {}): IDataObject => ({
-	operation: 'editImage',
-	model,
-	prompt: 'make it brighter',
-	inputType: 'binary',
-	binaryPropertyName: 'data',
-	...extra,
-});
+const editWith = (model: Model, extra: IDataObject = {}): IDataObject => editBinary(model, 'make it brighter', extra);
+
+/** Edits `binary` (768*768, URLs only) where the run must succeed; returns the one submit. */
+async function expectEditSent(model: Model, binary: IBinaryData, extra: IDataObject = {}): Promise<RecordedRequest> {
+	const result = await run({ ...editWith(model, extra), size: 'custom', customSize: '768*768', outputFormat: 'url' }, [{ json: {}, binary: { data: binary } }]);
+	expect(result.status).toBe('success');
+	return onlySubmit(emu, KEY, ROUTES.messages);
+}
 
 describe('prompt and parameters', () => {
 	test.each((Object.keys(SPEC) as Model[]).map((model) => [model, SPEC[model].prompt] as const))(
 		'%s: a prompt longer than %i characters',
 		async (model, max) => {
-			const items = twoItems({ json: { prompt: 'x'.repeat(max + 1) }, binary: { data: good } }, { json: { prompt: 'ok' }, binary: { data: good } });
+			const items = twoItemsWith('prompt', 'x'.repeat(max + 1), 'ok');
 			await expectRejected(editWith(model, { prompt: '={{ $json.prompt }}' }), items, ['Prompt', `${max + 1} characters`, `at most ${max}`]);
 		},
 	);
 
 	test('characters, not UTF-16 units, are counted: 2000 emoji pass on wan2.6-image', async () => {
 		const prompt = '🎨'.repeat(SPEC['wan2.6-image'].prompt);
-		const result = await runNode({
-			parameters: { ...editWith('wan2.6-image', { prompt }), size: 'custom', customSize: '768*768', outputFormat: 'url', options: FAST },
-			credentials: credentials(emu),
-			items: [{ json: {}, binary: { data: good } }],
-		});
-		expect(result.status).toBe('success');
-		const req = onlySubmit(emu, EMULATOR_KEYS[REGION], ROUTES.messages);
-		const content = (req.body as { input: { messages: Array<{ content: IDataObject[] }> } }).input.messages[0].content;
-		expect(content[1]).toEqual({ text: prompt });
+		const req = await expectEditSent('wan2.6-image', good, { prompt });
+		expect(sentContent(req)[1]).toEqual({ text: prompt });
 	});
 
 	test('limits are inclusive: seed 0 and 2147483647, 4K on wan2.7-image-pro text-to-image, n = 4 are sent', async () => {
@@ -122,21 +107,17 @@ describe('prompt and parameters', () => {
 		];
 		for (const [parameters, expected] of cases) {
 			emu.reset();
-			const result = await runNode({
-				parameters: { ...parameters, runMode: 'submit', options: FAST },
-				credentials: credentials(emu),
-				items: [{ json: {}, binary: { data: good } }],
-			});
+			const result = await run({ ...parameters, runMode: 'submit' }, [{ json: {}, binary: { data: good } }]);
 			expect(result.status).toBe('success');
 			const route = parameters.model === 'wan2.5-i2i-preview' ? ROUTES.synthesis : ROUTES.messages;
-			expect((onlySubmit(emu, EMULATOR_KEYS[REGION], route).body as { parameters: IDataObject }).parameters).toMatchObject(expected);
+			expect((onlySubmit(emu, KEY, route).body as { parameters: IDataObject }).parameters).toMatchObject(expected);
 		}
 	});
 
 	test('an empty prompt', async () => {
 		await expectRejected(
 			editWith('wan2.7-image', { prompt: '={{ $json.prompt }}' }),
-			twoItems({ json: { prompt: '   ' }, binary: { data: good } }, { json: { prompt: 'fine' }, binary: { data: good } }),
+			twoItemsWith('prompt', '   ', 'fine'),
 			['Prompt', 'required'],
 		);
 	});
@@ -145,7 +126,7 @@ describe('prompt and parameters', () => {
 		const max = SPEC[model].negativePrompt;
 		await expectRejected(
 			editWith(model, { modelOptions: { negativePrompt: '={{ $json.negative }}' } }),
-			twoItems({ json: { negative: 'n'.repeat(max + 1) }, binary: { data: good } }, { json: { negative: 'blur' }, binary: { data: good } }),
+			twoItemsWith('negative', 'n'.repeat(max + 1), 'blur'),
 			['Negative Prompt', `at most ${max} characters`],
 		);
 	});
@@ -162,7 +143,7 @@ describe('prompt and parameters', () => {
 	] as const)('%s on %s: Number of Images %d', async (operation, model, n, part) => {
 		await expectRejected(
 			{ ...editWith(model), operation, numberOfImages: '={{ $json.n }}' },
-			twoItems({ json: { n }, binary: { data: good } }, { json: { n: 1 }, binary: { data: good } }),
+			twoItemsWith('n', n, 1),
 			['Number of Images', part],
 		);
 	});
@@ -176,7 +157,7 @@ describe('prompt and parameters', () => {
 	] as const)('size: %s', async (_label, operation, model, tier) => {
 		await expectRejected(
 			{ ...editWith(model), operation, size: 'custom', customSize: '={{ $json.size }}' },
-			twoItems({ json: { size: tier }, binary: { data: good } }, { json: { size: '768*768' }, binary: { data: good } }),
+			twoItemsWith('size', tier, '768*768'),
 			['Size', `"${tier}"`, 'is not a size this model accepts'],
 		);
 	});
@@ -192,7 +173,7 @@ describe('prompt and parameters', () => {
 	] as const)('custom size: %s', async (_label, model, size, parts) => {
 		await expectRejected(
 			editWith(model, { size: 'custom', customSize: '={{ $json.size }}' }),
-			twoItems({ json: { size }, binary: { data: good } }, { json: { size: '1024*1024' }, binary: { data: good } }),
+			twoItemsWith('size', size, '1024*1024'),
 			['Size', ...parts],
 		);
 	});
@@ -200,7 +181,7 @@ describe('prompt and parameters', () => {
 	test.each([-1, SEED_MAX + 1, 2.5])('seed %d', async (seed) => {
 		await expectRejected(
 			editWith('wan2.7-image-pro', { modelOptions: { seed: '={{ $json.seed }}' } }),
-			twoItems({ json: { seed }, binary: { data: good } }, { json: { seed: SEED_MAX }, binary: { data: good } }),
+			twoItemsWith('seed', seed, SEED_MAX),
 			['Seed', Number.isInteger(seed) ? `between 0 and ${SEED_MAX}` : 'whole number'],
 		);
 	});
@@ -320,16 +301,8 @@ describe('input images', () => {
 
 	test('wan2.6-image has no aspect-ratio limit: a 240×2000 image is sent', async () => {
 		const tall = png(240, 2000);
-		const binary = await store.store(tall, 'image/png', 'tall.png');
-		const result = await runNode({
-			parameters: { ...editWith('wan2.6-image'), size: 'custom', customSize: '768*768', outputFormat: 'url', options: FAST },
-			credentials: credentials(emu),
-			items: [{ json: {}, binary: { data: binary } }],
-		});
-		expect(result.status).toBe('success');
-		const req = onlySubmit(emu, EMULATOR_KEYS[REGION], ROUTES.messages);
-		const content = (req.body as { input: { messages: Array<{ content: IDataObject[] }> } }).input.messages[0].content;
-		expect(content[0]).toEqual({ image: dataUri(tall, 'image/png') });
+		const req = await expectEditSent('wan2.6-image', await store.store(tall, 'image/png', 'tall.png'));
+		expect(sentContent(req)[0]).toEqual({ image: dataUri(tall, 'image/png') });
 	});
 
 	test.each([
@@ -349,16 +322,8 @@ describe('input images', () => {
 		const big = bmp(2550, 2550);
 		expect(big.length).toBeLessThan(SPEC['wan2.7-image'].fileBytes);
 		expect(big.length).toBeGreaterThan(SPEC['wan2.6-image'].fileBytes);
-		const binary = await store.store(big, 'image/bmp', 'big.bmp');
-		const result = await runNode({
-			parameters: { ...editWith('wan2.7-image'), size: 'custom', customSize: '768*768', outputFormat: 'url', options: FAST },
-			credentials: credentials(emu),
-			items: [{ json: {}, binary: { data: binary } }],
-		});
-		expect(result.status).toBe('success');
-		const req = onlySubmit(emu, EMULATOR_KEYS[REGION], ROUTES.messages);
-		const content = (req.body as { input: { messages: Array<{ content: Array<{ image?: string }> }> } }).input.messages[0].content;
-		const sent = decodeDataUri(content[0].image!);
+		const req = await expectEditSent('wan2.7-image', await store.store(big, 'image/bmp', 'big.bmp'));
+		const sent = decodeDataUri(sentContent(req)[0].image!);
 		expect(sent.mime).toBe('image/bmp');
 		expect(sent.bytes.equals(big)).toBe(true);
 	});
@@ -400,7 +365,7 @@ describe('region boxes', () => {
 	] as const)('%s', async (_label, boxes, part) => {
 		await expectRejected(
 			editWith('wan2.7-image-pro', { boxes: '={{ $json.boxes }}' }),
-			twoItems({ json: { boxes }, binary: { data: good } }, { json: { boxes: '0,0,600,400' }, binary: { data: good } }),
+			twoItemsWith('boxes', boxes, '0,0,600,400'),
 			['Image 1', part],
 		);
 	});
@@ -413,7 +378,7 @@ describe('region boxes', () => {
 				prompt: 'combine',
 				images: { image: [{ binaryPropertyName: 'data' }, { binaryPropertyName: 'data', boxes: '={{ $json.boxes }}' }] },
 			},
-			twoItems({ json: { boxes: '1,1,50,50' }, binary: { data: good } }, { json: { boxes: '' }, binary: { data: good } }),
+			twoItemsWith('boxes', '1,1,50,50', ''),
 			['Image 2', 'region boxes', 'do not support'],
 		);
 	});
@@ -432,17 +397,8 @@ describe('transparency', () => {
 	test("'flatten' (the default) sends an opaque PNG composited onto white", async () => {
 		const width = 300;
 		const height = 240;
-		const cutout = alphaPng(width, height);
-		const binary = await store.store(cutout, 'image/png', 'cutout.png');
-		const result = await runNode({
-			parameters: { ...editWith('wan2.7-image'), size: 'custom', customSize: '768*768', outputFormat: 'url', options: FAST },
-			credentials: credentials(emu),
-			items: [{ json: {}, binary: { data: binary } }],
-		});
-		expect(result.status).toBe('success');
-		const req = onlySubmit(emu, EMULATOR_KEYS[REGION], ROUTES.messages);
-		const content = (req.body as { input: { messages: Array<{ content: Array<{ image?: string }> }> } }).input.messages[0].content;
-		const sent = decodeDataUri(content[0].image!);
+		const req = await expectEditSent('wan2.7-image', await store.store(alphaPng(width, height), 'image/png', 'cutout.png'));
+		const sent = decodeDataUri(sentContent(req)[0].image!);
 		expect(sent.mime).toBe('image/png');
 		const decoded = decodePng(sent.bytes);
 		expect(decoded).toMatchObject({ width, height, colorType: 2, channels: 3 });
@@ -456,21 +412,13 @@ describe('transparency', () => {
 			expect(pixel(width - 1, y)).toEqual([blend(255), blend(0), blend(0)]);
 		}
 		// The emulator, which rejects alpha PNGs, accepted it as an opaque PNG.
-		const task = emu.task((req.responseBody as { output: { task_id: string } }).output.task_id)!;
+		const task = emu.task(submittedTaskId(req))!;
 		expect(task.inputImages[0]).toMatchObject({ format: 'png', width, height });
 	});
 
 	test('a JPEG input is never touched by transparency handling', async () => {
 		const photo = jpeg(400, 300);
-		const binary = await store.store(photo, 'image/jpeg', 'photo.jpg');
-		const result = await runNode({
-			parameters: { ...editWith('wan2.7-image'), size: 'custom', customSize: '768*768', outputFormat: 'url', options: { ...FAST, transparency: 'fail' } },
-			credentials: credentials(emu),
-			items: [{ json: {}, binary: { data: binary } }],
-		});
-		expect(result.status).toBe('success');
-		const req = onlySubmit(emu, EMULATOR_KEYS[REGION], ROUTES.messages);
-		const content = (req.body as { input: { messages: Array<{ content: Array<{ image?: string }> }> } }).input.messages[0].content;
-		expect(content[0].image).toBe(dataUri(photo, 'image/jpeg'));
+		const req = await expectEditSent('wan2.7-image', await store.store(photo, 'image/jpeg', 'photo.jpg'), { options: { transparency: 'fail' } });
+		expect(sentContent(req)[0].image).toBe(dataUri(photo, 'image/jpeg'));
 	});
 });
