@@ -1,13 +1,7 @@
 /** Emulator: injected faults — HTTP errors, resets, ambiguous after-accept failures, delays, failed/partial/moderated tasks. */
-import { startEmulator, type Emulator } from './emulator';
-import { call, expectError, expectTask, finish, i2iBody, msgBody, query, smallPng, submit, syncCall } from './emulator/fixtures';
+import { call, expectError, expectTask, finish, i2iBody, msgBody, query, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
 
 const t2i = (params: Record<string, unknown> = {}, model = 'wan2.7-image') => msgBody(model, 'a glass teapot', [], { size: '1K', ...params });
 const listTotal = async () => (await call(emu, '/tasks')).body.total as number;

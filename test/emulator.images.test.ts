@@ -10,6 +10,7 @@ import {
 	i2iBody,
 	jpegImage,
 	msgBody,
+	ossUploadForm,
 	pngImage,
 	serveImages,
 	smallPng,
@@ -148,17 +149,8 @@ describe('temporary uploads and oss://', () => {
 		expect(policy.status).toBe(200);
 		const d = policy.body.data;
 		expect(d.upload_host).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
-		const form = new FormData();
 		const key = `${d.upload_dir}/${name}`;
-		form.append('OSSAccessKeyId', d.oss_access_key_id);
-		form.append('Signature', d.signature);
-		form.append('policy', d.policy);
-		form.append('key', key);
-		form.append('x-oss-object-acl', d.x_oss_object_acl);
-		form.append('x-oss-forbid-overwrite', d.x_oss_forbid_overwrite);
-		form.append('success_action_status', '200');
-		form.append('x-oss-content-type', 'image/png');
-		form.append('file', new Blob([bytes]), name);
+		const form = ossUploadForm(d, key, { bytes, name }, { 'x-oss-content-type': 'image/png' });
 		const res = await fetch(d.upload_host, { method: 'POST', body: form });
 		expect(res.status).toBe(200);
 		await res.text();

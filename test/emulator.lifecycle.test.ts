@@ -1,16 +1,11 @@
 /** Emulator: task lifecycle, cancel, UNKNOWN/expiry, list, sync timing, queue policy (DASHSCOPE_API.md §2, §5.3–5.8). */
-import { startEmulator, type Emulator } from './emulator';
-import { call, expectError, expectTask, finish, i2iBody, msgBody, query, smallPng, submit, syncCall } from './emulator/fixtures';
+import { startEmulator } from './emulator';
+import { call, expectError, expectTask, finish, i2iBody, msgBody, query, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
 
 const TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
 const DAY = 24 * 3600 * 1000;
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 1000, runningMs: 2000, syncDelayMs: 150 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 1000, runningMs: 2000, syncDelayMs: 150 } });
 
 const t2i = (params: Record<string, unknown> = {}) => msgBody('wan2.7-image', 'a lighthouse', [], { size: '1K', ...params });
 

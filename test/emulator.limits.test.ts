@@ -1,13 +1,7 @@
 /** Emulator: account limits — 5 submissions/s, 5 concurrent tasks, 20 task queries/s (DASHSCOPE_API.md §7). */
-import { startEmulator, type Emulator } from './emulator';
-import { expectError, expectTask, msgBody, query, smallPng, submit, syncCall } from './emulator/fixtures';
+import { expectError, expectTask, msgBody, query, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 100, runningMs: 10_000, syncDelayMs: 1 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 100, runningMs: 10_000, syncDelayMs: 1 } });
 
 const t2i = (model = 'wan2.7-image') => msgBody(model, 'a kite', [], { size: '1K' });
 

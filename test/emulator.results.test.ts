@@ -1,18 +1,12 @@
 /** Emulator: result PNGs — real files, sizes equal usage.size, deterministic per seed, signed URLs that expire (DASHSCOPE_API.md §4.6). */
 import { PNG } from 'pngjs';
 
-import { startEmulator, type Emulator } from './emulator';
-import { expectTask, finish, i2iBody, jpegUri, msgBody, smallPng, submit, syncCall } from './emulator/fixtures';
+import { expectTask, finish, i2iBody, jpegUri, msgBody, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const DAY = 24 * 3600 * 1000;
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
 
 /** Runs a task to SUCCEEDED and returns its image URLs and usage. */
 async function generate(body: Record<string, unknown>): Promise<{ urls: string[]; usage: Record<string, unknown> }> {

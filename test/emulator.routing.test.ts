@@ -1,7 +1,7 @@
 /** Emulator: auth, regions, header gates, routes and model routing (DASHSCOPE_API.md §1–3, §6, §9.7). */
 import http from 'node:http';
 
-import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
+import { EMULATOR_KEYS, startEmulator } from './emulator';
 import {
 	ASYNC,
 	call,
@@ -11,18 +11,14 @@ import {
 	I2I_PATH,
 	i2iBody,
 	msgBody,
+	setupEmulator,
 	smallPng,
 	submit,
 	SYNC_PATH,
 	syncCall,
 } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 5 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 5 } });
 
 const t2i = (model = 'wan2.7-image') => msgBody(model, 'a red bicycle', [], { size: '1K' });
 const edit26 = () => msgBody('wan2.6-image', 'make it blue', [smallPng()], { n: 1 });

@@ -1,21 +1,9 @@
 /** Emulator: wan2.5-i2i-preview (image-synthesis protocol) validation and result shape (DASHSCOPE_API.md §4.3, §5.4). */
-import { startEmulator, type Emulator } from './emulator';
-import { call, expectError, expectTask, finish, i2iBody, jpegUri, smallPng, submit, SYNC_PATH, type HttpResult } from './emulator/fixtures';
+import { call, expectError, expectTask, finish, i2iBody, jpegUri, setupEmulator, smallPng, submit, SYNC_PATH, validationCalls } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50 } });
 
-async function create(body: Record<string, unknown>): Promise<HttpResult> {
-	const res = await submit(emu, body);
-	emu.advanceClock(5000);
-	return res;
-}
-const ok = async (body: Record<string, unknown>) => emu.task(expectTask(await create(body)))!;
-const bad = async (body: Record<string, unknown>, code = 'InvalidParameter') => expectError(await create(body), 400, code);
+const { ok, bad } = validationCalls(emu);
 
 test('a documented request (recorded SDK sequence A) succeeds with the documented result shape', async () => {
 	const body = {

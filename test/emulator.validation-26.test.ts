@@ -1,23 +1,11 @@
 /** Emulator: wan2.6-image request validation, edit and interleave modes (DASHSCOPE_API.md §4.2, §4.5, §5.1, §5.2). */
-import { startEmulator, type Emulator } from './emulator';
-import { expectError, expectTask, finish, jpegUri, msgBody, smallPng, submit, syncCall, type HttpResult } from './emulator/fixtures';
+import { expectError, expectTask, finish, jpegUri, msgBody, setupEmulator, smallPng, submit, syncCall, validationCalls } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
 
 const M = 'wan2.6-image';
 
-async function create(body: Record<string, unknown>): Promise<HttpResult> {
-	const res = await submit(emu, body);
-	emu.advanceClock(5000);
-	return res;
-}
-const ok = async (body: Record<string, unknown>) => emu.task(expectTask(await create(body)))!;
-const bad = async (body: Record<string, unknown>, code = 'InvalidParameter') => expectError(await create(body), 400, code);
+const { ok, bad } = validationCalls(emu);
 const edit = (params: Record<string, unknown> = {}, images = [smallPng()], text = 'make it blue') => msgBody(M, text, images, params);
 const interleave = (params: Record<string, unknown> = {}, images: string[] = []) => msgBody(M, 'a short illustrated story', images, { enable_interleave: true, ...params });
 

@@ -1,25 +1,12 @@
 /** Emulator: wan2.7-image-pro / wan2.7-image request validation (DASHSCOPE_API.md §4.1, §4.4, §4.5). */
-import { startEmulator, type Emulator } from './emulator';
-import { expectError, expectTask, jpegUri, msgBody, smallPng, submit, syncCall, type HttpResult } from './emulator/fixtures';
+import { jpegUri, msgBody, setupEmulator, smallPng, syncCall, validationCalls } from './emulator/fixtures';
 
-let emu: Emulator;
-beforeAll(async () => {
-	emu = await startEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
-});
-afterAll(() => emu.close());
-beforeEach(() => emu.reset());
+const emu = setupEmulator({ timing: { pendingMs: 20, runningMs: 50, syncDelayMs: 1 } });
 
 const PRO = 'wan2.7-image-pro';
 const STD = 'wan2.7-image';
 
-/** Submits, then moves the clock on so the per-second/concurrency limits never interfere. */
-async function create(body: Record<string, unknown>): Promise<HttpResult> {
-	const res = await submit(emu, body);
-	emu.advanceClock(5000);
-	return res;
-}
-const ok = async (body: Record<string, unknown>) => emu.task(expectTask(await create(body)))!;
-const bad = async (body: Record<string, unknown>, code = 'InvalidParameter') => expectError(await create(body), 400, code);
+const { ok, bad } = validationCalls(emu);
 
 describe('messages and prompt', () => {
 	test('text-to-image (0 images) and editing with up to 9 images', async () => {

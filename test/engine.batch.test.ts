@@ -6,6 +6,7 @@
 import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { EMULATOR_KEYS, type RecordedRequest } from './emulator';
+import { ossUploadForm } from './emulator/fixtures';
 import { editBinary, setupEngine } from './fixtures/engine';
 import { inlineBinary, type RunResult } from './harness/n8nEngine';
 import {
@@ -85,15 +86,7 @@ describe('references and credentials', () => {
 		const policy = ((await policyRes.json()) as { data: Record<string, string> }).data;
 		const bytes = png(480, 320, 9);
 		const key = `${policy.upload_dir}/photo.png`;
-		const form = new FormData();
-		form.append('OSSAccessKeyId', policy.oss_access_key_id);
-		form.append('Signature', policy.signature);
-		form.append('policy', policy.policy);
-		form.append('key', key);
-		form.append('x-oss-object-acl', policy.x_oss_object_acl);
-		form.append('x-oss-forbid-overwrite', policy.x_oss_forbid_overwrite);
-		form.append('success_action_status', '200');
-		form.append('file', new Blob([bytes]), 'photo.png');
+		const form = ossUploadForm(policy, key, { bytes, name: 'photo.png' });
 		expect((await fetch(policy.upload_host, { method: 'POST', body: form })).status).toBe(200);
 
 		const result = await run(edit({ model, inputType: 'url', imageUrl: `oss://${key}`, outputFormat: 'url' }));

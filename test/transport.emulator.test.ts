@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INode } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 import {
 	DashScopeError,
@@ -21,21 +20,14 @@ import {
 	type TaskResponse,
 } from '../nodes/AlibabaWan/transport';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
-import type { FaultAction } from './emulator/types';
+import type { FaultAction, RequestKind } from './emulator/types';
+import { TEST_NODE, caught } from './fixtures/transport';
 
 const FAST = { baseDelayMs: 10, maxDelayMs: 40 };
 const T2I = {
 	model: 'wan2.7-image',
 	input: { messages: [{ role: 'user', content: [{ text: 'a red apple on a table' }] }] },
 	parameters: { size: '1K', n: 1 },
-};
-const node: INode = {
-	id: 'n1',
-	name: 'Wan',
-	type: 'n8n-nodes-alibaba-wan.alibabaWan',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
 };
 
 let emu: Emulator;
@@ -54,16 +46,16 @@ beforeEach(() => {
 	resetRateLimiters();
 });
 
-async function caught(promise: Promise<unknown>): Promise<DashScopeError> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as DashScopeError;
-	}
-	throw new Error('expected a rejection');
-}
-
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** When the emulator received each request of this kind, earliest first. */
+function requestTimes(kind: RequestKind): number[] {
+	return emu
+		.requests()
+		.filter((r) => r.kind === kind)
+		.map((r) => r.at)
+		.sort((a, b) => a - b);
+}
 
 async function pollUntilTerminal(taskId: string): Promise<TaskResponse> {
 	for (let i = 0; i < 200; i++) {
@@ -193,7 +185,7 @@ describe('reads are retried', () => {
 		expect(Date.now() - started).toBeLessThan(500);
 		expect(error).toMatchObject({ code: 'Throttling', httpStatus: 429, retryAfterMs: 120_000, retryable: true });
 		expect(emu.counters().queries).toBe(1);
-		expect(toNodeApiError(node, error, {}).failure).toEqual({ cause: 'rate-limited', retryAfterMs: 120_000 });
+		expect(toNodeApiError(TEST_NODE, error, {}).failure).toEqual({ cause: 'rate-limited', retryAfterMs: 120_000 });
 	});
 
 	it('gives up after maxAttempts, and never retries 4xx or exhausted quota', async () => {
@@ -217,7 +209,7 @@ describe('reads are retried', () => {
 		expect(quota.code).toBe('Throttling.AllocationQuota');
 		expect(quota.hint).toMatch(/Retrying will not help/);
 		expect(emu.counters().queries).toBe(1);
-		expect(toNodeApiError(node, quota, {}).failure).toEqual({ cause: 'quota-exhausted' });
+		expect(toNodeApiError(TEST_NODE, quota, {}).failure).toEqual({ cause: 'quota-exhausted' });
 	});
 });
 
@@ -290,11 +282,7 @@ describe('submits (billable) are retried only when no task can exist', () => {
 	it('paces a concurrent batch at <= 5 submissions per second (no 429s)', async () => {
 		const results = await Promise.all(Array.from({ length: 12 }, () => submitTask(ep, 'image-generation', T2I, { retry: FAST })));
 		expect(new Set(results.map((r) => r.taskId)).size).toBe(12);
-		const times = emu
-			.requests()
-			.filter((r) => r.kind === 'submit')
-			.map((r) => r.at)
-			.sort((a, b) => a - b);
+		const times = requestTimes('submit');
 		expect(times).toHaveLength(12);
 		for (let i = 5; i < times.length; i++) expect(times[i] - times[i - 5]).toBeGreaterThanOrEqual(1000);
 		expect(emu.counters().throttled).toBe(0);
@@ -304,11 +292,7 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		const { taskId } = await submitTask(ep, 'image-generation', T2I);
 		await Promise.all(Array.from({ length: 30 }, () => getTask(ep, taskId, { retry: FAST })));
 		expect(emu.requests().filter((r) => r.kind === 'query').map((r) => r.status).filter((st) => st !== 200)).toEqual([]);
-		const times = emu
-			.requests()
-			.filter((r) => r.kind === 'query')
-			.map((r) => r.at)
-			.sort((a, b) => a - b);
+		const times = requestTimes('query');
 		expect(times).toHaveLength(30);
 		for (let i = 20; i < times.length; i++) expect(times[i] - times[i - 20]).toBeGreaterThanOrEqual(1000);
 		expect(emu.counters().throttled).toBe(0);
@@ -364,7 +348,7 @@ describe('error mapping', () => {
 		expect(emu.counters().submitAttempts).toBe(1);
 		for (const text of [JSON.stringify(error), error.message, String(error.stack)]) expect(text).not.toContain(wrong.apiKey);
 
-		const apiError = toNodeApiError(node, error, { itemIndex: 3 }) as NodeApiError;
+		const apiError = toNodeApiError(TEST_NODE, error, { itemIndex: 3 }) as NodeApiError;
 		expect(apiError).toBeInstanceOf(NodeApiError);
 		expect(apiError.message).toContain('InvalidApiKey');
 		expect(apiError.description).toContain('region');
@@ -381,7 +365,7 @@ describe('error mapping', () => {
 		expect(error).toMatchObject({ code: 'DataInspectionFailed', httpStatus: 400, taskMayExist: false });
 		expect(error.hint).toMatch(/moderation/i);
 		expect(error.requestId).toEqual(expect.any(String));
-		const apiError = toNodeApiError(node, error, { taskId: 'x' }) as NodeApiError;
+		const apiError = toNodeApiError(TEST_NODE, error, { taskId: 'x' }) as NodeApiError;
 		expect(apiError.description).toMatch(/moderation/i);
 		expect(apiError.description).toContain('task ID x');
 	});

@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INode } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 import {
 	DashScopeError,
@@ -24,17 +23,10 @@ import {
 } from '../nodes/AlibabaWan/transport';
 import { errorFromHttp } from '../nodes/AlibabaWan/transport/errors';
 import { DEFAULT_RETRY_POLICY } from '../nodes/AlibabaWan/transport/retry';
+import { TEST_NODE, caught } from './fixtures/transport';
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 20 };
 const KEY = 'sk-unit-secret-0123456789abcdef';
-const node: INode = {
-	id: 'n1',
-	name: 'Wan',
-	type: 'n8n-nodes-alibaba-wan.alibabaWan',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
 const body = { model: 'wan2.7-image', input: { messages: [{ role: 'user', content: [{ text: 'an apple' }] }] }, parameters: {} };
 
 interface RawServer {
@@ -74,15 +66,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 		req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
 		req.on('error', reject);
 	});
-}
-
-async function caught(promise: Promise<unknown>): Promise<DashScopeError> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as DashScopeError;
-	}
-	throw new Error('expected a rejection');
 }
 
 function expectNoKey(value: unknown, key = KEY): void {
@@ -186,7 +169,7 @@ describe('error mapping', () => {
 			retryable: true,
 			retryAfterMs: 3000,
 		});
-		const apiError = toNodeApiError(node, error, { itemIndex: 2, taskId: 'task-7' }) as NodeApiError;
+		const apiError = toNodeApiError(TEST_NODE, error, { itemIndex: 2, taskId: 'task-7' }) as NodeApiError;
 		expect(apiError).toBeInstanceOf(NodeApiError);
 		expect(apiError.message).toBe('DashScope Throttling.RateQuota: Requests rate limit exceeded, please try again later.');
 		expect(apiError.description).toContain('Concurrency');
@@ -197,16 +180,16 @@ describe('error mapping', () => {
 		expect(apiError.context.itemIndex).toBe(2);
 		expect(apiError.context.dashScope).toMatchObject({ code: 'Throttling.RateQuota', request_id: 'req-9', task_id: 'task-7' });
 
-		const network = toNodeApiError(node, new DashScopeError({ code: 'ECONNRESET', networkCode: 'UND_ERR_SOCKET', message: 'Connection reset by the server' }), {});
+		const network = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'ECONNRESET', networkCode: 'UND_ERR_SOCKET', message: 'Connection reset by the server' }), {});
 		expect(network.message).toBe('DashScope ECONNRESET: Connection reset by the server'); // not n8n's generic text
 		expect((network as NodeApiError).httpCode).toBeNull();
 		expect(network.failure).toEqual({ cause: 'temporarily-unavailable' });
 
-		const quota = toNodeApiError(node, new DashScopeError({ code: 'Arrearage', message: 'overdue', httpStatus: 400 }), {});
+		const quota = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'Arrearage', message: 'overdue', httpStatus: 400 }), {});
 		expect(quota.failure).toEqual({ cause: 'quota-exhausted' });
-		const cred = toNodeApiError(node, new DashScopeError({ code: 'InvalidApiKey', message: 'x', httpStatus: 401 }), {});
+		const cred = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'InvalidApiKey', message: 'x', httpStatus: 401 }), {});
 		expect(cred.failure).toEqual({ cause: 'credential-invalid' });
-		const model = toNodeApiError(node, new DashScopeError({ code: 'ModelNotFound', message: 'x', httpStatus: 404 }), {});
+		const model = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'ModelNotFound', message: 'x', httpStatus: 404 }), {});
 		expect(model.failure).toEqual({ cause: 'configuration-invalid' });
 	});
 });
@@ -283,7 +266,7 @@ describe('hand-made servers', () => {
 				expect(error).toBeInstanceOf(DashScopeError);
 				expect(error.message).toContain('[redacted]');
 				expectNoKey(error);
-				const apiError = toNodeApiError(node, error, { itemIndex: 0 });
+				const apiError = toNodeApiError(TEST_NODE, error, { itemIndex: 0 });
 				expectNoKey(apiError);
 				expect(JSON.stringify((apiError as NodeApiError).errorResponse)).not.toContain(KEY);
 			}

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 
 import { startEmulator, EMULATOR_KEYS } from '../../test/emulator';
+import { loadEngine, runWorker, sendToParent } from '../lib/worker';
 
 interface Scenario {
 	label: string;
@@ -49,9 +50,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 async function main(): Promise<void> {
 	const args = JSON.parse(process.argv[2]) as Args;
 	if (!process.env.N8N_USER_FOLDER) throw new Error('N8N_USER_FOLDER must be set before n8n-core loads');
-	const { BinaryStore, runNode } = await import('../../test/harness/n8nEngine');
-	const store = new BinaryStore();
-	await store.init();
+	const { store, runNode } = await loadEngine();
 	const emu = await startEmulator({ timing: { pendingMs: args.pendingMs, runningMs: args.runningMs } });
 	const image = readFileSync(args.imageFile);
 	const rows: Array<Record<string, unknown>> = [];
@@ -124,16 +123,7 @@ async function main(): Promise<void> {
 		await emu.close();
 		store.cleanup();
 	}
-	await new Promise<void>((resolve) => process.send!({ rows }, () => resolve()));
+	await sendToParent({ rows });
 }
 
-// The parent went away (crashed or was stopped): do not linger. (This listener keeps the IPC channel
-// referenced, so main() disconnects when done.)
-process.on('disconnect', () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
-
-main()
-	.then(() => process.disconnect())
-	.catch((err) => {
-		process.exitCode = 1;
-		process.send?.({ error: err instanceof Error ? err.stack : String(err) }, () => process.disconnect());
-	});
+runWorker(main);

@@ -11,6 +11,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 
 import { measure } from '../lib/memory';
+import { loadEngine, runWorker, sendToParent } from '../lib/worker';
 
 interface Args {
 	label: string;
@@ -26,9 +27,7 @@ interface Args {
 async function main(): Promise<void> {
 	const args = JSON.parse(process.argv[2]) as Args;
 	if (!process.env.N8N_USER_FOLDER) throw new Error('N8N_USER_FOLDER must be set before n8n-core loads');
-	const { BinaryStore, runNode } = await import('../../test/harness/n8nEngine');
-	const store = new BinaryStore();
-	await store.init();
+	const { store, runNode } = await loadEngine();
 	try {
 		// Straight from disk into the store (a stream: the images never sit in this process's memory).
 		const put = async (files: string[]) => {
@@ -80,20 +79,11 @@ async function main(): Promise<void> {
 				endEpochMs,
 				memory,
 			};
-			await new Promise<void>((resolve) => process.send!(report, () => resolve()));
+			await sendToParent(report);
 		}
 	} finally {
 		store.cleanup();
 	}
 }
 
-// The parent went away (crashed or was stopped): do not linger. (This listener keeps the IPC channel
-// referenced, so main() disconnects when done.)
-process.on('disconnect', () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
-
-main()
-	.then(() => process.disconnect())
-	.catch((err) => {
-		process.exitCode = 1;
-		process.send?.({ error: err instanceof Error ? err.stack : String(err) }, () => process.disconnect());
-	});
+runWorker(main);

@@ -17,6 +17,7 @@ import { basename } from 'node:path';
 
 import { startEmulator, EMULATOR_KEYS } from '../../test/emulator';
 import { probeImage, streamReader } from '../../nodes/AlibabaWan/images/probeImage';
+import { loadEngine, runWorker, sendToParent } from '../lib/worker';
 
 interface Args {
 	files: Array<{ label: string; path: string; mimeType: string }>;
@@ -74,9 +75,7 @@ async function main(): Promise<void> {
 	const direct: Array<Awaited<ReturnType<typeof directProbe>>> = [];
 	for (const file of args.files) direct.push(await directProbe(file, args.repeats));
 
-	const { BinaryStore, runNode } = await import('../../test/harness/n8nEngine');
-	const store = new BinaryStore();
-	await store.init();
+	const { store, runNode } = await loadEngine();
 	const emu = await startEmulator({});
 	// Count what the node reads from the binary store: every stream it opens, and its bytesRead.
 	const opened: ReadStream[] = [];
@@ -181,16 +180,7 @@ async function main(): Promise<void> {
 	}
 	await emu.close();
 	store.cleanup();
-	await new Promise<void>((resolve) => process.send!({ direct, engine }, () => resolve()));
+	await sendToParent({ direct, engine });
 }
 
-// The parent went away (crashed or was stopped): do not linger. (This listener keeps the IPC channel
-// referenced, so main() disconnects when done.)
-process.on('disconnect', () => process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0));
-
-main()
-	.then(() => process.disconnect())
-	.catch((err) => {
-		process.exitCode = 1;
-		process.send?.({ error: err instanceof Error ? err.stack : String(err) }, () => process.disconnect());
-	});
+runWorker(main);

@@ -7,7 +7,32 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
 
-import { EMULATOR_KEYS, type Emulator, type RegionId } from './index';
+import { EMULATOR_KEYS, startEmulator, type Emulator, type EmulatorOptions, type RegionId } from './index';
+import { pngChunk } from './png';
+
+// ------------------------------------------------------------------ per-file emulator
+
+/**
+ * Registers this file's hooks — start an emulator with `options` (beforeAll), close it (afterAll),
+ * reset it before every test — and returns it. It starts in beforeAll, so use it only inside tests
+ * and hooks; hooks the file registers afterwards run after these.
+ */
+export function setupEmulator(options: EmulatorOptions): Emulator {
+	let started: Emulator | undefined;
+	beforeAll(async () => {
+		started = await startEmulator(options);
+	});
+	afterAll(() => started?.close());
+	beforeEach(() => started!.reset());
+	// Forwards to the running emulator, so a suite can keep one `emu` constant from the top of the file.
+	return new Proxy({} as Emulator, {
+		get(_target, key) {
+			if (!started) throw new Error(`emulator not started: use emu.${String(key)} inside a test or hook`);
+			const value = started[key as keyof Emulator];
+			return typeof value === 'function' ? value.bind(started) : value;
+		},
+	});
+}
 
 // ------------------------------------------------------------------ images
 
@@ -36,24 +61,6 @@ export function pngImage(width: number, height: number, opts: { alpha?: boolean;
 	if (opts.trns) chunks.push(pngChunk('tRNS', Buffer.from([0, 0, 0, 0, 0, 0]))); // RGB transparent colour
 	chunks.push(pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0)));
 	return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-	const head = Buffer.alloc(8);
-	head.writeUInt32BE(data.length, 0);
-	head.write(type, 4, 'latin1');
-	const crc = Buffer.alloc(4);
-	crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-	return Buffer.concat([head, data, crc]);
-}
-
-function crc32(buf: Buffer): number {
-	let c = 0xffffffff;
-	for (const byte of buf) {
-		c ^= byte;
-		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-	}
-	return (c ^ 0xffffffff) >>> 0;
 }
 
 /** JPEG headers (SOI, APP0/JFIF, SOF0 with the size, EOI); `totalBytes` pads with a filler to an exact file size. */
@@ -270,6 +277,45 @@ export function expectTask(res: HttpResult): string {
 		throw new Error(`expected a PENDING task, got HTTP ${res.status} ${res.text.slice(0, 300)}`);
 	}
 	return res.body.output.task_id as string;
+}
+
+/**
+ * The ok/bad pair of the validation suites. Both submit, then move the clock on so the
+ * per-second/concurrency limits never interfere; `ok` expects a task and returns its snapshot, `bad`
+ * expects a 400 with `code` and returns the message.
+ */
+export function validationCalls(emu: Emulator) {
+	async function create(body: Record<string, unknown>): Promise<HttpResult> {
+		const res = await submit(emu, body);
+		emu.advanceClock(5000);
+		return res;
+	}
+	const ok = async (body: Record<string, unknown>) => emu.task(expectTask(await create(body)))!;
+	const bad = async (body: Record<string, unknown>, code = 'InvalidParameter') => expectError(await create(body), 400, code);
+	return { ok, bad };
+}
+
+/**
+ * The OSS form POST of a temporary upload (§8), as the SDKs send it after getPolicy: the policy's
+ * fields, then `extra` fields, then the file (OSS wants it last).
+ */
+export function ossUploadForm(
+	policy: Record<string, string>,
+	key: string,
+	file: { bytes: Buffer; name: string },
+	extra: Record<string, string> = {},
+): FormData {
+	const form = new FormData();
+	form.append('OSSAccessKeyId', policy.oss_access_key_id);
+	form.append('Signature', policy.signature);
+	form.append('policy', policy.policy);
+	form.append('key', key);
+	form.append('x-oss-object-acl', policy.x_oss_object_acl);
+	form.append('x-oss-forbid-overwrite', policy.x_oss_forbid_overwrite);
+	form.append('success_action_status', '200');
+	for (const [name, value] of Object.entries(extra)) form.append(name, value);
+	form.append('file', new Blob([file.bytes]), file.name);
+	return form;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);

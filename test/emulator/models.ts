@@ -34,25 +34,22 @@ export interface ModelSpec {
 
 const MB = 1024 * 1024;
 
+/** The two 2.7 models share protocol, routes, regions and input limits; they differ in output size rules (4K, see sizing.ts). */
+function wan27Spec(id: 'wan2.7-image-pro' | 'wan2.7-image'): ModelSpec {
+	return {
+		id,
+		protocol: 'messages',
+		routes: ['sync-generation', 'async-generation'],
+		regions: ['cn-beijing', 'ap-southeast-1'],
+		input: { minSide: 240, maxSide: 8000, maxBytes: 20 * MB, aspect: [1 / 8, 8] },
+		maxPromptChars: 5000,
+		truncatePrompt: true,
+	};
+}
+
 export const MODELS: Record<ModelId, ModelSpec> = {
-	'wan2.7-image-pro': {
-		id: 'wan2.7-image-pro',
-		protocol: 'messages',
-		routes: ['sync-generation', 'async-generation'],
-		regions: ['cn-beijing', 'ap-southeast-1'],
-		input: { minSide: 240, maxSide: 8000, maxBytes: 20 * MB, aspect: [1 / 8, 8] },
-		maxPromptChars: 5000,
-		truncatePrompt: true,
-	},
-	'wan2.7-image': {
-		id: 'wan2.7-image',
-		protocol: 'messages',
-		routes: ['sync-generation', 'async-generation'],
-		regions: ['cn-beijing', 'ap-southeast-1'],
-		input: { minSide: 240, maxSide: 8000, maxBytes: 20 * MB, aspect: [1 / 8, 8] },
-		maxPromptChars: 5000,
-		truncatePrompt: true,
-	},
+	'wan2.7-image-pro': wan27Spec('wan2.7-image-pro'),
+	'wan2.7-image': wan27Spec('wan2.7-image'),
 	'wan2.6-image': {
 		id: 'wan2.6-image',
 		protocol: 'messages',

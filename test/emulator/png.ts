@@ -33,10 +33,11 @@ export async function renderPng(spec: RenderSpec): Promise<Buffer> {
 	ihdr[11] = 0;
 	ihdr[12] = 0;
 	const text = Buffer.from(`Software\0DashScope emulator (seed ${spec.seed}, image ${spec.index})`, 'latin1');
-	return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('tEXt', text), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+	return Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('tEXt', text), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
-function chunk(type: string, data: Buffer): Buffer {
+/** One PNG chunk: length, type, data, CRC-32 of type+data. Also used by the test image builders (fixtures.ts). */
+export function pngChunk(type: string, data: Buffer): Buffer {
 	const head = Buffer.alloc(8);
 	head.writeUInt32BE(data.length, 0);
 	head.write(type, 4, 'latin1');

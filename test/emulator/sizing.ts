@@ -20,35 +20,20 @@ interface SizeRule {
 
 const sq = (n: number): number => n * n;
 
+/** Every mode's minimum output is 768² pixels; `defaultTier` applies when `size` is omitted. */
+function sizeRule(tiers: Record<string, number>, maxPixels: number, aspect: [number, number], opts: { defaultTier?: string; snap16: boolean }): SizeRule {
+	return { tiers, minPixels: sq(768), maxPixels, aspect, ...opts };
+}
+
 const RULES: Record<SizeMode, SizeRule> = {
 	// 2.7 tiers: 1K≈1024², 2K≈2048², 4K≈4096² (4K only pro, no input image, set mode off).
-	'2.7-pro-t2i': {
-		tiers: { '1K': sq(1024), '2K': sq(2048), '4K': sq(4096) },
-		minPixels: sq(768),
-		maxPixels: sq(4096),
-		aspect: [1 / 8, 8],
-		defaultTier: '2K',
-		snap16: false, // no rule stated for 2.7 (docs show 2985*1405)
-	},
-	'2.7': {
-		tiers: { '1K': sq(1024), '2K': sq(2048) },
-		minPixels: sq(768),
-		maxPixels: sq(2048),
-		aspect: [1 / 8, 8],
-		defaultTier: '2K',
-		snap16: false,
-	},
+	// No 16-px snapping rule is stated for 2.7 (docs show 2985*1405).
+	'2.7-pro-t2i': sizeRule({ '1K': sq(1024), '2K': sq(2048), '4K': sq(4096) }, sq(4096), [1 / 8, 8], { defaultTier: '2K', snap16: false }),
+	'2.7': sizeRule({ '1K': sq(1024), '2K': sq(2048) }, sq(2048), [1 / 8, 8], { defaultTier: '2K', snap16: false }),
 	// CONFLICT: "1K" means ≈1280² on 2.6 but ≈1024² on 2.7.
-	'2.6-edit': {
-		tiers: { '1K': sq(1280), '2K': sq(2048) },
-		minPixels: sq(768),
-		maxPixels: sq(2048),
-		aspect: [1 / 4, 4],
-		defaultTier: '1K',
-		snap16: true,
-	},
-	'2.6-interleave': { tiers: {}, minPixels: sq(768), maxPixels: sq(1280), aspect: [1 / 4, 4], snap16: true },
-	'2.5': { tiers: {}, minPixels: sq(768), maxPixels: sq(1280), aspect: [1 / 4, 4], snap16: false },
+	'2.6-edit': sizeRule({ '1K': sq(1280), '2K': sq(2048) }, sq(2048), [1 / 4, 4], { defaultTier: '1K', snap16: true }),
+	'2.6-interleave': sizeRule({}, sq(1280), [1 / 4, 4], { snap16: true }),
+	'2.5': sizeRule({}, sq(1280), [1 / 4, 4], { snap16: false }),
 };
 
 export function sizeModeFor(model: ModelId, imageCount: number, interleave: boolean): SizeMode {
