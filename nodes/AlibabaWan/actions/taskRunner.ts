@@ -9,7 +9,7 @@ import type { RegionId } from '../catalog/regions';
 import { resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
 import { parseTaskResult } from '../tasks/taskResults';
 import { TaskWaitError, waitForTask } from '../tasks/waitForTask';
-import { cancelTask, DashScopeError, getTask, toNodeApiError, type DashScopeEndpoint } from '../transport';
+import { cancelTask, DashScopeError, getTask, hintFor, toNodeApiError, type DashScopeEndpoint } from '../transport';
 
 /** Per-execution facts every operation needs. */
 export interface RunEnvironment {
@@ -108,7 +108,7 @@ export async function collectTask(
 		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
 	}
 
-	const result = parseTaskResult(response);
+	const result = parseTaskResult(response, context.requestedImages);
 	if (result.status !== 'SUCCEEDED') {
 		const explanation: Record<string, string> = {
 			FAILED: 'The task failed',
@@ -123,7 +123,9 @@ export async function collectTask(
 				message: `${explanation[result.status] ?? `The task ended ${result.status}`}${result.message ? `: ${result.message}` : ''}`,
 				requestId: result.requestId,
 				taskId,
-				hint: hintForTaskStatus(result.status, code),
+				hint:
+					hintFor(code, result.message ?? '') ??
+					(result.status === 'FAILED' ? 'Failed tasks are not billed. Check the inputs, or submit again.' : undefined),
 				retryable: false,
 			}),
 			{ itemIndex, taskId },
@@ -135,13 +137,6 @@ export async function collectTask(
 	} catch (error) {
 		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
 	}
-}
-
-function hintForTaskStatus(status: string, code: string): string | undefined {
-	if (code === 'DataInspectionFailed') return 'Content moderation flagged the prompt, an input image or the output: change them and submit again.';
-	if (code === 'IPInfringementSuspect') return 'Suspected IP infringement: edit the prompt, or turn Prompt Rewriting off.';
-	if (status === 'FAILED') return 'Failed tasks are not billed. Check the inputs, or submit again.';
-	return undefined;
 }
 
 function withTaskId(error: unknown, taskId: string): unknown {

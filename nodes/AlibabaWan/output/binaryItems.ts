@@ -2,7 +2,7 @@
  * Task results → n8n items: every generated image (not only the first), downloaded as streamed
  * binary data with the right MIME type and file name, or as URLs; failed images reported per image.
  */
-import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { downloadResult } from '../transport';
@@ -28,10 +28,7 @@ export interface TaskContext {
 	prompt?: string;
 	seed?: number;
 	requestedSize?: string;
-	/**
-	 * Images the task must produce when `n` is an exact count (not an upper bound as in image sets and
-	 * mixed output): the choices[] family drops failed images silently, so a shortfall is reported.
-	 */
+	/** Images the task owes when `n` is exact (see parseTaskResult). */
 	requestedImages?: number;
 	submittedAt?: string;
 	waitedMs?: number;
@@ -66,18 +63,17 @@ const extensions: Record<string, string> = {
 
 export async function resultToItems(
 	ctx: IExecuteFunctions,
-	taskResult: TaskResult,
+	result: TaskResult,
 	context: TaskContext,
 	settings: OutputSettings,
 	itemIndex: number,
 	signal?: AbortSignal,
 ): Promise<INodeExecutionData[]> {
-	const result = withMissingImages(taskResult, context.requestedImages);
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
-	const downloads = result.images.map((image) => ({ index: image.index, url: image.url }));
-	const binaries: IBinaryKeyData[] = [];
+	// One stored file per image, in image order (none with URL output).
+	const binaries: IBinaryData[] = [];
 	if (settings.format === 'binary') {
 		// A set of 12 images is 12 downloads: run a few at once, keep their order.
 		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
@@ -90,7 +86,7 @@ export async function resultToItems(
 			),
 		);
 		for (const { binary, size } of downloaded) {
-			binaries.push({ [settings.binaryPropertyName]: binary });
+			binaries.push(binary);
 			// 2.5 reports no usage.size: the real output size is then read from the downloaded PNG.
 			if (base.size === undefined && size) base.size = size;
 		}
@@ -98,23 +94,23 @@ export async function resultToItems(
 
 	if (settings.items === 'perTask') {
 		const binary: IBinaryKeyData = {};
-		const images = downloads.map((download, position) => {
+		const images = result.images.map((image, position) => {
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
-			if (settings.format === 'binary') binary[key] = binaries[position][settings.binaryPropertyName];
-			return { index: download.index, url: download.url, ...(settings.format === 'binary' ? { binaryProperty: key } : {}) };
+			if (binaries[position]) binary[key] = binaries[position];
+			return { index: image.index, url: image.url, ...(binaries[position] ? { binaryProperty: key } : {}) };
 		});
 		return [
 			{
 				json: { ...base, images, failedImages: result.failedImages as unknown as IDataObject[] },
-				...(settings.format === 'binary' && images.length ? { binary } : {}),
+				...(binaries.length ? { binary } : {}),
 				pairedItem,
 			},
 		];
 	}
 
-	const items: INodeExecutionData[] = downloads.map((download, position) => ({
-		json: { ...base, imageIndex: download.index, url: download.url },
-		...(settings.format === 'binary' ? { binary: binaries[position] } : {}),
+	const items: INodeExecutionData[] = result.images.map((image, position) => ({
+		json: { ...base, imageIndex: image.index, url: image.url },
+		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));
 	for (const failed of result.failedImages) {
@@ -124,21 +120,6 @@ export async function resultToItems(
 		});
 	}
 	return items.sort((a, b) => Number(a.json.imageIndex) - Number(b.json.imageIndex));
-}
-
-/** Reports each image a succeeded task owes but did not return (billing is per image produced). */
-function withMissingImages(result: TaskResult, requested: number | undefined): TaskResult {
-	const accounted = result.images.length + result.failedImages.length;
-	if (!requested || result.status !== 'SUCCEEDED' || accounted >= requested) return result;
-	const failedImages = [...result.failedImages];
-	for (let index = accounted + 1; index <= requested; index++) {
-		failedImages.push({
-			index,
-			code: 'ImageMissing',
-			message: `DashScope returned ${result.images.length} of the ${requested} images requested (only produced images are billed)`,
-		});
-	}
-	return { ...result, failedImages };
 }
 
 function taskJson(result: TaskResult, context: TaskContext): IDataObject {

@@ -43,7 +43,12 @@ export interface TaskResult {
 
 export const terminalStatuses: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);
 
-export function parseTaskResult(response: TaskResponse, now = Date.now()): TaskResult {
+/**
+ * `requestedImages`: how many images the task owes when `n` is an exact count (not the upper bound of
+ * an image set or 2.6 mixed output). The choices[] family drops failed images silently, so each image
+ * short of it is reported as failed (`ImageMissing`).
+ */
+export function parseTaskResult(response: TaskResponse, requestedImages?: number, now = Date.now()): TaskResult {
 	const output = response.output;
 	const images: ResultImage[] = [];
 	const failedImages: FailedImage[] = [];
@@ -75,6 +80,16 @@ export function parseTaskResult(response: TaskResponse, now = Date.now()): TaskR
 	const reportedFailed = output.task_metrics?.FAILED ?? 0;
 	for (let missing = reportedFailed - failedImages.length; missing > 0; missing--) {
 		failedImages.push({ index: ++index, code: 'Unknown', message: 'The service reported this image as failed' });
+	}
+
+	if (requestedImages && output.task_status === 'SUCCEEDED') {
+		for (let missing = requestedImages - index; missing > 0; missing--) {
+			failedImages.push({
+				index: ++index,
+				code: 'ImageMissing',
+				message: `DashScope returned ${images.length} of the ${requestedImages} images requested (only produced images are billed)`,
+			});
+		}
 	}
 
 	const endMs = parseDashScopeTime(output.end_time);
