@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { run, log } from './lib/util.mjs';
+import { cleanEnv } from './lib/install.mjs';
 import { assert, brief, executionError, findKeys, nodeItems, nodeRunErrors, rewriteCredentials } from './lib/workflows.mjs';
 
 const PKG = 'n8n-nodes-alibaba-wan';
@@ -20,8 +21,9 @@ function exampleId(file, workflow) {
 	return 'wanE2E' + crypto.createHash('sha1').update(path.basename(file)).digest('hex').slice(0, 10);
 }
 
+/** Build and pack run in the package itself: its own .npmrc applies, nothing inherited from the npm above us. */
 function npmEnv() {
-	return { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+	return cleanEnv({ npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
 }
 
 function sumCounters(c) {

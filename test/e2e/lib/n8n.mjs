@@ -3,15 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { freePort, run, sleep, tailFile } from './util.mjs';
+import { node24Env } from './install.mjs';
 
 /**
  * Base environment for every n8n process of one "instance" (one N8N_USER_FOLDER / database).
  * `extra` wins. Each process also needs its own task-broker port (see `processEnv`).
  */
 export function instanceEnv(install, { userFolder, encryptionKey, port, extra = {} }) {
-	const env = {
-		...process.env,
-		PATH: `${install.toolchain.nodeBinDir}:${process.env.PATH}`,
+	// No npm_config_* from the npm that started the harness; Node 24 first on PATH, its headers as nodedir.
+	const env = node24Env(install.toolchain, {
 		N8N_USER_FOLDER: userFolder,
 		N8N_ENCRYPTION_KEY: encryptionKey,
 		N8N_HOST: '127.0.0.1',
@@ -40,9 +40,7 @@ export function instanceEnv(install, { userFolder, encryptionKey, port, extra = 
 		TZ: 'UTC',
 		NODE_ENV: 'production',
 		...extra,
-	};
-	// The machine's ~/.npmrc points node-gyp at Node 20 headers; irrelevant at run time but keep it sane.
-	env.npm_config_nodedir = install.toolchain.nodeDir;
+	});
 	return env;
 }
 
