@@ -9,5 +9,7 @@ module.exports = {
 	},
 	testTimeout: 60000,
 	maxWorkers: 2,
+	globalSetup: '<rootDir>/test/reliability/globalSetup.js',
+	globalTeardown: '<rootDir>/test/reliability/writeReport.js',
 	reporters: ['default', '<rootDir>/test/harness/summaryReporter.js'],
 };
