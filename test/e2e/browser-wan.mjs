@@ -1,0 +1,374 @@
+// Browser checks of the Alibaba Wan node in the real n8n editor (Chromium via playwright-core).
+// Each check drives the editor as a user would and asserts what the user sees; selectors are the
+// data-test-id attributes n8n's own Playwright tests use. The workflows are created through the REST
+// API the editor itself calls, from the node description the running n8n serves, so they follow the
+// node's current version and parameters.
+import { assert } from './lib/workflows.mjs';
+
+const PKG = 'n8n-nodes-alibaba-wan';
+const NODE_TYPE = `${PKG}.alibabaWan`;
+const NODE_NAME = 'Alibaba Wan';
+const CRED_TYPE = 'alibabaDashScopeApi';
+const MANUAL_TRIGGER = 'n8n-nodes-base.manualTrigger';
+/** What a user types into the node panel; the node must be among the results of each. */
+const SEARCH_TERMS = [
+	{ term: 'wan', maxRank: 5 },
+	{ term: 'alibaba', maxRank: 3 },
+	{ term: 'image edit', maxRank: 3 },
+];
+/** Counters of requests that create (and bill) tasks in the emulator. */
+const BILLED = ['submissions', 'submitAttempts', 'syncCalls'];
+
+const TRIGGER_NAME = "When clicking 'Execute workflow'";
+
+function escapeRe(s) {
+	return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The node description n8n serves, and how to write parameters for its newest version. */
+async function nodeDescription(rest) {
+	const r = await rest.req('GET', '/types/nodes.json');
+	assert(r.status === 200 && Array.isArray(r.json), `GET /types/nodes.json: HTTP ${r.status}`);
+	const versions = r.json.filter((d) => d.name === NODE_TYPE);
+	assert(versions.length, `${NODE_TYPE} is not in /types/nodes.json`);
+	const latest = (d) => (Array.isArray(d.version) ? Math.max(...d.version) : d.version);
+	const desc = versions.sort((a, b) => latest(b) - latest(a))[0];
+	const version = desc.defaultVersion ?? latest(desc);
+	const props = desc.properties.filter((p) => {
+		const v = p.displayOptions?.show?.['@version'];
+		return !v || v.some((x) => x === version || (typeof x === 'object' && x?._cnd && versionMatches(x._cnd, version)));
+	});
+	/** operation value → { resource value or undefined, action label } */
+	const operations = new Map();
+	for (const p of props.filter((q) => q.name === 'operation')) {
+		const resources = p.displayOptions?.show?.resource;
+		for (const o of p.options ?? []) operations.set(o.value, { resource: resources?.[0], action: o.action ?? o.name });
+	}
+	const hasResource = props.some((p) => p.name === 'resource');
+	/** Parameters for one operation: resource (when the version has one) + operation + the rest. */
+	const params = (operation, rest_) => {
+		const op = operations.get(operation);
+		assert(op, `${NODE_TYPE} v${version} has no operation ${operation} (has ${[...operations.keys()].join(', ')})`);
+		return { ...(hasResource && op.resource ? { resource: op.resource } : {}), operation, ...rest_ };
+	};
+	/** Display name of a model option for an operation (what the dropdown shows). */
+	const modelName = (operation, modelId) => {
+		for (const p of props.filter((q) => q.name === 'model')) {
+			const ops = p.displayOptions?.show?.operation;
+			if (ops && !ops.includes(operation)) continue;
+			const o = (p.options ?? []).find((x) => x.value === modelId);
+			if (o) return o.name;
+		}
+		throw new Error(`no model option ${modelId} for ${operation}`);
+	};
+	return { desc, version, operations, params, modelName, hasResource };
+}
+
+function versionMatches(cnd, version) {
+	if ('gte' in cnd) return version >= cnd.gte;
+	if ('lte' in cnd) return version <= cnd.lte;
+	if ('eq' in cnd) return version === cnd.eq;
+	return true;
+}
+
+/** A workflow of Manual Trigger → the given Wan nodes in a row, created through POST /rest/workflows. */
+async function createWorkflow(c, name, wanNodes) {
+	const nodes = [
+		{ id: crypto.randomUUID(), name: TRIGGER_NAME, type: MANUAL_TRIGGER, typeVersion: 1, position: [0, 0], parameters: {} },
+		...wanNodes.map((n, i) => ({
+			id: crypto.randomUUID(),
+			name: n.name,
+			type: NODE_TYPE,
+			typeVersion: c.node.version,
+			position: [260 * (i + 1), 0],
+			parameters: n.parameters,
+			credentials: { [CRED_TYPE]: { id: c.cred.id, name: c.cred.name } },
+		})),
+	];
+	const connections = {};
+	for (let i = 0; i + 1 < nodes.length; i++) connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+	const r = await c.rest.req('POST', '/rest/workflows', {
+		name,
+		nodes,
+		connections,
+		active: false,
+		settings: { executionOrder: 'v1', saveManualExecutions: true },
+	});
+	assert(r.status === 200 && r.json?.data?.id, `POST /rest/workflows "${name}": HTTP ${r.status} ${r.text.slice(0, 300)}`);
+	return r.json.data.id;
+}
+
+async function openWorkflow(page, id) {
+	await page.goto(`/workflow/${id}`);
+	await page.getByTestId('canvas-node').first().waitFor({ state: 'visible' });
+	await dismissPopups(page);
+}
+
+/** n8n shows a few one-time hints on a fresh instance; they would cover what we click or photograph. */
+async function dismissPopups(page) {
+	for (const sel of ['[data-test-id="close-button"]', '.el-notification__closeBtn']) {
+		for (const el of await page.locator(sel).all()) await el.click({ timeout: 1000 }).catch(() => {});
+	}
+}
+
+function canvasNode(page, name) {
+	return page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`);
+}
+
+async function openNode(page, name) {
+	await canvasNode(page, name).dblclick();
+	await page.getByTestId('ndv').waitFor({ state: 'visible' });
+	await page.getByTestId('node-parameters').waitFor({ state: 'visible' });
+}
+
+async function closeNode(page) {
+	await page.getByTestId('back-to-canvas').click();
+	await page.getByTestId('ndv').waitFor({ state: 'hidden' });
+}
+
+/** Result names of the node panel's search, in the order shown. */
+async function searchNodePanel(page, term) {
+	const search = page.getByTestId('node-creator-search-bar');
+	await search.fill('');
+	await search.fill(term);
+	const root = page.getByTestId('node-creator');
+	// Results re-render as the search settles: wait until two reads agree.
+	let prev = null;
+	for (let i = 0; i < 20; i++) {
+		await page.waitForTimeout(250);
+		const names = (await root.getByTestId('node-creator-item-name').allInnerTexts()).map((s) => s.trim());
+		if (prev && names.join('|') === prev.join('|') && names.length) return names;
+		prev = names;
+	}
+	return prev ?? [];
+}
+
+async function openNodePanel(page) {
+	await page.getByTestId('node-creator-plus-button').click();
+	await page.getByTestId('node-creator').waitFor({ state: 'visible' });
+}
+
+/** Visible labels of the NDV's parameters (fixedCollection entries included). */
+async function parameterLabels(page) {
+	const texts = await page.getByTestId('node-parameters').locator('.parameter-item label, [data-test-id="parameter-item"] label, .n8n-input-label').allInnerTexts();
+	return texts.map((t) => t.trim().split('\n')[0].trim()).filter(Boolean);
+}
+
+async function selectOption(page, parameterName, optionName) {
+	await page.getByTestId(`parameter-input-${parameterName}`).first().click();
+	await page.getByRole('option', { name: new RegExp(`^${escapeRe(optionName)}`) }).first().click();
+	await page.waitForTimeout(300);
+}
+
+async function executeWorkflow(page) {
+	await page.getByTestId('execute-workflow-button').click();
+}
+
+function delta(before, after) {
+	return Object.fromEntries(BILLED.map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
+}
+
+export function browserChecks(ctx) {
+	/** Shared state between the checks (ids of created workflows, the node description). */
+	const s = {};
+	const setup = async (c) => {
+		if (s.node) return;
+		s.node = await nodeDescription(c.rest);
+		c.node = s.node;
+	};
+	const withNode = (fn) => async (c) => {
+		await setup(c);
+		c.node = s.node;
+		return fn(c);
+	};
+	return [
+		{
+			name: `node panel search finds ${NODE_NAME} by ${SEARCH_TERMS.map((t) => `"${t.term}"`).join(', ')}`,
+			run: withNode(async (c) => {
+				const { page } = c.browser;
+				s.searchWf = await createWorkflow(c, 'Browser: node panel', []);
+				await openWorkflow(page, s.searchWf);
+				await openNodePanel(page);
+				const found = [];
+				const problems = [];
+				for (const { term, maxRank } of SEARCH_TERMS) {
+					const names = await searchNodePanel(page, term);
+					const rank = names.indexOf(NODE_NAME) + 1;
+					await c.browser.shot(`search-${term.replace(/\W+/g, '-')}`);
+					if (!rank) problems.push(`"${term}": ${NODE_NAME} not among ${names.length} results (${names.slice(0, 8).join(', ') || 'none'})`);
+					else if (rank > maxRank) problems.push(`"${term}": ${NODE_NAME} ranks ${rank}, expected <= ${maxRank} (${names.slice(0, rank).join(', ')})`);
+					found.push(`"${term}" #${rank || '-'}/${names.length}`);
+				}
+				assert(!problems.length, problems.join('; '));
+				return found.join(', ');
+			}),
+		},
+		{
+			name: 'actions appear grouped by resource (Image, Task)',
+			run: withNode(async (c) => {
+				const { page } = c.browser;
+				// Continues in the node panel opened by the search check (search "alibaba", open the node).
+				if (!(await page.getByTestId('node-creator').isVisible())) {
+					await openWorkflow(page, s.searchWf ?? (await createWorkflow(c, 'Browser: node panel', [])));
+					await openNodePanel(page);
+				}
+				await searchNodePanel(page, 'alibaba');
+				await page.getByTestId('node-creator').getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${NODE_NAME}$`) }).first().click();
+				const actions = page.getByTestId('node-creator-action-item');
+				await actions.first().waitFor({ state: 'visible' });
+				await page.waitForTimeout(300);
+				await c.browser.shot('actions');
+				// Section headers and action rows, in the order shown.
+				const rows = await page
+					.getByTestId('node-creator')
+					.locator('[data-test-id="node-creator-action-item"], [data-test-id="node-creator-category-item"], [data-test-id="nodes-list-header"]')
+					.evaluateAll((els) => els.map((e) => ({ kind: e.getAttribute('data-test-id'), text: e.innerText.trim().split('\n')[0] })));
+				const sections = {};
+				let current = null;
+				for (const r of rows) {
+					if (r.kind === 'node-creator-category-item') {
+						current = r.text;
+						sections[current] = [];
+					} else if (r.kind === 'node-creator-action-item' && current) sections[current].push(r.text);
+				}
+				const image = Object.keys(sections).find((k) => /^image\b/i.test(k));
+				const task = Object.keys(sections).find((k) => /^task\b/i.test(k));
+				const layout = Object.entries(sections)
+					.map(([k, v]) => `${k}: ${v.join(', ')}`)
+					.join(' | ');
+				assert(image && task, `expected sections "Image" and "Task"; the panel shows ${layout || `no sections, only actions: ${rows.map((r) => r.text).join(', ')}`}`);
+				for (const a of ['Generate an image', 'Edit an image', 'Fuse images', 'Generate an image set']) {
+					assert(sections[image].includes(a), `"${a}" is not under ${image} (${sections[image].join(', ')})`);
+				}
+				for (const a of ['Wait for a task', 'Cancel a task']) assert(sections[task].includes(a), `"${a}" is not under ${task} (${sections[task].join(', ')})`);
+				await page.keyboard.press('Escape');
+				return layout;
+			}),
+		},
+		{
+			name: 'Fuse Images panel: Region Boxes shown for Wan 2.7, hidden for Wan 2.6 and 2.5',
+			run: withNode(async (c) => {
+				const { page } = c.browser;
+				const name = 'Fuse Images';
+				const images = { image: [{ inputType: 'binary', binaryPropertyName: 'data' }, { inputType: 'binary', binaryPropertyName: 'logo' }] };
+				s.fuseWf = await createWorkflow(c, 'Browser: fuse fields', [
+					{ name, parameters: c.node.params('fuseImages', { model: 'wan2.7-image', imagesFrom: 'list', images, prompt: 'Put the logo from image 2 on the mug in image 1' }) },
+				]);
+				await openWorkflow(page, s.fuseWf);
+				await openNode(page, name);
+				const seen = [];
+				const problems = [];
+				for (const [model, expectBoxes] of [
+					['wan2.7-image', true],
+					['wan2.6-image', false],
+					['wan2.5-i2i-preview', false],
+				]) {
+					const label = c.node.modelName('fuseImages', model);
+					if (model !== 'wan2.7-image') await selectOption(page, 'model', label);
+					const labels = await parameterLabels(page);
+					const boxes = labels.filter((l) => /^Region Boxes/.test(l)).length;
+					await c.browser.shot(`fuse-${model}`);
+					seen.push(`${model}: ${boxes} Region Boxes field(s)`);
+					if (expectBoxes && !boxes) problems.push(`${model}: Region Boxes missing (labels: ${labels.join(', ')})`);
+					if (!expectBoxes && boxes) problems.push(`${model}: Region Boxes shown although ${label} rejects them`);
+				}
+				await closeNode(page);
+				assert(!problems.length, problems.join('; '));
+				return seen.join(', ');
+			}),
+		},
+		{
+			name: 'workflow runs from the editor (Execute workflow) and the output panel shows the image',
+			run: withNode(async (c) => {
+				const { page } = c.browser;
+				const gen = 'Generate product photo';
+				const edit = 'Edit: marble counter';
+				s.runWf = await createWorkflow(c, 'Product photo: generate, then edit', [
+					{ name: gen, parameters: c.node.params('generateImage', { model: 'wan2.7-image', prompt: 'Studio product photo of a white ceramic coffee mug on a light grey background, soft shadows', size: '1K', numberOfImages: 1 }) },
+					{ name: edit, parameters: c.node.params('editImage', { model: 'wan2.7-image-pro', inputType: 'binary', binaryPropertyName: 'data', prompt: 'Place the mug on a white marble kitchen counter in warm morning light; keep the mug unchanged', size: '1K', numberOfImages: 1 }) },
+				]);
+				await openWorkflow(page, s.runWf);
+				const before = await c.emulator.counters();
+				await executeWorkflow(page);
+				// Each node turns green (success icon) when its run finished without error.
+				for (const n of [gen, edit]) await canvasNode(page, n).getByTestId('canvas-node-status-success').waitFor({ state: 'visible', timeout: 120_000 });
+				const after = await c.emulator.counters();
+				const d = delta(before, after);
+				assert(d.submissions + d.syncCalls >= 2, `the emulator saw ${JSON.stringify(d)} for two image nodes`);
+				await c.browser.shot('run-canvas');
+				await openNode(page, edit);
+				const out = page.getByTestId('output-panel');
+				const input = page.getByTestId('ndv-input-panel');
+				// Binary view of both panels: the generated image goes in, the edited one comes out.
+				const shown = {};
+				for (const [label, panel] of [['input', input], ['output', out]]) {
+					const binaryTab = panel.getByRole('radio', { name: 'Binary' });
+					if (await binaryTab.count()) await binaryTab.click();
+					const img = panel.locator('img').first();
+					await img.waitFor({ state: 'visible', timeout: 30_000 });
+					const size = await img.evaluate(async (el) => {
+						if (!el.complete) await new Promise((r) => el.addEventListener('load', r, { once: true }));
+						return { w: el.naturalWidth, h: el.naturalHeight, src: el.getAttribute('src') };
+					});
+					assert(size.w > 0 && size.h > 0, `${label} panel image did not load (${JSON.stringify(size)})`);
+					shown[label] = size;
+				}
+				await c.browser.shot('run-edit-image-in-out', { picture: 'editor-edit-image.png' });
+				await closeNode(page);
+				return `emulator +${d.submissions} async/+${d.syncCalls} sync; input image ${shown.input.w}x${shown.input.h}, output image ${shown.output.w}x${shown.output.h}`;
+			}),
+		},
+		{
+			name: 'over-long prompt: the error shows in the editor, the emulator received nothing billable',
+			run: withNode(async (c) => {
+				const { page } = c.browser;
+				const name = 'Generate banner';
+				const model = 'wan2.6-image';
+				const line = 'A summer sale banner for our ceramic mug collection, bright colours, clean typography. ';
+				const prompt = line.repeat(Math.ceil(2100 / line.length)).trim();
+				s.errWf = await createWorkflow(c, 'Banner: prompt too long', [{ name, parameters: c.node.params('generateImage', { model, prompt, numberOfImages: 1 }) }]);
+				await openWorkflow(page, s.errWf);
+				const before = await c.emulator.counters();
+				await executeWorkflow(page);
+				await canvasNode(page, name).getByTestId('canvas-node-status-error').waitFor({ state: 'visible', timeout: 60_000 });
+				await openNode(page, name);
+				const err = page.getByTestId('output-panel').getByTestId('node-error-message');
+				await err.waitFor({ state: 'visible' });
+				const message = (await err.innerText()).trim();
+				const panelText = await page.getByTestId('output-panel').innerText();
+				const after = await c.emulator.counters();
+				await c.browser.shot('error-prompt-too-long', { picture: 'editor-error-before-billing.png' });
+				await closeNode(page);
+				const d = delta(before, after);
+				assert(BILLED.every((k) => d[k] === 0), `the emulator received ${JSON.stringify(d)}: a request was sent despite the invalid prompt`);
+				assert(/prompt/i.test(panelText) && /2,?000/.test(panelText), `the error does not name the prompt and its limit: ${panelText.slice(0, 400)}`);
+				assert(/item 1\b/i.test(panelText), `the error does not name the item (Item 1): ${panelText.slice(0, 400)}`);
+				return `"${message.slice(0, 140)}"; emulator ${BILLED.map((k) => `${k} +${d[k]}`).join(', ')}`;
+			}),
+		},
+		{
+			name: 'credential Test with a key bound to another region names the region',
+			run: async (c) => {
+				const { page } = c.browser;
+				const before = await c.emulator.counters();
+				await page.goto(`/home/credentials/${c.cred.id}`);
+				const modal = page.getByTestId('editCredential-modal');
+				await modal.waitFor({ state: 'visible' });
+				const key = modal.getByTestId('parameter-input-apiKey').locator('input');
+				await key.fill('sk-emu-cn-beijing');
+				await modal.getByTestId('credential-save-button').click();
+				const banner = modal.getByText(/couldn.t connect/i).first();
+				await banner.waitFor({ state: 'visible', timeout: 60_000 });
+				await page.waitForTimeout(300);
+				const text = (await modal.innerText()).replace(/\s+/g, ' ');
+				await c.browser.shot('credential-wrong-region');
+				const after = await c.emulator.counters();
+				const d = delta(before, after);
+				assert(BILLED.every((k) => d[k] === 0), `the credential test created a task: ${JSON.stringify(d)}`);
+				const detail = text.match(/couldn.t connect[^.]*\.?(.{0,400})/i)?.[1] ?? text;
+				assert(/region/i.test(detail), `the test result does not mention the region: "${detail.trim().slice(0, 300)}"`);
+				return `"${detail.trim().slice(0, 160)}"`;
+			},
+		},
+	];
+}
