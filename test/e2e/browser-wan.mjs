@@ -12,9 +12,9 @@ const CRED_TYPE = 'alibabaDashScopeApi';
 const MANUAL_TRIGGER = 'n8n-nodes-base.manualTrigger';
 /** What a user types into the node panel; the node must be among the results of each. */
 const SEARCH_TERMS = [
-	{ term: 'wan', maxRank: 5 },
-	{ term: 'alibaba', maxRank: 3 },
-	{ term: 'image edit', maxRank: 3 },
+	{ term: 'wan', maxRank: 3 },
+	{ term: 'alibaba', maxRank: 1 },
+	{ term: 'image edit', maxRank: 1 },
 ];
 /** Counters of requests that create (and bill) tasks in the emulator. */
 const BILLED = ['submissions', 'submitAttempts', 'syncCalls'];
@@ -111,6 +111,12 @@ async function dismissPopups(page) {
 	}
 }
 
+/** Close n8n's toasts ("Workflow executed successfully") so they do not cover a screenshot. */
+async function dismissToasts(page) {
+	for (const el of await page.locator('.el-notification .el-notification__closeBtn').all()) await el.click({ timeout: 1000 }).catch(() => {});
+	await page.locator('.el-notification').first().waitFor({ state: 'hidden', timeout: 3000 }).catch(() => {});
+}
+
 function canvasNode(page, name) {
 	return page.locator(`[data-test-id="canvas-node"][data-node-name="${name}"]`);
 }
@@ -122,7 +128,7 @@ async function openNode(page, name) {
 }
 
 async function closeNode(page) {
-	await page.getByTestId('back-to-canvas').click();
+	await page.getByTestId('ndv-close-button').click();
 	await page.getByTestId('ndv').waitFor({ state: 'hidden' });
 }
 
@@ -150,7 +156,7 @@ async function openNodePanel(page) {
 
 /** Visible labels of the NDV's parameters (fixedCollection entries included). */
 async function parameterLabels(page) {
-	const texts = await page.getByTestId('node-parameters').locator('.parameter-item label, [data-test-id="parameter-item"] label, .n8n-input-label').allInnerTexts();
+	const texts = await page.getByTestId('node-parameters').getByTestId('input-label').allInnerTexts();
 	return texts.map((t) => t.trim().split('\n')[0].trim()).filter(Boolean);
 }
 
@@ -166,6 +172,11 @@ async function executeWorkflow(page) {
 
 function delta(before, after) {
 	return Object.fromEntries(BILLED.map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
+}
+
+/** Every emulator counter that moved (any request at all reaches one: submissions, queries, lists, rejected…). */
+function movedCounters(before, after) {
+	return Object.keys(after).filter((k) => typeof after[k] === 'number' && after[k] !== (before[k] ?? 0)).map((k) => `${k} ${before[k] ?? 0}->${after[k]}`);
 }
 
 export function browserChecks(ctx) {
@@ -302,9 +313,10 @@ export function browserChecks(ctx) {
 				// Binary view of both panels: the generated image goes in, the edited one comes out.
 				const shown = {};
 				for (const [label, panel] of [['input', input], ['output', out]]) {
-					const binaryTab = panel.getByRole('radio', { name: 'Binary' });
+					const binaryTab = panel.getByTestId('radio-button-binary');
 					if (await binaryTab.count()) await binaryTab.click();
-					const img = panel.locator('img').first();
+					await panel.getByTestId('ndv-view-binary-data').first().click();
+					const img = panel.getByTestId('ndv-data-container').locator('img').first();
 					await img.waitFor({ state: 'visible', timeout: 30_000 });
 					const size = await img.evaluate(async (el) => {
 						if (!el.complete) await new Promise((r) => el.addEventListener('load', r, { once: true }));
@@ -313,13 +325,14 @@ export function browserChecks(ctx) {
 					assert(size.w > 0 && size.h > 0, `${label} panel image did not load (${JSON.stringify(size)})`);
 					shown[label] = size;
 				}
+				await dismissToasts(page);
 				await c.browser.shot('run-edit-image-in-out', { picture: 'editor-edit-image.png' });
 				await closeNode(page);
 				return `emulator +${d.submissions} async/+${d.syncCalls} sync; input image ${shown.input.w}x${shown.input.h}, output image ${shown.output.w}x${shown.output.h}`;
 			}),
 		},
 		{
-			name: 'over-long prompt: the error shows in the editor, the emulator received nothing billable',
+			name: 'over-long prompt: the error shows in the editor, nothing reached the emulator',
 			run: withNode(async (c) => {
 				const { page } = c.browser;
 				const name = 'Generate banner';
@@ -330,20 +343,22 @@ export function browserChecks(ctx) {
 				await openWorkflow(page, s.errWf);
 				const before = await c.emulator.counters();
 				await executeWorkflow(page);
-				await canvasNode(page, name).getByTestId('canvas-node-status-error').waitFor({ state: 'visible', timeout: 60_000 });
+				// n8n 2.41 marks a failed node with canvas-node-status-mark-error (older editors: canvas-node-status-error).
+				await canvasNode(page, name).locator('[data-test-id^="canvas-node-status-"][data-test-id*="error"]').first().waitFor({ state: 'visible', timeout: 60_000 });
 				await openNode(page, name);
 				const err = page.getByTestId('output-panel').getByTestId('node-error-message');
 				await err.waitFor({ state: 'visible' });
 				const message = (await err.innerText()).trim();
 				const panelText = await page.getByTestId('output-panel').innerText();
 				const after = await c.emulator.counters();
+				await dismissToasts(page);
 				await c.browser.shot('error-prompt-too-long', { picture: 'editor-error-before-billing.png' });
 				await closeNode(page);
-				const d = delta(before, after);
-				assert(BILLED.every((k) => d[k] === 0), `the emulator received ${JSON.stringify(d)}: a request was sent despite the invalid prompt`);
+				const moved = movedCounters(before, after);
+				assert(!moved.length, `a request reached the emulator despite the invalid prompt: ${moved.join(', ')}`);
 				assert(/prompt/i.test(panelText) && /2,?000/.test(panelText), `the error does not name the prompt and its limit: ${panelText.slice(0, 400)}`);
 				assert(/item 1\b/i.test(panelText), `the error does not name the item (Item 1): ${panelText.slice(0, 400)}`);
-				return `"${message.slice(0, 140)}"; emulator ${BILLED.map((k) => `${k} +${d[k]}`).join(', ')}`;
+				return `"${message.slice(0, 140)}"; emulator counters unchanged (submissions ${after.submissions}, syncCalls ${after.syncCalls}, rejected ${after.rejected})`;
 			}),
 		},
 		{
@@ -356,18 +371,23 @@ export function browserChecks(ctx) {
 				await modal.waitFor({ state: 'visible' });
 				const key = modal.getByTestId('parameter-input-apiKey').locator('input');
 				await key.fill('sk-emu-cn-beijing');
+				// Saving runs the credential's test (what the Test/Retry button does) and shows its result in a banner.
 				await modal.getByTestId('credential-save-button').click();
-				const banner = modal.getByText(/couldn.t connect/i).first();
-				await banner.waitFor({ state: 'visible', timeout: 60_000 });
+				const config = modal.getByTestId('node-credentials-config-container');
+				await config.getByText(/couldn.t connect with these settings/i).first().waitFor({ state: 'visible', timeout: 60_000 });
+				const more = config.getByText('More details', { exact: true });
+				if (await more.count()) await more.first().click();
 				await page.waitForTimeout(300);
-				const text = (await modal.innerText()).replace(/\s+/g, ' ');
+				await dismissToasts(page);
 				await c.browser.shot('credential-wrong-region');
 				const after = await c.emulator.counters();
 				const d = delta(before, after);
 				assert(BILLED.every((k) => d[k] === 0), `the credential test created a task: ${JSON.stringify(d)}`);
-				const detail = text.match(/couldn.t connect[^.]*\.?(.{0,400})/i)?.[1] ?? text;
-				assert(/region/i.test(detail), `the test result does not mention the region: "${detail.trim().slice(0, 300)}"`);
-				return `"${detail.trim().slice(0, 160)}"`;
+				// The banner's details: what the credential test answered, between the banner title and the first field.
+				const text = await config.innerText();
+				const detail = (text.match(/couldn.t connect with these settings\s*(?:Retry\s*)?([\s\S]*?)\n\s*API Key/i)?.[1] ?? text).replace(/\s+/g, ' ').trim();
+				assert(/region/i.test(detail), `the test result does not mention the region: "${detail.slice(0, 300)}"`);
+				return `banner: "${detail.slice(0, 200)}"; emulator ${BILLED.map((k) => `${k} +${d[k]}`).join(', ')}`;
 			},
 		},
 	];

@@ -40,6 +40,7 @@ export async function startBrowser({ dir, baseUrl, viewport = { width: 1280, hei
 	if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (the e2e installer does it as root)`);
 	const profile = path.join(dir, 'chromium-profile');
 	const shotsDir = path.join(dir, 'screenshots');
+	fs.rmSync(profile, { recursive: true, force: true }); // a fresh profile every time: no cookies, no cache
 	fs.mkdirSync(profile, { recursive: true });
 	fs.mkdirSync(shotsDir, { recursive: true });
 	const context = await chromium.launchPersistentContext(profile, {
