@@ -202,6 +202,10 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 	/** Cancel the execution (as the UI's stop button does) after this many ms. */
 	cancelAfterMs?: number;
+	/** The node's typeVersion (default 1, the version the existing suites were written for). */
+	typeVersion?: number;
+	/** The node's "Retry On Fail" setting. */
+	retryOnFail?: boolean;
 }
 
 export interface RunResult {
@@ -216,11 +220,12 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		id: 'node-1',
 		name: 'Alibaba Wan',
 		type: NODE_TYPE,
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,
 		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		...(options.retryOnFail ? { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } : {}),
 	};
 	const { execution, hooks } = startExecution([node], {}, options.credentials, node, options.items ?? [{ json: {} }]);
 	let run: IRun;
