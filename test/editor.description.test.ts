@@ -79,7 +79,7 @@ describe('version 2 (the default for new nodes): resources and operations', () =
 		const names = shownNames(1, {});
 		expect(names).not.toContain('resource');
 		const operation = shown(1, {}).find((property) => property.name === 'operation');
-		expect(operation?.options?.map((option) => option.value)).toEqual([
+		expect(operation?.options?.map((option) => (option as { value: string }).value)).toEqual([
 			'cancelTask',
 			'editImage',
 			'fuseImages',
