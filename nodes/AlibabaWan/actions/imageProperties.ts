@@ -2,7 +2,7 @@
  * UI properties shared by the four image operations, generated from the model catalog: a model
  * only shows the options it supports, with its own ranges, tiers and defaults.
  */
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
 	modelIdsWhere,
@@ -86,9 +86,19 @@ const inputTypeOptions: INodePropertyOptions[] = [
 	{ name: 'URL or Data URI', value: 'url', description: 'A public http(s) URL, an oss:// path or a data: URI' },
 ];
 
-const boxesDescription = 'Optional edit regions in this image, at most two';
-const boxesHint = 'x1,y1,x2,y2 in the image\'s pixels from its top-left corner; two boxes separated by ";"';
-const boxesPlaceholder = '100,120,480,560;600,80,900,400';
+/** Region Boxes, with their format visible as placeholder and hint (not only in a tooltip). */
+function boxesProperty(displayOptions: IDisplayOptions | undefined): INodeProperties {
+	return {
+		displayName: 'Region Boxes',
+		name: 'boxes',
+		type: 'string',
+		default: '',
+		placeholder: '100,120,480,560;600,80,900,400',
+		description: 'Optional edit regions in this image, at most two',
+		hint: 'x1,y1,x2,y2 in the image\'s pixels from its top-left corner; two boxes separated by ";"',
+		displayOptions,
+	};
+}
 
 /** Edit Image: one image, described by top-level fields. */
 export function singleImageProperties(operation: ImageOperation): INodeProperties[] {
@@ -120,16 +130,7 @@ export function singleImageProperties(operation: ImageOperation): INodePropertie
 			placeholder: 'https://example.com/product.jpg',
 			...show(operation, { inputType: ['url'] }),
 		},
-		{
-			displayName: 'Region Boxes',
-			name: 'boxes',
-			type: 'string',
-			default: '',
-			placeholder: boxesPlaceholder,
-			description: boxesDescription,
-			hint: boxesHint,
-			...show(operation, { model: boxModels }),
-		},
+		boxesProperty(show(operation, { model: boxModels }).displayOptions),
 	];
 }
 
@@ -161,17 +162,8 @@ export function imageListProperties(operation: ImageOperation, required: boolean
 		},
 	];
 	if (boxModels.length) {
-		entryValues.push({
-			displayName: 'Region Boxes',
-			name: 'boxes',
-			type: 'string',
-			default: '',
-			placeholder: boxesPlaceholder,
-			description: boxesDescription,
-			hint: boxesHint,
-			// Only the models whose catalog entry takes boxes show the field.
-			displayOptions: { show: { '/model': boxModels } },
-		});
+		// Only the models whose catalog entry takes boxes show the field ('/model': the node's model).
+		entryValues.push(boxesProperty({ show: { '/model': boxModels } }));
 	}
 	const properties: INodeProperties[] = [
 		{
