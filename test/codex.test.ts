@@ -39,3 +39,8 @@ describe('node codex (AlibabaWan.node.json)', () => {
 		for (const term of ['wan', 'alibaba', 'image edit', 'dashscope']) expect(words).toContain(term);
 	});
 });
+
+test("the panel's Docs link opens this pack's README, not Alibaba's API page", () => {
+	const homepage = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { homepage: string }).homepage;
+	expect(codex.resources?.primaryDocumentation?.map((doc) => doc.url)).toEqual([`${homepage}#readme`]);
+});

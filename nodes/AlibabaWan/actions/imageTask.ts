@@ -9,6 +9,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import {
 	getModel,
 	getOperationSpec,
+	seedRange,
 	type ImageOperation,
 	type ModelEntry,
 	type OperationSpec,
@@ -70,6 +71,8 @@ export async function prepareImageTask(
 	}
 
 	const parameters = readParameters(ctx, itemIndex, spec);
+	const seedProblem = checkSeedText(parameters.seed);
+	if (seedProblem) throw fail(seedProblem);
 	const problems = checkTaskParameters(model, operation, parameters);
 	if (problems.length) throw fail(problems.join('; '));
 
@@ -78,7 +81,7 @@ export async function prepareImageTask(
 		const range = spec.images.min === spec.images.max ? `${spec.images.min}` : `${spec.images.min} to ${spec.images.max}`;
 		throw fail(`Images: ${model.displayName} takes ${range} image(s) here, got ${sources.length}`);
 	}
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
 	let images: PreparedImage[];
 	try {
 		images = await prepareImages(ctx, itemIndex, sources, model, {
@@ -86,10 +89,15 @@ export async function prepareImageTask(
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
 		});
 	} catch (error) {
+		// n8n's own helpers end their messages with a 0-based " [item 0]"; say "Item 1:" like every other message.
 		throw error instanceof ImageInputError
 			? fail(`Image ${error.imageNumber} ${error.message}`)
-			: new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+			: fail(String((error as Error).message ?? error).replace(/\s*\[item \d+\]$/, ''));
 	}
+	// After each image's own checks, so a problem with one entry is named before the pairing of two.
+	// Version 1 sent such lists as they were; saved v1 workflows keep doing so.
+	const repeated = ctx.getNode().typeVersion >= 2 ? repeatedBinaryField(sources) : undefined;
+	if (repeated) throw fail(repeated);
 
 	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as PreparedImageTask['runMode'];
 	return {
@@ -173,7 +181,8 @@ function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
 }
 
 function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: OperationSpec): ImageTaskParameters {
-	const modelOptions = ctx.getNodeParameter('modelOptions', itemIndex, {}) as IDataObject;
+	// skipValidation: n8n's own check would fail with "[item 0]"; the catalog check below names "Item 1".
+	const modelOptions = ctx.getNodeParameter('modelOptions', itemIndex, {}, { skipValidation: true }) as IDataObject;
 	const size = ctx.getNodeParameter('size', itemIndex, 'default') as string;
 	const parameters: ImageTaskParameters = {
 		prompt: String(ctx.getNodeParameter('prompt', itemIndex, '')),
@@ -189,8 +198,9 @@ function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: Operati
 	const optional: Array<keyof ImageTaskParameters> = ['negativePrompt', 'seed', 'watermark', 'promptExtend', 'thinkingMode'];
 	for (const key of optional) {
 		const value = modelOptions[key];
-		if (value === undefined || value === '') continue;
-		(parameters as unknown as IDataObject)[key] = value;
+		const typed = key === 'seed' ? seedValue(value) : value;
+		if (typed === undefined || typed === null || typed === '') continue;
+		(parameters as unknown as IDataObject)[key] = typed;
 	}
 	const palette = (modelOptions.colorPalette as IDataObject | undefined)?.color as IDataObject[] | undefined;
 	if (palette) {
@@ -219,7 +229,9 @@ function readImageSources(
 		const binary = ctx.getInputData()[itemIndex]?.binary ?? {};
 		return Object.entries(binary).map(([propertyName, data]) => ({ kind: 'binaryData', propertyName, binary: data }));
 	}
-	const list = (ctx.getNodeParameter('images', itemIndex, {}) as IDataObject).image as IDataObject[] | undefined;
+	const list = (ctx.getNodeParameter('images', itemIndex, {}, { skipValidation: true }) as IDataObject).image as
+		| IDataObject[]
+		| undefined;
 	return (list ?? []).map((entry) => ({
 		...(entry.inputType === 'url'
 			? { kind: 'url' as const, url: String(entry.imageUrl ?? '') }
@@ -238,4 +250,37 @@ function readSource(ctx: IExecuteFunctions, itemIndex: number, boxes: string): I
 		propertyName: String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data')),
 		boxes,
 	};
+}
+
+/** Seed as typed: an empty field sends no seed (random); digits become the number; anything else stays text for checkSeedText. */
+function seedValue(value: unknown): unknown {
+	if (typeof value !== 'string') return value;
+	const text = value.trim();
+	if (!text) return undefined;
+	return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+function checkSeedText(seed: unknown): string | undefined {
+	if (seed === undefined || typeof seed === 'number') return undefined;
+	return `Seed: "${String(seed)}" is not a whole number — enter ${seedRange.min} to ${seedRange.max}, or leave it empty for a random seed`;
+}
+
+/**
+ * Two list entries reading the same binary field would send one file as both "image 1" and "image 2",
+ * which the prompt cannot mean. (Every new entry starts at "data", so this is the usual slip.)
+ */
+function repeatedBinaryField(sources: ImageSourceSpec[]): string | undefined {
+	const firstEntry = new Map<string, number>();
+	for (const [index, source] of sources.entries()) {
+		if (source.kind !== 'binary') continue;
+		const earlier = firstEntry.get(source.propertyName);
+		if (earlier !== undefined) {
+			return (
+				`Images: entries ${earlier + 1} and ${index + 1} both use the binary field "${source.propertyName}", so the same file would be sent as image ${earlier + 1} and image ${index + 1}. ` +
+				'Point each entry at its own binary field (e.g. data, data_1), or choose "All Binary Fields of the Item".'
+			);
+		}
+		firstEntry.set(source.propertyName, index);
+	}
+	return undefined;
 }

@@ -15,6 +15,7 @@ import {
 } from 'n8n-workflow';
 
 import { resolveBaseUrl, type DashScopeCredentials } from '../catalog/regions';
+import { withInputFields } from '../output/inputFields';
 import { toNodeApiError } from '../transport';
 import * as cancelTask from './cancelTask.operation';
 import * as editImage from './editImage.operation';
@@ -49,7 +50,7 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 		}
 	}
 
-	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	const options = ctx.getNodeParameter('options', 0, {}, { skipValidation: true }) as IDataObject;
 	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 5)) || 5);
 	const failure: { first?: { index: number; error: Error } } = {};
 	const recordFailure = (index: number, error: unknown) => {
@@ -75,7 +76,7 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 	await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 
 	if (failure.first) throw withCompletedTasks(failure.first.error, outputs);
-	return [outputs.flat()];
+	return [outputs.flatMap((itemOutputs, i) => withInputFields(ctx, i, itemOutputs))];
 }
 
 async function runEnvironment(ctx: IExecuteFunctions): Promise<RunEnvironment> {

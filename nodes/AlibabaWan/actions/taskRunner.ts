@@ -6,7 +6,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 
 import { taskValidityMs } from '../catalog/modelCatalog';
 import type { RegionId } from '../catalog/regions';
-import { resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
+import { defaultFileNameTemplate, resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
 import { parseTaskResult } from '../tasks/taskResults';
 import { TaskWaitError, waitForTask } from '../tasks/waitForTask';
 import { cancelTask, DashScopeError, getTask, hintFor, toNodeApiError, type DashScopeEndpoint } from '../transport';
@@ -25,7 +25,7 @@ export interface WaitSettings {
 }
 
 export function readWaitSettings(ctx: IExecuteFunctions, itemIndex: number): WaitSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
 	return {
 		timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
 		pollIntervalMs: Number(options.pollIntervalSeconds ?? 0) * 1000,
@@ -34,11 +34,11 @@ export function readWaitSettings(ctx: IExecuteFunctions, itemIndex: number): Wai
 }
 
 export function readOutputSettings(ctx: IExecuteFunctions, itemIndex: number): OutputSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
 	return {
 		format: ctx.getNodeParameter('outputFormat', itemIndex, 'binary') as OutputSettings['format'],
 		items: ctx.getNodeParameter('outputItems', itemIndex, 'perImage') as OutputSettings['items'],
-		fileNameTemplate: String(options.fileNameTemplate ?? '') || '{{taskId}}-{{index}}.{{ext}}',
+		fileNameTemplate: String(options.fileNameTemplate ?? '') || defaultFileNameTemplate,
 		binaryPropertyName: String(options.outputBinaryPropertyName ?? '') || 'data',
 	};
 }
@@ -65,7 +65,7 @@ export function submittedTaskJson(taskId: string, context: TaskContext, requestI
 
 /**
  * What a "Submit Only" item says about its task, so "Wait for Task" outputs what a waiting run would
- * (model, prompt, seed, file names with {{model}}…). Used only when the item's taskId is the ID collected.
+ * (model, prompt, seed, file names with {model}…). Used only when the item's taskId is the ID collected.
  */
 export function contextFromSubmittedItem(json: IDataObject, taskId: string, region: string): TaskContext | undefined {
 	if (json.taskId !== taskId) return undefined;

@@ -1,7 +1,7 @@
 import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 
 import type { OutputSettings } from '../output/binaryItems';
-import { optionsProperty, runProperties } from './imageProperties';
+import { includeInputFieldsProperties, optionsProperty, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
 import {
 	collectTask,
@@ -25,6 +25,7 @@ export const properties: INodeProperties[] = [
 		displayOptions: { show: { operation: [operation] } },
 	},
 	...runProperties(operation, false),
+	...includeInputFieldsProperties(operation),
 	optionsProperty(operation, false),
 ];
 

@@ -5,6 +5,7 @@
 import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { pipeline, Transform, type Readable } from 'node:stream';
 
+import { bufferReader, probeImage } from '../images/probeImage';
 import { downloadResult } from '../transport';
 import type { TaskResult } from '../tasks/taskResults';
 
@@ -14,7 +15,7 @@ export type OutputItems = 'perImage' | 'perTask';
 export interface OutputSettings {
 	format: OutputFormat;
 	items: OutputItems;
-	/** Tokens: {{taskId}} {{index}} {{item}} {{model}} {{ext}}. */
+	/** Tokens: {taskId} {index} {item} {model} {ext} (the older {{index}} form too). */
 	fileNameTemplate: string;
 	/** `data` → `data`, `data_1`, `data_2`… when all images share one item. */
 	binaryPropertyName: string;
@@ -51,7 +52,7 @@ async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) =>
 	return results;
 }
 
-export const defaultFileNameTemplate = '{{taskId}}-{{index}}.{{ext}}';
+export const defaultFileNameTemplate = '{taskId}-{index}.{ext}';
 
 const extensions: Record<string, string> = {
 	'image/png': 'png',
@@ -74,6 +75,7 @@ export async function resultToItems(
 
 	// One stored file per image, in image order (none with URL output).
 	const binaries: IBinaryData[] = [];
+	const imageSizes: Array<string | undefined> = [];
 	if (settings.format === 'binary') {
 		// A set of 12 images is 12 downloads: run a few at once, keep their order.
 		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
@@ -87,21 +89,32 @@ export async function resultToItems(
 		);
 		for (const { binary, size } of downloaded) {
 			binaries.push(binary);
-			// 2.5 reports no usage.size: the real output size is then read from the downloaded PNG.
-			if (base.size === undefined && size) base.size = size;
+			imageSizes.push(size);
 		}
 	}
+	// 2.5 reports no usage.size: each image's own size is then read from its downloaded header.
+	const sizeOf = (position: number) => (base.size === undefined ? imageSizes[position] : undefined);
 
 	if (settings.items === 'perTask') {
 		const binary: IBinaryKeyData = {};
 		const images = result.images.map((image, position) => {
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
 			if (binaries[position]) binary[key] = binaries[position];
-			return { index: image.index, url: image.url, ...(binaries[position] ? { binaryProperty: key } : {}) };
+			return stripUndefined({
+				index: image.index,
+				url: image.url,
+				size: sizeOf(position),
+				...(binaries[position] ? { binaryProperty: key } : {}),
+			});
 		});
 		return [
 			{
-				json: { ...base, images, failedImages: result.failedImages as unknown as IDataObject[] },
+				json: stripUndefined({
+					...base,
+					size: base.size ?? commonSize(imageSizes),
+					images,
+					failedImages: result.failedImages as unknown as IDataObject[],
+				}),
 				...(binaries.length ? { binary } : {}),
 				pairedItem,
 			},
@@ -109,7 +122,7 @@ export async function resultToItems(
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: { ...base, imageIndex: image.index, url: image.url },
+		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));
@@ -142,9 +155,9 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 		urlsExpireAt: result.urlsExpireAt,
 		timings: stripUndefined({
 			submittedAt: context.submittedAt,
-			serviceSubmitTime: result.submitTime,
-			serviceStartTime: result.scheduledTime,
-			serviceEndTime: result.endTime,
+			serviceSubmitTime: serviceTimeToIso(result.submitTime),
+			serviceStartTime: serviceTimeToIso(result.scheduledTime),
+			serviceEndTime: serviceTimeToIso(result.endTime),
 			waitedMs: context.waitedMs,
 		}),
 	};
@@ -167,27 +180,65 @@ async function downloadImage(
 	});
 	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
 	const name = fixExtension(fileName, mimeType);
-	const sniffer = pngSizeSniffer();
+	const sniffer = headerSniffer();
 	const body = pipeline(downloaded.body as unknown as Readable, sniffer.tap, () => {
 		// Errors reach prepareBinaryData through the destroyed tap.
 	});
 	const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType);
-	return { binary, size: sniffer.size() };
+	return { binary, size: await sniffer.size() };
 }
 
-/** Passes a download through unchanged, keeping its first 24 bytes: a PNG's IHDR holds its pixel size there. */
-function pngSizeSniffer(): { tap: Transform; size(): string | undefined } {
-	let head = Buffer.alloc(0);
+/** Bytes of a download kept for its header: enough for PNG, WebP, BMP and JPEGs without a huge EXIF block. */
+const HEADER_BYTES = 64 * 1024;
+
+/** Passes a download through unchanged, keeping its first bytes so the image's own pixel size can be read. */
+function headerSniffer(): { tap: Transform; size(): Promise<string | undefined> } {
+	const chunks: Buffer[] = [];
+	let kept = 0;
 	const tap = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
-			if (head.length < 24) head = Buffer.concat([head, chunk.subarray(0, 24 - head.length)]);
+			if (kept < HEADER_BYTES) {
+				const part = chunk.subarray(0, HEADER_BYTES - kept);
+				chunks.push(Buffer.from(part));
+				kept += part.length;
+			}
 			done(null, chunk);
 		},
 	});
-	const isPng = () => head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR';
-	return { tap, size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined) };
+	const size = async () => {
+		try {
+			const probe = await probeImage(bufferReader(Buffer.concat(chunks)));
+			return probe.width && probe.height ? `${probe.width}*${probe.height}` : undefined;
+		} catch {
+			return undefined; // Not a readable image header: no size rather than a wrong one.
+		}
+	};
+	return { tap, size };
 }
 
+/** The size every image shares, or undefined when they differ (each then carries its own). */
+function commonSize(sizes: Array<string | undefined>): string | undefined {
+	const distinct = new Set(sizes);
+	return distinct.size === 1 ? sizes[0] : undefined;
+}
+
+/**
+ * DashScope's task times ("2026-03-26 17:16:01.663") carry no zone; they are China Standard Time
+ * (UTC+8), so they become UTC ISO strings like `submittedAt`. A time that names its zone is kept as such.
+ */
+export function serviceTimeToIso(time: string | undefined): string | undefined {
+	if (!time) return undefined;
+	const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(Z|[+-]\d{2}:?\d{2})?$/.exec(time.trim());
+	if (!match) return time;
+	const parsed = Date.parse(`${match[1]}T${match[2]}${match[3] ?? '+08:00'}`);
+	return Number.isNaN(parsed) ? time : new Date(parsed).toISOString();
+}
+
+/**
+ * Tokens in single braces ({index}) mix with n8n expressions: in "={{ $json.sku }}-{index}.{ext}" n8n
+ * evaluates only the double braces. The older double-brace form ({{index}}) still works where the
+ * field is not an expression (n8n would evaluate it there first).
+ */
 export function renderFileName(
 	template: string,
 	result: Pick<TaskResult, 'taskId'>,
@@ -203,8 +254,12 @@ export function renderFileName(
 		model: context.model ?? 'wan',
 		ext: extensions[mimeType] ?? 'png',
 	};
-	const rendered = (template || defaultFileNameTemplate).replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, token: string) =>
-		token in values ? values[token] : whole,
+	const rendered = (template || defaultFileNameTemplate).replace(
+		/\{\{\s*(\w+)\s*\}\}|\{(\w+)\}/g,
+		(whole, doubled: string | undefined, single: string | undefined) => {
+			const token = doubled ?? single!;
+			return token in values ? values[token] : whole;
+		},
 	);
 	// A file name, not a path.
 	return rendered.replace(/[/\\]/g, '_');
