@@ -161,9 +161,20 @@ async function parameterLabels(page) {
 }
 
 async function selectOption(page, parameterName, optionName) {
-	await page.getByTestId(`parameter-input-${parameterName}`).first().click();
+	const input = page.getByTestId(`parameter-input-${parameterName}`).first();
+	await input.click();
 	await page.getByRole('option', { name: new RegExp(`^${escapeRe(optionName)}`) }).first().click();
-	await page.waitForTimeout(300);
+	// The panel re-renders from the new value: wait until the dropdown shows it.
+	await input.locator('input').first().evaluate(
+		(el, want) =>
+			new Promise((resolve, reject) => {
+				const t0 = Date.now();
+				const tick = () => (el.value === want ? resolve() : Date.now() - t0 > 10_000 ? reject(new Error(`dropdown shows "${el.value}", not "${want}"`)) : setTimeout(tick, 50));
+				tick();
+			}),
+		optionName,
+	);
+	await page.waitForTimeout(200);
 }
 
 async function executeWorkflow(page) {
@@ -225,29 +236,32 @@ export function browserChecks(ctx) {
 				}
 				await searchNodePanel(page, 'alibaba');
 				await page.getByTestId('node-creator').getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${NODE_NAME}$`) }).first().click();
-				const actions = page.getByTestId('node-creator-action-item');
-				await actions.first().waitFor({ state: 'visible' });
+				const root = page.getByTestId('node-creator');
+				await root.getByTestId('node-creator-category-item').filter({ hasText: /^Actions/ }).first().waitFor({ state: 'visible' });
 				await page.waitForTimeout(300);
 				await c.browser.shot('actions');
-				// Section headers and action rows, in the order shown.
-				const rows = await page
-					.getByTestId('node-creator')
-					.locator('[data-test-id="node-creator-action-item"], [data-test-id="node-creator-category-item"], [data-test-id="nodes-list-header"]')
-					.evaluateAll((els) => els.map((e) => ({ kind: e.getAttribute('data-test-id'), text: e.innerText.trim().split('\n')[0] })));
+				// The actions list, in the order shown: item-iterator-item rows are either a section label
+				// ("Image actions") or an action (with a node-creator-item-name).
+				const rows = await root.getByTestId('item-iterator-item').evaluateAll((els) =>
+					els.map((e) => {
+						const name = e.querySelector('[data-test-id="node-creator-item-name"]');
+						return name ? { kind: 'action', text: name.textContent.trim() } : { kind: 'section', text: e.textContent.trim() };
+					}),
+				);
 				const sections = {};
 				let current = null;
 				for (const r of rows) {
-					if (r.kind === 'node-creator-category-item') {
+					if (r.kind === 'section') {
 						current = r.text;
 						sections[current] = [];
-					} else if (r.kind === 'node-creator-action-item' && current) sections[current].push(r.text);
+					} else if (current) sections[current].push(r.text);
 				}
 				const image = Object.keys(sections).find((k) => /^image\b/i.test(k));
 				const task = Object.keys(sections).find((k) => /^task\b/i.test(k));
 				const layout = Object.entries(sections)
 					.map(([k, v]) => `${k}: ${v.join(', ')}`)
 					.join(' | ');
-				assert(image && task, `expected sections "Image" and "Task"; the panel shows ${layout || `no sections, only actions: ${rows.map((r) => r.text).join(', ')}`}`);
+				assert(image && task, `expected sections "Image" and "Task"; the panel shows ${layout || `no sections, only the actions ${rows.map((r) => r.text).join(', ')}`}`);
 				for (const a of ['Generate an image', 'Edit an image', 'Fuse images', 'Generate an image set']) {
 					assert(sections[image].includes(a), `"${a}" is not under ${image} (${sections[image].join(', ')})`);
 				}
@@ -278,6 +292,8 @@ export function browserChecks(ctx) {
 					if (model !== 'wan2.7-image') await selectOption(page, 'model', label);
 					const labels = await parameterLabels(page);
 					const boxes = labels.filter((l) => /^Region Boxes/.test(l)).length;
+					// An absent field only counts once the operation's own fields are there.
+					assert(labels.includes('Prompt') && labels.includes('Images'), `${model}: the panel has not rendered its fields (labels: ${labels.join(', ')})`);
 					await c.browser.shot(`fuse-${model}`);
 					seen.push(`${model}: ${boxes} Region Boxes field(s)`);
 					if (expectBoxes && !boxes) problems.push(`${model}: Region Boxes missing (labels: ${labels.join(', ')})`);
