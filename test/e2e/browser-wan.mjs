@@ -234,7 +234,8 @@ export function browserChecks(ctx) {
 					await openWorkflow(page, s.searchWf ?? (await createWorkflow(c, 'Browser: node panel', [])));
 					await openNodePanel(page);
 				}
-				await searchNodePanel(page, 'alibaba');
+				const names = await searchNodePanel(page, 'alibaba');
+				assert(names.includes(NODE_NAME), `${NODE_NAME} is not among the node panel's results for "alibaba" (${names.join(', ') || 'none'}): its actions cannot be reached`);
 				await page.getByTestId('node-creator').getByTestId('node-creator-item-name').filter({ hasText: new RegExp(`^${NODE_NAME}$`) }).first().click();
 				const root = page.getByTestId('node-creator');
 				await root.getByTestId('node-creator-category-item').filter({ hasText: /^Actions/ }).first().waitFor({ state: 'visible' });
