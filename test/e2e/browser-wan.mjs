@@ -240,7 +240,7 @@ export function browserChecks(ctx) {
 				const root = page.getByTestId('node-creator');
 				await root.getByTestId('node-creator-category-item').filter({ hasText: /^Actions/ }).first().waitFor({ state: 'visible' });
 				await page.waitForTimeout(300);
-				await c.browser.shot('actions');
+				await c.browser.shot('actions', { picture: 'node-panel-actions.png' });
 				// The actions list, in the order shown: item-iterator-item rows are either a section label
 				// ("Image actions") or an action (with a node-creator-item-name).
 				const rows = await root.getByTestId('item-iterator-item').evaluateAll((els) =>

@@ -376,7 +376,7 @@ async function browserPhase(ctx, suite, inst) {
 	} finally {
 		if (browser) {
 			await browser.close();
-			log(`browser screenshots (${browser.shots.length}): ${browser.shotsDir}${browser.pictures.length ? `; README pictures: ${browser.pictures.map((p) => path.relative(repoRoot, p)).join(', ')}` : ''}`);
+			log(`browser screenshots (${browser.shots.length}, kept with the temp folder): ${browser.shotsDir}${browser.pictures.length ? `; README pictures: ${browser.pictures.map((p) => path.relative(repoRoot, p)).join(', ')}` : ''}`);
 		}
 	}
 }
