@@ -91,6 +91,14 @@ describe('version 2 (the default for new nodes): resources and operations', () =
 	});
 
 	test.each([
+		['image', 'editImage', 'Edit an image'],
+		['image', 'fuseImages', 'Fuse images'],
+		['task', 'waitForTask', 'Wait for a task'],
+	])('a new %s/%s node is named after its action, "%s" (n8n makeNodeName)', (resource, operation, name) => {
+		expect(NodeHelpers.makeNodeName({ resource, operation }, description)).toBe(name);
+	});
+
+	test.each([
 		[{ resource: 'image', operation: 'editImage', model: 'wan2.7-image' }, 'Edit Image · wan2.7-image'],
 		[{ resource: 'image', operation: 'fuseImages', model: 'wan2.6-image' }, 'Fuse Images · wan2.6-image'],
 		[{ resource: 'task', operation: 'waitForTask' }, 'Wait for Task'],

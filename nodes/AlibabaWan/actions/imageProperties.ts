@@ -162,8 +162,12 @@ export function imageListProperties(operation: ImageOperation, required: boolean
 		},
 	];
 	if (boxModels.length) {
-		// Only the models whose catalog entry takes boxes show the field ('/model': the node's model).
-		entryValues.push(boxesProperty({ show: { '/model': boxModels } }));
+		entryValues.push(
+			// Version 1 showed the field for every model of the operation (a saved value stays and is checked).
+			boxesProperty({ show: { '@version': [1] } }),
+			// Version 2: only the models whose catalog entry takes boxes ('/model': the node's model).
+			boxesProperty({ show: { '@version': [2], '/model': boxModels } }),
+		);
 	}
 	const properties: INodeProperties[] = [
 		{
