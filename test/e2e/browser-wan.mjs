@@ -272,37 +272,58 @@ export function browserChecks(ctx) {
 			}),
 		},
 		{
-			name: 'Fuse Images panel: Region Boxes shown for Wan 2.7, hidden for Wan 2.6 and 2.5',
+			name: 'Fuse Images and Edit Image panels: Region Boxes shown for Wan 2.7, hidden for Wan 2.6 and 2.5',
 			run: withNode(async (c) => {
 				const { page } = c.browser;
-				const name = 'Fuse Images';
 				const images = { image: [{ inputType: 'binary', binaryPropertyName: 'data' }, { inputType: 'binary', binaryPropertyName: 'logo' }] };
-				s.fuseWf = await createWorkflow(c, 'Browser: fuse fields', [
-					{ name, parameters: c.node.params('fuseImages', { model: 'wan2.7-image', imagesFrom: 'list', images, prompt: 'Put the logo from image 2 on the mug in image 1' }) },
-				]);
-				await openWorkflow(page, s.fuseWf);
-				await openNode(page, name);
+				// Each panel opens on the first model; the others are chosen in the Model dropdown, as a user would.
+				const panels = [
+					{
+						name: 'Fuse Images',
+						operation: 'fuseImages',
+						parameters: { imagesFrom: 'list', images, prompt: 'Put the logo from image 2 on the mug in image 1' },
+						ownFields: ['Prompt', 'Images'],
+						models: [['wan2.7-image', 2], ['wan2.6-image', 0], ['wan2.5-i2i-preview', 0]],
+					},
+					{
+						name: 'Edit Image',
+						operation: 'editImage',
+						parameters: { inputType: 'binary', binaryPropertyName: 'data', prompt: 'Make the background white' },
+						ownFields: ['Prompt', 'Input Binary Field'],
+						models: [['wan2.7-image-pro', 1], ['wan2.6-image', 0], ['wan2.5-i2i-preview', 0]],
+					},
+				];
+				s.fieldsWf = await createWorkflow(
+					c,
+					'Browser: fields per model',
+					panels.map((p) => ({ name: p.name, parameters: c.node.params(p.operation, { model: p.models[0][0], ...p.parameters }) })),
+				);
+				await openWorkflow(page, s.fieldsWf);
 				const seen = [];
 				const problems = [];
-				for (const [model, expectBoxes] of [
-					['wan2.7-image', true],
-					['wan2.6-image', false],
-					['wan2.5-i2i-preview', false],
-				]) {
-					const label = c.node.modelName('fuseImages', model);
-					if (model !== 'wan2.7-image') await selectOption(page, 'model', label);
-					const labels = await parameterLabels(page);
-					const boxes = labels.filter((l) => /^Region Boxes/.test(l)).length;
-					// An absent field only counts once the operation's own fields are there.
-					assert(labels.includes('Prompt') && labels.includes('Images'), `${model}: the panel has not rendered its fields (labels: ${labels.join(', ')})`);
-					await c.browser.shot(`fuse-${model}`);
-					seen.push(`${model}: ${boxes} Region Boxes field(s)`);
-					if (expectBoxes && !boxes) problems.push(`${model}: Region Boxes missing (labels: ${labels.join(', ')})`);
-					if (!expectBoxes && boxes) problems.push(`${model}: Region Boxes shown although ${label} rejects them`);
+				for (const panel of panels) {
+					await openNode(page, panel.name);
+					for (const [i, [model, expected]] of panel.models.entries()) {
+						const label = c.node.modelName(panel.operation, model);
+						if (i > 0) await selectOption(page, 'model', label);
+						const labels = await parameterLabels(page);
+						// An absent field only counts once the operation's own fields are there.
+						assert(panel.ownFields.every((f) => labels.includes(f)), `${panel.name} / ${model}: the panel has not rendered its fields (labels: ${labels.join(', ')})`);
+						const boxes = labels.filter((l) => /^Region Boxes/.test(l)).length;
+						await c.browser.shot(`${panel.operation}-${model}`);
+						seen.push(`${panel.name} ${model}: ${boxes}`);
+						if (boxes !== expected) {
+							problems.push(
+								expected
+									? `${panel.name} / ${model}: ${boxes} Region Boxes field(s), expected ${expected} (labels: ${labels.join(', ')})`
+									: `${panel.name} / ${model}: Region Boxes shown although ${label} rejects them`,
+							);
+						}
+					}
+					await closeNode(page);
 				}
-				await closeNode(page);
 				assert(!problems.length, problems.join('; '));
-				return seen.join(', ');
+				return `Region Boxes fields — ${seen.join(', ')}`;
 			}),
 		},
 		{
