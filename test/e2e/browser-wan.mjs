@@ -267,8 +267,17 @@ export function browserChecks(ctx) {
 					assert(sections[image].includes(a), `"${a}" is not under ${image} (${sections[image].join(', ')})`);
 				}
 				for (const a of ['Wait for a task', 'Cancel a task']) assert(sections[task].includes(a), `"${a}" is not under ${task} (${sections[task].join(', ')})`);
-				await page.keyboard.press('Escape');
-				return layout;
+				// Choosing an action adds the node with that resource and operation already set.
+				await root.getByTestId('item-iterator-item').filter({ hasText: /^Edit an image$/ }).first().click();
+				await page.getByTestId('ndv').waitFor({ state: 'visible' });
+				const title = (await page.getByTestId('ndv').getByTestId('node-title-container').innerText()).trim();
+				const value = (p) => page.getByTestId(`parameter-input-${p}`).locator('input').first().inputValue();
+				const added = { resource: c.node.hasResource ? await value('resource') : '-', operation: await value('operation') };
+				await c.browser.shot('action-added');
+				await closeNode(page);
+				assert(added.operation === 'Edit Image' && (!c.node.hasResource || added.resource === 'Image'), `"Edit an image" added a node with resource "${added.resource}", operation "${added.operation}"`);
+				assert(title === 'Edit an image', `"Edit an image" added a node named "${title}", not after its action`);
+				return `${layout}; "Edit an image" adds "${title}" (${added.resource} / ${added.operation})`;
 			}),
 		},
 		{

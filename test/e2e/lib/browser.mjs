@@ -63,6 +63,8 @@ export async function startBrowser({ dir, baseUrl, viewport = { width: 1280, hei
 	});
 	const page = context.pages()[0] ?? (await context.newPage());
 	page.setDefaultTimeout(30_000);
+	// Leaving a workflow with unsaved changes asks "leave this page?" (beforeunload): the checks say yes.
+	page.on('dialog', (d) => (d.type() === 'beforeunload' ? d.accept() : d.dismiss()).catch(() => {}));
 	const consoleErrors = [];
 	page.on('console', (m) => {
 		if (m.type() === 'error') consoleErrors.push(m.text());
