@@ -3,6 +3,7 @@
 // data-test-id attributes n8n's own Playwright tests use. The workflows are created through the REST
 // API the editor itself calls, from the node description the running n8n serves, so they follow the
 // node's current version and parameters.
+import { randomUUID } from 'node:crypto';
 import { assert } from './lib/workflows.mjs';
 
 const PKG = 'n8n-nodes-alibaba-wan';
@@ -74,9 +75,9 @@ function versionMatches(cnd, version) {
 /** A workflow of Manual Trigger → the given Wan nodes in a row, created through POST /rest/workflows. */
 async function createWorkflow(c, name, wanNodes) {
 	const nodes = [
-		{ id: crypto.randomUUID(), name: TRIGGER_NAME, type: MANUAL_TRIGGER, typeVersion: 1, position: [0, 0], parameters: {} },
+		{ id: randomUUID(), name: TRIGGER_NAME, type: MANUAL_TRIGGER, typeVersion: 1, position: [0, 0], parameters: {} },
 		...wanNodes.map((n, i) => ({
-			id: crypto.randomUUID(),
+			id: randomUUID(),
 			name: n.name,
 			type: NODE_TYPE,
 			typeVersion: c.node.version,
@@ -106,9 +107,8 @@ async function openWorkflow(page, id) {
 
 /** n8n shows a few one-time hints on a fresh instance; they would cover what we click or photograph. */
 async function dismissPopups(page) {
-	for (const sel of ['[data-test-id="close-button"]', '.el-notification__closeBtn']) {
-		for (const el of await page.locator(sel).all()) await el.click({ timeout: 1000 }).catch(() => {});
-	}
+	for (const el of await page.getByTestId('close-button').all()) await el.click({ timeout: 1000 }).catch(() => {});
+	await dismissToasts(page);
 }
 
 /** Close n8n's toasts ("Workflow executed successfully") so they do not cover a screenshot. */
