@@ -38,9 +38,14 @@ export function setupEmulator(options: EmulatorOptions): Emulator {
 
 /**
  * A real, decodable PNG (own tiny encoder: pngjs' writer is slow under jest). Default RGB (colour
- * type 2, no alpha); `alpha` → RGBA (6), `grayAlpha` → grey+alpha (4), `trns` adds a tRNS chunk.
+ * type 2, no alpha); `alpha` → RGBA (6), `grayAlpha` → grey+alpha (4), `trns` adds a tRNS chunk;
+ * `fill` paints an RGB picture one solid colour.
  */
-export function pngImage(width: number, height: number, opts: { alpha?: boolean; grayAlpha?: boolean; trns?: boolean } = {}): Buffer {
+export function pngImage(
+	width: number,
+	height: number,
+	opts: { alpha?: boolean; grayAlpha?: boolean; trns?: boolean; fill?: readonly [number, number, number] } = {},
+): Buffer {
 	const colorType = opts.alpha ? 6 : opts.grayAlpha ? 4 : 2;
 	const channels = colorType === 6 ? 4 : colorType === 4 ? 2 : 3;
 	const stride = 1 + width * channels;
@@ -48,7 +53,7 @@ export function pngImage(width: number, height: number, opts: { alpha?: boolean;
 	for (let y = 0; y < height; y++) {
 		for (let x = 0; x < width; x++) {
 			const p = y * stride + 1 + x * channels;
-			for (let c = 0; c < channels; c++) raw[p + c] = (x * 3 + y * 5 + c * 40) & 0xff;
+			for (let c = 0; c < channels; c++) raw[p + c] = opts.fill?.[c] ?? (x * 3 + y * 5 + c * 40) & 0xff;
 			if (channels === 4 || channels === 2) raw[p + channels - 1] = 200; // some transparency
 		}
 	}
