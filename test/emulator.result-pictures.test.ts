@@ -17,6 +17,7 @@ import {
 	pngImage,
 	serveImages,
 	setupEmulator,
+	solidJpeg,
 	submit,
 } from './emulator/fixtures';
 import { INPUT_COLORS, resultLayout, type RenderInput, type RenderSpec } from './emulator/overlay';
@@ -124,12 +125,14 @@ test('thumbnails of the inputs appear in request order, numbered, on both protoc
 	expect(three.thumbnails.map((r) => synthesis.at(...centre(r)))).toEqual([BLUE, RED, GREY]);
 });
 
-test('BMP inputs show as thumbnails; inputs it cannot decode show a placeholder with format and size', async () => {
-	const jpeg = dataUri(jpegImage(1200, 600), 'image/jpeg'); // headers only: not decodable
-	const [pic] = await pictures(msgBody('wan2.7-image', 'three inputs', [dataUri(bmpImage(500, 500), 'image/bmp'), jpeg], { size: '1K', seed: 2 }));
-	const layout = layoutOf(pic, [['bmp', 500, 500], ['jpeg', 1200, 600]]);
+test('BMP and baseline JPEG inputs show as thumbnails; inputs it cannot decode show a placeholder with format and size', async () => {
+	const headerOnly = dataUri(jpegImage(1200, 600), 'image/jpeg'); // headers only: not decodable
+	const images = [dataUri(bmpImage(500, 500), 'image/bmp'), dataUri(solidJpeg(640, 480, RED), 'image/jpeg'), headerOnly];
+	const [pic] = await pictures(msgBody('wan2.7-image', 'three inputs', images, { size: '1K', seed: 2 }));
+	const layout = layoutOf(pic, [['bmp', 500, 500], ['jpeg', 640, 480], ['jpeg', 1200, 600]]);
 	expect(pic.at(...centre(layout.thumbnails[0]))).toEqual([64, 64, 64]); // the fixture BMP is grey 0x40
-	const placeholder = layout.thumbnails[1];
+	expect(pic.at(...centre(layout.thumbnails[1]))).toEqual(RED); // each 8×8 block's average colour
+	const placeholder = layout.thumbnails[2];
 	expect(pic.at(placeholder.x + placeholder.width - 2, placeholder.y + placeholder.height - 2)).toEqual([48, 48, 56]);
 	// Its label ("JPEG" / "1200*600") is white text; nothing else on the picture is that white.
 	let white = 0;
