@@ -107,9 +107,21 @@ test('thumbnails of the inputs appear in request order, numbered, on both protoc
 	expect(layout.thumbnails).toHaveLength(2);
 	expect(forward.at(...centre(layout.thumbnails[0]))).toEqual(RED);
 	expect(forward.at(...centre(layout.thumbnails[1]))).toEqual(BLUE);
-	// The number badge sits in each thumbnail's top-left corner, in that input's colour.
-	expect(forward.at(layout.thumbnails[0].x, layout.thumbnails[0].y)).toEqual(INPUT_COLORS[0]);
-	expect(forward.at(layout.thumbnails[1].x, layout.thumbnails[1].y)).toEqual(INPUT_COLORS[1]);
+	// Each thumbnail's number sits on a tab above it, black on that input's colour.
+	layout.badges.forEach((tab, i) => {
+		expect(forward.at(tab.x, tab.y)).toEqual(INPUT_COLORS[i]);
+		expect(forward.at(tab.x + tab.width - 1, tab.y + tab.height - 1)).toEqual(INPUT_COLORS[i]);
+		expect(tab.y + tab.height).toBeLessThanOrEqual(layout.thumbnails[i].y);
+	});
+	const digitMask = (pic: Picture, tab: Rect) => {
+		let mask = '';
+		for (let y = tab.y; y < tab.y + tab.height; y++) for (let x = tab.x; x < tab.x + tab.width; x++) mask += pic.at(x, y).every((c) => c === 0) ? '#' : '.';
+		return mask;
+	};
+	layout.badges.forEach((tab, i) => {
+		const s = layout.badgeScale;
+		expect(digitMask(forward, tab)).toBe(expectedMask(String(i + 1), tab, { x: tab.x + s, y: tab.y + s }, s));
+	});
 
 	// Without the layout: along the strip's middle row the first input comes first.
 	const row = centre(layout.thumbnails[0])[1];

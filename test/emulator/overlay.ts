@@ -3,7 +3,7 @@
  * - a text band at the top: model, output size and seed; "image 2 of 4" when the task makes several
  *   images; the start of the prompt;
  * - a strip at the bottom with a thumbnail of every input image in request order, each framed in its
- *   own colour with its number ("1", "2", …) and its region boxes (bbox_list);
+ *   own colour under a tab with its number ("1", "2", …), with its region boxes (bbox_list);
  * - each region box again, scaled from its input's pixel size to the output size, outlined in its
  *   input's colour and tagged with the input's number (under the band and the thumbnails).
  * Everything comes from the request alone, and the same request paints the same pixels.
@@ -56,6 +56,7 @@ const WHITE: Rgb = [245, 245, 245];
 const AMBER: Rgb = [255, 214, 102];
 const PLACEHOLDER_FILL: Rgb = [48, 48, 56];
 const PROMPT_LINES = 2;
+const MIN_COLUMNS = 28;
 
 export interface TextLine {
 	text: string;
@@ -78,7 +79,8 @@ export interface ResultLayout {
 	/** Where input i's thumbnail is drawn (its frame lies just outside). */
 	thumbnails: Rect[];
 	frame: number;
-	/** Font scale of the numbers on the thumbnails. */
+	/** The number tab above each thumbnail, and its font scale. */
+	badges: Rect[];
 	badgeScale: number;
 	/** Region boxes inside the thumbnails. */
 	thumbnailBoxes: PlacedBox[];
@@ -92,12 +94,19 @@ export interface ResultLayout {
 export function resultLayout(spec: RenderSpec): ResultLayout {
 	const { width, height } = spec;
 	const short = Math.min(width, height);
-	// Scales follow the picture: wide strips scale with their short side, squares with their area.
-	const textScale = Math.max(1, Math.floor(Math.min(short / 110, Math.sqrt(width * height) / 220)));
+	// Scales follow the picture: wide strips scale with their short side, squares with their area;
+	// a line holds at least MIN_COLUMNS characters, so a narrow picture still shows model and size whole.
 	const margin = Math.max(4, Math.round(short * 0.025));
+	const textScale = Math.max(
+		1,
+		Math.floor(Math.min(short / 110, Math.sqrt(width * height) / 220, (width - 2 * margin) / (CHAR_ADVANCE * MIN_COLUMNS))),
+	);
 	const columns = Math.max(1, Math.floor((width - 2 * margin) / (CHAR_ADVANCE * textScale)));
 
-	const texts: Array<[string, Rgb]> = [[fit(`${spec.model}  ${width}*${height}  seed ${spec.seed}`, columns), AMBER]];
+	// The seed only when it fits whole (a cut number would mislead).
+	const header = `${spec.model}  ${width}*${height}`;
+	const withSeed = `${header}  seed ${spec.seed}`;
+	const texts: Array<[string, Rgb]> = [[fit([...withSeed].length <= columns ? withSeed : header, columns), AMBER]];
 	if (spec.imageCount > 1) texts.push([`image ${spec.index + 1} of ${spec.imageCount}`, WHITE]);
 	for (const line of wrap(`"${spec.prompt.replace(/\s+/g, ' ').trim()}"`, columns, PROMPT_LINES)) texts.push([line, WHITE]);
 	const lineHeight = LINE_ADVANCE * textScale;
@@ -106,24 +115,29 @@ export function resultLayout(spec: RenderSpec): ResultLayout {
 	const bandLines = (spec.imageCount > 1 ? 2 : 1) + PROMPT_LINES;
 	const band = { x: 0, y: 0, width, height: margin * 2 + bandLines * lineHeight - (LINE_ADVANCE - GLYPH_HEIGHT) * textScale };
 
-	// Thumbnails: one row along the bottom, as tall as fits (at most 30 % of the short side).
+	// Thumbnails: one row along the bottom, as tall as fits (at most 30 % of the short side), each
+	// with its number on a tab above its frame (so the number hides nothing of the picture).
 	const count = spec.inputs.length;
 	const frame = Math.max(2, Math.round(textScale / 1.5));
 	const gap = Math.max(Math.round(margin / 2), 3 * frame);
+	const badgeScale = Math.max(1, Math.round(textScale * 1.5));
+	const badgeHeight = (GLYPH_HEIGHT + 2) * badgeScale;
 	const aspects = spec.inputs.map((img) => img.width / img.height);
 	const aspectSum = aspects.reduce((sum, a) => sum + a, 0);
-	const free = height - band.height - 2 * margin - 2 * frame;
+	const free = height - band.height - 2 * margin - 2 * frame - badgeHeight;
 	const rowHeight = count
 		? Math.max(4, Math.floor(Math.min(short * 0.3, free, (width - 2 * margin - 2 * frame - (count - 1) * gap) / aspectSum)))
 		: 0;
 	const thumbnails: Rect[] = [];
+	const badges: Rect[] = [];
 	let x = margin + frame;
 	for (const aspect of aspects) {
 		const w = Math.max(1, Math.round(rowHeight * aspect));
-		thumbnails.push({ x, y: height - margin - frame - rowHeight, width: w, height: rowHeight });
+		const y = height - margin - frame - rowHeight;
+		thumbnails.push({ x, y, width: w, height: rowHeight });
+		badges.push({ x: x - frame, y: y - frame - badgeHeight, width: badgeWidth(1, badgeScale), height: badgeHeight });
 		x += w + gap;
 	}
-	const badgeScale = Math.max(1, Math.min(2 * textScale, Math.floor(rowHeight / 28)));
 
 	const thumbnailBoxes: PlacedBox[] = [];
 	const outputBoxes: PlacedBox[] = [];
@@ -136,7 +150,7 @@ export function resultLayout(spec: RenderSpec): ResultLayout {
 		}
 	});
 	const boxLine = Math.max(2, Math.round(short / 256));
-	return { textScale, band, lines, thumbnails, frame, badgeScale, thumbnailBoxes, outputBoxes, boxLine };
+	return { textScale, band, lines, thumbnails, frame, badges, badgeScale, thumbnailBoxes, outputBoxes, boxLine };
 }
 
 /** Paints the overlay onto `canvas` (which holds the background). */
@@ -153,6 +167,14 @@ export async function paintOverlay(canvas: Canvas, spec: RenderSpec): Promise<vo
 		if (tagY < rect.y + rect.height) paintBadge(canvas, rect.x + layout.boxLine, tagY, String(input + 1), layout.textScale, colorOf(input));
 	}
 
+	// The service's mark sits bottom right; the emulator's panels go over it so no thumbnail is hidden.
+	if (spec.watermark) {
+		const { width, height } = spec;
+		const x = Math.floor(width * 0.8);
+		const y = Math.floor(height * 0.93);
+		canvas.fill({ x, y, width: Math.floor(width * 0.97) - x, height: Math.floor(height * 0.98) - y }, [240, 240, 240]);
+	}
+
 	canvas.shade(layout.band, BLACK, 0.72);
 	for (const line of layout.lines) canvas.text(line.text, line.x, line.y, layout.textScale, line.color);
 
@@ -165,14 +187,7 @@ export async function paintOverlay(canvas: Canvas, spec: RenderSpec): Promise<vo
 		else paintPlaceholder(canvas, rect, spec.inputs[i], layout.textScale);
 	});
 	for (const { input, rect } of layout.thumbnailBoxes) strokeBox(canvas, rect, Math.max(1, Math.round(layout.frame / 2)), colorOf(input));
-	layout.thumbnails.forEach((rect, i) => paintBadge(canvas, rect.x, rect.y, String(i + 1), layout.badgeScale, colorOf(i)));
-
-	if (spec.watermark) {
-		const { width, height } = spec;
-		const x = Math.floor(width * 0.8);
-		const y = Math.floor(height * 0.93);
-		canvas.fill({ x, y, width: Math.floor(width * 0.97) - x, height: Math.floor(height * 0.98) - y }, [240, 240, 240]);
-	}
+	layout.badges.forEach((rect, i) => paintBadge(canvas, rect.x, rect.y, String(i + 1), layout.badgeScale, colorOf(i)));
 }
 
 function colorOf(input: number): Rgb {
@@ -194,12 +209,15 @@ function strokeBox(canvas: Canvas, rect: Rect, line: number, color: Rgb): void {
 	canvas.outline(rect, line, color);
 }
 
+/** Width of a badge holding `chars` characters at `scale` (one font pixel of padding around). */
+function badgeWidth(chars: number, scale: number): number {
+	return (chars * CHAR_ADVANCE + 1) * scale;
+}
+
 /** A filled label with black text, top-left corner at (x, y). */
 function paintBadge(canvas: Canvas, x: number, y: number, label: string, scale: number, color: Rgb): void {
-	const pad = scale;
-	const width = label.length * CHAR_ADVANCE * scale + pad;
-	canvas.fill({ x, y, width, height: GLYPH_HEIGHT * scale + 2 * pad }, color);
-	canvas.text(label, x + pad, y + pad, scale, BLACK);
+	canvas.fill({ x, y, width: badgeWidth(label.length, scale), height: (GLYPH_HEIGHT + 2) * scale }, color);
+	canvas.text(label, x + scale, y + scale, scale, BLACK);
 }
 
 /** An input that cannot be shown: its format and pixel size, as large as fits. */
