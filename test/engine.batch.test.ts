@@ -174,14 +174,16 @@ describe('several items', () => {
 		emu.setTiming({ pendingMs: 100, runningMs: 50 });
 		const prompts = ['first item', 'second item', 'third item'];
 		const items = prompts.map((prompt) => ({ json: { prompt } }));
-		// As soon as item 1's task exists, hold back its result download by 800 ms: items 2 and 3 finish first.
+		// As soon as item 1's task exists, hold back its result download by HOLD_MS: items 2 and 3 finish first
+		// (3 s, not less: on a loaded 2-core machine the others' downloads can take over a second).
+		const HOLD_MS = 3000;
 		let delayedTask: string | undefined;
 		const watcher = setInterval(() => {
 			if (delayedTask) return;
 			const req = submits(emu).find((r) => JSON.stringify(r.body).includes(prompts[0]) && r.status === 200);
 			if (!req) return;
 			delayedTask = submittedTaskId(req);
-			emu.injectFault({ match: { kind: 'result', taskId: delayedTask }, action: { type: 'delay', ms: 800 } });
+			emu.injectFault({ match: { kind: 'result', taskId: delayedTask }, action: { type: 'delay', ms: HOLD_MS } });
 		}, 2);
 		const started = Date.now();
 		let result: RunResult;
@@ -193,13 +195,13 @@ describe('several items', () => {
 		expect(result.status).toBe('success');
 		expect(delayedTask).toBeDefined();
 		// The delayed download really was the last thing to finish: it started before the others' and
-		// ended 800 ms later, while theirs arrived within that window.
+		// ended HOLD_MS later, while theirs arrived within that window.
 		const downloads = emu.requests().filter((r) => r.kind === 'result');
 		const delayed = downloads.find((r) => r.path.includes(delayedTask!))!;
 		const others = downloads.filter((r) => r !== delayed);
 		expect(others).toHaveLength(2);
-		for (const other of others) expect(other.at).toBeLessThan(delayed.at + 800);
-		expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+		for (const other of others) expect(other.at).toBeLessThan(delayed.at + HOLD_MS);
+		expect(Date.now() - started).toBeGreaterThanOrEqual(HOLD_MS);
 
 		expect(result.items.map((item) => item.json.prompt)).toEqual(prompts);
 		expect(result.items.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
