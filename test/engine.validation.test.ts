@@ -92,10 +92,18 @@ describe('prompt and parameters', () => {
 		},
 	);
 
-	test('characters, not UTF-16 units, are counted: 2000 emoji pass on wan2.6-image', async () => {
-		const prompt = '🎨'.repeat(SPEC['wan2.6-image'].prompt);
+	test('prompts are counted in UTF-16 units (the stricter count): 1000 emoji pass on wan2.6-image, 1001 are refused', async () => {
+		const max = SPEC['wan2.6-image'].prompt;
+		const prompt = '🎨'.repeat(max / 2);
 		const req = await expectEditSent('wan2.6-image', good, { prompt });
 		expect(sentContent(req)[1]).toEqual({ text: prompt });
+		emu.reset();
+		// 1001 code points, 2002 UTF-16 units: over the limit in the unit the node counts.
+		await expectRejected(
+			editWith('wan2.6-image', { prompt: '={{ $json.prompt }}' }),
+			twoItemsWith('prompt', '🎨'.repeat(max / 2 + 1), 'ok'),
+			['Prompt', `${max + 2} characters`, `at most ${max}`, 'UTF-16'],
+		);
 	});
 
 	test('limits are inclusive: seed 0 and 2147483647, 4K on wan2.7-image-pro text-to-image, n = 4 are sent', async () => {

@@ -582,6 +582,6 @@ describe('flattenPng', () => {
 			[1, 2, 3, 255],
 			[4, 5, 6, 255],
 		]);
-		await expect(flattenPng(Buffer.from('not a png'))).rejects.toThrow(/flattenPng: cannot decode PNG/);
+		await expect(flattenPng(Buffer.from('not a png'))).rejects.toThrow(/cannot decode PNG/);
 	});
 });

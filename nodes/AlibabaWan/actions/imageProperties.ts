@@ -7,6 +7,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import {
 	modelIdsWhere,
 	modelsFor,
+	runOptionRanges,
 	seedRange,
 	type ImageOperation,
 	type ModelEntry,
@@ -415,7 +416,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Concurrency',
 			name: 'concurrency',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 20 },
+			typeOptions: { minValue: runOptionRanges.concurrency.min, maxValue: runOptionRanges.concurrency.max },
 			default: 5,
 			description:
 				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
@@ -438,7 +439,11 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Poll Interval (Seconds)',
 			name: 'pollIntervalSeconds',
 			type: 'number',
-			typeOptions: { minValue: 0, numberPrecision: 2 },
+			typeOptions: {
+				minValue: runOptionRanges.pollIntervalSeconds.min,
+				maxValue: runOptionRanges.pollIntervalSeconds.max,
+				numberPrecision: 2,
+			},
 			default: 0,
 			description: '0 = automatic: 1 s, growing to 5 s, like the official SDKs',
 		},
@@ -446,7 +451,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Timeout (Seconds)',
 			name: 'timeoutSeconds',
 			type: 'number',
-			typeOptions: { minValue: 1 },
+			typeOptions: { minValue: runOptionRanges.timeoutSeconds.min, maxValue: runOptionRanges.timeoutSeconds.max },
 			default: 900,
 			description: 'How long to wait for each task before giving up (the task keeps running and its ID is reported)',
 		},

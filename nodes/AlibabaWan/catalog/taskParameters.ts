@@ -107,7 +107,24 @@ const colorPaletteSchema = z
 	});
 
 function notOffered(what: string) {
-	return z.undefined({ invalid_type_error: `${what} is not available for this model and operation` });
+	return z.undefined({ invalid_type_error: `${what} is not available for this model and operation: remove it from Model Options` });
+}
+
+/**
+ * Prompt lengths are counted in UTF-16 code units (JavaScript's .length): an emoji or a rare CJK character
+ * counts as 2. DashScope does not say which unit it counts; this is the stricter of the two candidates
+ * (code points count an emoji as 1), so a prompt that passes here is within the limit either way, and the
+ * prompt and the negative prompt are counted the same way.
+ */
+export function textLength(text: string): number {
+	return text.length;
+}
+
+function tooLong(text: string, model: string, max: number): string {
+	return (
+		`is ${textLength(text)} characters; ${model} accepts at most ${max} characters ` +
+		'(counted in UTF-16 code units: most emoji count as 2): shorten it'
+	);
 }
 
 /** The schema for one (model, operation), built from its catalog entry. */
@@ -117,25 +134,26 @@ export function taskParametersSchema(model: ModelEntry, operation: ImageOperatio
 		.object({
 			prompt: z
 				.string()
-				.refine((prompt) => prompt.trim().length > 0, 'is required')
+				.refine((prompt) => prompt.trim().length > 0, 'is required (it is empty): write what the image should show, or check that the expression gives text')
 				.refine(
-					(prompt) => [...prompt].length <= model.promptMaxLength,
-					(prompt) => ({
-						message: `is ${[...prompt].length} characters; ${model.displayName} accepts at most ${model.promptMaxLength}`,
-					}),
+					(prompt) => textLength(prompt) <= model.promptMaxLength,
+					(prompt) => ({ message: tooLong(prompt, model.displayName, model.promptMaxLength) }),
 				),
 			negativePrompt:
 				model.negativePromptMaxLength !== undefined
 					? z
 							.string()
-							.max(model.negativePromptMaxLength, `accepts at most ${model.negativePromptMaxLength} characters`)
+							.refine(
+								(text) => textLength(text) <= model.negativePromptMaxLength!,
+								(text) => ({ message: tooLong(text, model.displayName, model.negativePromptMaxLength!) }),
+							)
 							.optional()
 					: notOffered('A negative prompt'),
 			n: z
 				.number()
 				.int('must be a whole number')
-				.min(spec.n.min, `must be at least ${spec.n.min}`)
-				.max(spec.n.max, `must be at most ${spec.n.max} for ${model.displayName} here`),
+				.min(spec.n.min, `must be at least ${spec.n.min}: set ${spec.n.min} to ${spec.n.max}`)
+				.max(spec.n.max, `must be at most ${spec.n.max} for ${model.displayName} here: set ${spec.n.min} to ${spec.n.max}`),
 			size: sizeSchema(spec.size).optional(),
 			seed: model.seed
 				? z
