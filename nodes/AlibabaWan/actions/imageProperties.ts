@@ -74,7 +74,8 @@ const inputTypeOptions: INodePropertyOptions[] = [
 ];
 
 const boxesDescription =
-	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";"';
+	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";". ' +
+	'An expression may also give an array: [x1,y1,x2,y2] (one box) or [[x1,y1,x2,y2], …]';
 
 /** Edit Image: one image, described by top-level fields. */
 export function singleImageProperties(operation: ImageOperation): INodeProperties[] {

@@ -80,7 +80,10 @@ export async function prepareImageTask(
 	const sources = readImageSources(ctx, itemIndex, operation, spec);
 	if (sources.length < spec.images.min || sources.length > spec.images.max) {
 		const range = spec.images.min === spec.images.max ? `${spec.images.min}` : `${spec.images.min} to ${spec.images.max}`;
-		throw fail(`Images: ${model.displayName} takes ${range} image(s) here, got ${sources.length}`);
+		throw fail(
+			`Images: ${model.displayName} takes ${range} image(s) here, got ${sources.length}: ` +
+				(sources.length < spec.images.min ? 'add images' : 'remove images, or split them over several items'),
+		);
 	}
 	// Options are checked before any image is read or sent: a bad Timeout must not surface after billing.
 	const wait = readWaitSettings(ctx, itemIndex);

@@ -43,6 +43,15 @@ export interface PreparedImage {
 /** Builds the error for one image of the item being prepared ("Item 2: Image 1 …"). */
 type Refuse = (imageNumber: number, message: string) => NodeOperationError;
 
+/** One image being checked: its place, its origin, the model's limits and what to do with transparency. */
+interface ImageJob {
+	number: number;
+	source: string;
+	model: ModelEntry;
+	transparency: TransparencyPolicy;
+	refuse: Refuse;
+}
+
 const dataUriPrefix = /^data:/i;
 const dataUriPattern = /^data:([^;,]*)(;[^,]*)?,/i;
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -88,9 +97,10 @@ async function prepareOne(
 	transparency: TransparencyPolicy,
 	refuse: Refuse,
 ): Promise<PreparedImage> {
-	if (spec.kind === 'url') return prepareUrl(spec.url, number, model, transparency, refuse);
+	if (spec.kind === 'url') return prepareUrl(spec.url, { number, source: 'URL', model, transparency, refuse });
 
 	const source = `binary property "${spec.propertyName}"`;
+	const job: ImageJob = { number, source, model, transparency, refuse };
 	let binary: IBinaryData;
 	if (spec.kind === 'binaryData') {
 		binary = spec.binary;
@@ -115,25 +125,18 @@ async function prepareOne(
 		const id = binary.id;
 		const { fileSize } = await ctx.helpers.getBinaryMetadata(id);
 		const open = async () => (await ctx.helpers.getBinaryStream(id)) as AsyncIterable<Uint8Array>;
-		const probe = await probeOrRefuse(streamReader(open, fileSize), number, source, refuse);
-		return await finishImage(probe, readBuffer, () => imagePayload(probe.mimeType, fileSize, open), number, source, model, transparency, refuse);
+		const probe = await probeOrRefuse(streamReader(open, fileSize), job);
+		return await finishImage(probe, readBuffer, () => imagePayload(probe.mimeType, fileSize, open), job);
 	}
 
 	// Inline (n8n's legacy "default" mode): the bytes are already in memory.
-	return await prepareBuffer(await readBuffer(), number, source, model, transparency, refuse);
+	return await prepareBuffer(await readBuffer(), job);
 }
 
-async function prepareBuffer(
-	buffer: Buffer,
-	number: number,
-	source: string,
-	model: ModelEntry,
-	transparency: TransparencyPolicy,
-	refuse: Refuse,
-): Promise<PreparedImage> {
-	const probe = await probeOrRefuse(bufferReader(buffer), number, source, refuse);
+async function prepareBuffer(buffer: Buffer, job: ImageJob): Promise<PreparedImage> {
+	const probe = await probeOrRefuse(bufferReader(buffer), job);
 	// The MIME comes from the bytes, fixing a wrong or application/octet-stream declaration.
-	return await finishImage(probe, async () => buffer, () => bufferPayload(probe.mimeType, buffer), number, source, model, transparency, refuse);
+	return await finishImage(probe, async () => buffer, () => bufferPayload(probe.mimeType, buffer), job);
 }
 
 /**
@@ -144,12 +147,9 @@ async function finishImage(
 	probe: ImageProbe,
 	readBuffer: () => Promise<Buffer>,
 	original: () => ImagePayload,
-	number: number,
-	source: string,
-	model: ModelEntry,
-	transparency: TransparencyPolicy,
-	refuse: Refuse,
+	job: ImageJob,
 ): Promise<PreparedImage> {
+	const { number, source, model, transparency, refuse } = job;
 	const problem = imageProblem(probe, model);
 	if (problem) throw refuse(number, `(${source}) ${problem}`);
 	const unchanged = (): PreparedImage => ({ number, source, value: original(), probe, flattened: false, boxes: [] });
@@ -192,13 +192,8 @@ async function finishImage(
 	return { number, source, value: bufferPayload('image/png', flat), probe: flatProbe, flattened: true, boxes: [] };
 }
 
-async function prepareUrl(
-	url: string,
-	number: number,
-	model: ModelEntry,
-	transparency: TransparencyPolicy,
-	refuse: Refuse,
-): Promise<PreparedImage> {
+async function prepareUrl(url: string, job: ImageJob): Promise<PreparedImage> {
+	const { number, refuse } = job;
 	const trimmed = url.trim();
 	const accepted = 'use a public http(s):// URL, an oss:// path, or a data URI like data:image/png;base64,iVBORw0…';
 	if (!trimmed) throw refuse(number, `Image URL is empty: ${accepted}`);
@@ -224,7 +219,7 @@ async function prepareUrl(
 					': encode the file with standard Base64 (A–Z, a–z, 0–9, "+" and "/"), or pass the file as a binary field instead',
 			);
 		}
-		return prepareBuffer(Buffer.from(data, 'base64'), number, 'data URI', model, transparency, refuse);
+		return prepareBuffer(Buffer.from(data, 'base64'), { ...job, source: 'data URI' });
 	}
 	if (!URL.canParse(trimmed)) throw refuse(number, `Image URL "${truncate(trimmed)}" is an invalid URL: ${accepted}`);
 	const parsed = new URL(trimmed);
@@ -235,12 +230,7 @@ async function prepareUrl(
 	return { number, source: `URL ${truncate(trimmed)}`, value: trimmed, flattened: false, boxes: [] };
 }
 
-async function probeOrRefuse(
-	reader: Parameters<typeof probeImage>[0],
-	number: number,
-	source: string,
-	refuse: Refuse,
-): Promise<ImageProbe> {
+async function probeOrRefuse(reader: Parameters<typeof probeImage>[0], { number, source, refuse }: ImageJob): Promise<ImageProbe> {
 	try {
 		return await probeImage(reader);
 	} catch (error) {
