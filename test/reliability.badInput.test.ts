@@ -435,6 +435,13 @@ const cases: BadInputCase[] = [
 			{ json: {}, binary: { data: await stored(png(300, 300).subarray(0, 8), 'image/png', 'sig.png') } },
 		],
 		item: 2, field: 'Image 1', parts: ['could not be read as an image'] },
+	{ id: 'BI-083', title: 'region boxes as JSON text that is cut off', holes: [7], operation: 'fuseImages', model: 'wan2.7-image',
+		parameters: fuse('wan2.7-image', {}, [{ binaryPropertyName: 'a', boxes: '={{ $json.b }}' }, { binaryPropertyName: 'b' }]),
+		items: async () => {
+			const image = await goodPng();
+			return [{ json: { b: '[[0,0,10,10]]' }, binary: { a: image, b: image } }, { json: { b: '[[0,0,10,10]' }, binary: { a: image, b: image } }];
+		},
+		item: 2, field: 'Region Boxes', parts: ['Image 1', 'is not valid JSON'] },
 ];
 
 // ----------------------------------------------------------------------------------------- the runner

@@ -7,7 +7,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import {
-	getModel,
+	modelsFor,
 	getOperationSpec,
 	type ImageOperation,
 	type ModelEntry,
@@ -64,7 +64,12 @@ export async function prepareImageTask(
 ): Promise<PreparedImageTask> {
 	const fail = (message: string) => itemError(ctx, itemIndex, message);
 
-	const model = getModel(ctx.getNodeParameter('model', itemIndex) as string);
+	const modelId = readText(ctx, itemIndex, 'model', 'Model').trim();
+	const offered = modelsFor(operation);
+	const model = offered.find((entry) => entry.id === modelId);
+	if (!model) {
+		throw fail(`Model "${modelId}" is not a model for this operation: use one of ${offered.map((entry) => entry.id).join(', ')}`);
+	}
 	const spec = getOperationSpec(model, operation);
 	if (!model.regions.includes(env.region)) {
 		throw fail(
