@@ -675,6 +675,14 @@ describe('decodeMaskedBmp and alphaInUse', () => {
 		expect(alphaInUse(decodeMaskedBmp(argbBmp([[0xffffffff, 0xfeffffff]])))).toBe(true);
 	});
 
+	it('decodes 16-bit ARGB4444 masks, scaling each sample to 0–255, with rows padded to 4 bytes', () => {
+		const header = Buffer.from(buildBmp({ width: 1, height: 1, bitCount: 16, dibSize: 124, compression: 3 }).subarray(0, 138));
+		[0x0f00, 0x00f0, 0x000f, 0xf000].forEach((mask, i) => header.writeUInt32LE(mask, 54 + i * 4));
+		const pixels = Buffer.alloc(4); // one 2-byte pixel + 2 bytes of row padding
+		pixels.writeUInt16LE(0x8f3c, 0); // A 8, R f, G 3, B c
+		expect([...decodeMaskedBmp(Buffer.concat([header, pixels])).data]).toEqual([255, 51, 204, 136]);
+	});
+
 	it('a BMP whose pixel data is cut short is an error naming both sizes', () => {
 		const whole = argbBmp([[0xff000000, 0xff000000]]);
 		expect(() => decodeMaskedBmp(whole.subarray(0, whole.length - 3))).toThrow(/truncated BMP: .* 2×1 px \(146 bytes\) but the file has 143 bytes/);

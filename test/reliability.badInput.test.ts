@@ -442,6 +442,10 @@ const cases: BadInputCase[] = [
 			return [{ json: { b: '[[0,0,10,10]]' }, binary: { a: image, b: image } }, { json: { b: '[[0,0,10,10]' }, binary: { a: image, b: image } }];
 		},
 		item: 2, field: 'Region Boxes', parts: ['Image 1', 'is not valid JSON'] },
+	{ id: 'BI-084', title: 'a cut-off transparent PNG with Transparent Images = Fail: refused for its alpha, not decoded', holes: [1, 9], operation: 'generateImageSet', model: 'wan2.7-image-pro',
+		parameters: imageSet('wan2.7-image-pro', { images: { image: [{ binaryPropertyName: 'data' }] }, options: { transparency: 'fail' } }),
+		items: secondFile(truncatedAlphaPng(400, 400, 3), 'image/png', 'cutout.png'),
+		item: 2, field: 'Image 1', parts: ['PNG with transparency', 'Flatten Onto White'] },
 ];
 
 // ----------------------------------------------------------------------------------------- the runner

@@ -165,6 +165,15 @@ async function finishImage(
 		);
 	}
 
+	const refuseTransparent = () =>
+		refuse(
+			number,
+			`(${source}) is a ${kind} with transparency, which Wan does not accept: set Options › Transparent Images to "Flatten Onto White", ` +
+				`or remove the transparency first (convert it to JPEG, ${convertHint})`,
+		);
+	// A PNG's alpha channel is in its header: refused without decoding. A BMP is judged by its pixels below.
+	if (transparency === 'fail' && probe.format === 'png') throw refuseTransparent();
+
 	let decoded: RgbaImage;
 	try {
 		decoded = probe.format === 'png' ? await decodePng(await readBuffer()) : decodeMaskedBmp(await readBuffer());
@@ -178,13 +187,7 @@ async function finishImage(
 	// A BMP header may declare an alpha mask while every pixel is opaque (or the channel is unused):
 	// decided by the actual alpha values, such a BMP is sent as it is.
 	if (probe.format === 'bmp' && !alphaInUse(decoded)) return unchanged();
-	if (transparency === 'fail') {
-		throw refuse(
-			number,
-			`(${source}) is a ${kind} with transparency, which Wan does not accept: set Options › Transparent Images to "Flatten Onto White", ` +
-				`or remove the transparency first (convert it to JPEG, ${convertHint})`,
-		);
-	}
+	if (transparency === 'fail') throw refuseTransparent();
 	const flat = await flattenRgba(decoded);
 	const flatProbe = await probeImage(bufferReader(flat));
 	const flatProblem = imageProblem(flatProbe, model);
