@@ -446,6 +446,9 @@ const cases: BadInputCase[] = [
 		parameters: imageSet('wan2.7-image-pro', { images: { image: [{ binaryPropertyName: 'data' }] }, options: { transparency: 'fail' } }),
 		items: secondFile(truncatedAlphaPng(400, 400, 3), 'image/png', 'cutout.png'),
 		item: 2, field: 'Image 1', parts: ['PNG with transparency', 'Flatten Onto White'] },
+	{ id: 'BI-085', title: 'custom size chosen but the expression gives an empty cell', operation: 'generateImage', model: 'wan2.7-image',
+		parameters: generate('wan2.7-image', { size: 'custom', customSize: '={{ $json.s }}' }), items: jsonItems({ s: '1024*1536' }, { s: '' }),
+		item: 2, field: 'Custom Size', parts: ['is empty', 'e.g. 1024*1536'] },
 ];
 
 // ----------------------------------------------------------------------------------------- the runner

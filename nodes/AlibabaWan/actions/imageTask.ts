@@ -204,12 +204,15 @@ function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: Operati
 	const count = (name: string, label: string, fallback: number) =>
 		toNumber(ctx.getNodeParameter(name, itemIndex, fallback), label, fail) ??
 		fail(`${label} is empty (the expression gave nothing): enter a number, or remove the expression`);
+	const customSize = () =>
+		readText(ctx, itemIndex, 'customSize', 'Custom Size').trim() ||
+		fail('Custom Size is empty: enter width*height in pixels, e.g. 1024*1536, or choose a size tier');
 	const parameters: ImageTaskParameters = {
 		prompt: readText(ctx, itemIndex, 'prompt', 'Prompt'),
 		n: spec.n.max > 1 ? count('numberOfImages', spec.sequential ? 'Max Images in Set' : 'Number of Images', spec.n.default) : spec.n.default,
 		size:
 			size === 'custom'
-				? normalizeSize(readText(ctx, itemIndex, 'customSize', 'Custom Size') || 'missing')
+				? normalizeSize(customSize())
 				: size === 'default' || size === ''
 					? undefined
 					: normalizeSize(size),
