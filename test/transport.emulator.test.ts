@@ -136,6 +136,14 @@ describe('happy path', () => {
 		expect(list.tasks.map((t) => t.task_id)).toContain(taskId);
 		expect(emu.requests().filter((r) => r.kind === 'list')[0].path).toMatch(/page_no=1&page_size=10/);
 	});
+
+	it('refuses task IDs that would address another endpoint, without sending anything', async () => {
+		for (const id of ['.', '..', 'a/b', 'a b', '%2e%2e', 'a\\b', '']) {
+			await expect(getTask(ep, id, { retry: FAST })).rejects.toThrow(/task ID/);
+			await expect(cancelTask(ep, id, { retry: FAST })).rejects.toThrow(/task ID/);
+		}
+		expect(emu.requests()).toHaveLength(0);
+	});
 });
 
 describe('reads are retried', () => {

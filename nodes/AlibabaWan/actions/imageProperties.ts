@@ -7,6 +7,7 @@ import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 import {
 	modelIdsWhere,
 	modelsFor,
+	runOptionRanges,
 	seedRange,
 	type ImageOperation,
 	type ModelEntry,
@@ -73,7 +74,8 @@ const inputTypeOptions: INodePropertyOptions[] = [
 ];
 
 const boxesDescription =
-	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";"';
+	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";". ' +
+	'An expression may also give an array: [x1,y1,x2,y2] (one box) or [[x1,y1,x2,y2], …]';
 
 /** Edit Image: one image, described by top-level fields. */
 export function singleImageProperties(operation: ImageOperation): INodeProperties[] {
@@ -415,7 +417,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Concurrency',
 			name: 'concurrency',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 20 },
+			typeOptions: { minValue: runOptionRanges.concurrency.min, maxValue: runOptionRanges.concurrency.max },
 			default: 5,
 			description:
 				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
@@ -438,7 +440,11 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Poll Interval (Seconds)',
 			name: 'pollIntervalSeconds',
 			type: 'number',
-			typeOptions: { minValue: 0, numberPrecision: 2 },
+			typeOptions: {
+				minValue: runOptionRanges.pollIntervalSeconds.min,
+				maxValue: runOptionRanges.pollIntervalSeconds.max,
+				numberPrecision: 2,
+			},
 			default: 0,
 			description: '0 = automatic: 1 s, growing to 5 s, like the official SDKs',
 		},
@@ -446,7 +452,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Timeout (Seconds)',
 			name: 'timeoutSeconds',
 			type: 'number',
-			typeOptions: { minValue: 1 },
+			typeOptions: { minValue: runOptionRanges.timeoutSeconds.min, maxValue: runOptionRanges.timeoutSeconds.max },
 			default: 900,
 			description: 'How long to wait for each task before giving up (the task keeps running and its ID is reported)',
 		},

@@ -22,7 +22,7 @@ import * as fuseImages from './fuseImages.operation';
 import * as generateImage from './generateImage.operation';
 import * as generateImageSet from './generateImageSet.operation';
 import type { OperationHandler } from './operation';
-import type { RunEnvironment } from './taskRunner';
+import { readConcurrency, type RunEnvironment } from './taskRunner';
 import * as waitForTask from './waitForTask.operation';
 
 export const operations = { generateImage, editImage, fuseImages, generateImageSet, waitForTask, cancelTask };
@@ -37,6 +37,8 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 	if (!handler) throw new NodeOperationError(ctx.getNode(), `Unknown operation "${operation}"`);
 	const env = await runEnvironment(ctx);
 	const continueOnFail = ctx.continueOnFail();
+	// One value for the whole run: checked before any item is prepared, so a bad value sends nothing.
+	const concurrency = readConcurrency(ctx);
 
 	const outputs: INodeExecutionData[][] = items.map(() => []);
 	const prepared: Array<{ value: unknown } | undefined> = [];
@@ -49,8 +51,6 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 		}
 	}
 
-	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 5)) || 5);
 	const failure: { first?: { index: number; error: Error } } = {};
 	const recordFailure = (index: number, error: unknown) => {
 		if (!failure.first || index < failure.first.index) failure.first = { index, error: asNodeError(ctx, error, index) };

@@ -4,12 +4,19 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { taskValidityMs } from '../catalog/modelCatalog';
+import { runOptionRanges, taskValidityMs } from '../catalog/modelCatalog';
 import type { RegionId } from '../catalog/regions';
-import { resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
+import {
+	defaultFileNameTemplate,
+	fileNameTemplateProblem,
+	resultToItems,
+	type OutputSettings,
+	type TaskContext,
+} from '../output/binaryItems';
 import { parseTaskResult } from '../tasks/taskResults';
 import { TaskWaitError, waitForTask } from '../tasks/waitForTask';
 import { cancelTask, DashScopeError, getTask, hintFor, toNodeApiError, type DashScopeEndpoint } from '../transport';
+import { fieldFailure, readOptions, toBoolean, toChoice, toNumber, toText } from './parameterReaders';
 
 /** Per-execution facts every operation needs. */
 export interface RunEnvironment {
@@ -24,23 +31,43 @@ export interface WaitSettings {
 	cancelPending: boolean;
 }
 
+/** Reads and checks the wait options of an item; invalid values are refused before anything is sent. */
 export function readWaitSettings(ctx: IExecuteFunctions, itemIndex: number): WaitSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = readOptions(ctx, itemIndex);
+	const fail = fieldFailure(ctx, itemIndex);
+	const seconds = (key: 'timeoutSeconds' | 'pollIntervalSeconds', label: string, fallback: number) => {
+		const rule = { ...runOptionRanges[key], unit: 'seconds' };
+		if (!(key in options)) return fallback;
+		const value = toNumber(options[key], `Options › ${label}`, fail, rule);
+		return value ?? fail(`Options › ${label} is empty: enter ${rule.min} to ${rule.max} seconds, or remove the option`);
+	};
 	return {
-		timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
-		pollIntervalMs: Number(options.pollIntervalSeconds ?? 0) * 1000,
-		cancelPending: Boolean(options.cancelPending ?? false),
+		timeoutMs: seconds('timeoutSeconds', 'Timeout (Seconds)', 900) * 1000,
+		pollIntervalMs: seconds('pollIntervalSeconds', 'Poll Interval (Seconds)', 0) * 1000,
+		cancelPending: toBoolean(options.cancelPending, 'Options › Cancel Pending Task on Stop or Timeout', fail) ?? false,
 	};
 }
 
+/** Reads and checks the output settings of an item (file-name template, binary field). */
 export function readOutputSettings(ctx: IExecuteFunctions, itemIndex: number): OutputSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const options = readOptions(ctx, itemIndex);
+	const fail = fieldFailure(ctx, itemIndex);
+	const fileNameTemplate = toText(options.fileNameTemplate, 'Options › File Name', fail).trim() || defaultFileNameTemplate;
+	const problem = fileNameTemplateProblem(fileNameTemplate);
+	if (problem) fail(`Options › File Name ${problem}`);
 	return {
-		format: ctx.getNodeParameter('outputFormat', itemIndex, 'binary') as OutputSettings['format'],
-		items: ctx.getNodeParameter('outputItems', itemIndex, 'perImage') as OutputSettings['items'],
-		fileNameTemplate: String(options.fileNameTemplate ?? '') || '{{taskId}}-{{index}}.{{ext}}',
-		binaryPropertyName: String(options.outputBinaryPropertyName ?? '') || 'data',
+		format: toChoice(ctx.getNodeParameter('outputFormat', itemIndex, 'binary'), 'Output', ['binary', 'url'] as const, 'binary', fail),
+		items: toChoice(ctx.getNodeParameter('outputItems', itemIndex, 'perImage'), 'Output Items', ['perImage', 'perTask'] as const, 'perImage', fail),
+		fileNameTemplate,
+		binaryPropertyName: toText(options.outputBinaryPropertyName, 'Options › Output Binary Field', fail).trim() || 'data',
 	};
+}
+
+/** Items in flight at once (the run option of item 1, as the whole run uses one value). */
+export function readConcurrency(ctx: IExecuteFunctions): number {
+	const options = readOptions(ctx, 0);
+	const rule = runOptionRanges.concurrency;
+	return toNumber(options.concurrency, 'Options › Concurrency', fieldFailure(ctx, 0), { ...rule, integer: true }) ?? 5;
 }
 
 /** What a submit-only run returns: enough to collect the result later, anywhere. */

@@ -1,8 +1,9 @@
-import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import type { OutputSettings } from '../output/binaryItems';
 import { optionsProperty, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
+import { fieldFailure, toTaskIds } from './parameterReaders';
 import {
 	collectTask,
 	contextFromSubmittedItem,
@@ -34,25 +35,9 @@ interface PreparedWait {
 	output: OutputSettings;
 }
 
-const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-export function parseTaskIds(value: unknown): string[] {
-	const raw = Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[\s,;]+/);
-	return raw.map((id) => id.trim()).filter(Boolean);
-}
-
 export const execute: OperationHandler<PreparedWait> = {
 	async prepare(ctx, itemIndex) {
-		const taskIds = parseTaskIds(ctx.getNodeParameter('taskIds', itemIndex));
-		if (!taskIds.length) {
-			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs is empty`, { itemIndex });
-		}
-		const bad = taskIds.find((id) => !taskIdPattern.test(id));
-		if (bad) {
-			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs: "${bad}" is not a DashScope task ID`, {
-				itemIndex,
-			});
-		}
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex));
 		return { taskIds, wait: readWaitSettings(ctx, itemIndex), output: readOutputSettings(ctx, itemIndex) };
 	},
 	async run(ctx, prepared, itemIndex, env) {

@@ -188,6 +188,26 @@ function pngSizeSniffer(): { tap: Transform; size(): string | undefined } {
 	return { tap, size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined) };
 }
 
+/** The tokens a file-name template may use. */
+export const fileNameTokens = ['taskId', 'index', 'item', 'model', 'ext'] as const;
+
+const tokenPattern = /\{\{\s*(\w+)\s*\}\}/g;
+
+/**
+ * Why a file-name template cannot work (checked before anything is submitted), or undefined. Unknown
+ * tokens would end up literally in every file name; control characters are not allowed in file names.
+ */
+export function fileNameTemplateProblem(template: string): string | undefined {
+	const known: readonly string[] = fileNameTokens;
+	const unknown = [...template.matchAll(tokenPattern)].map((m) => m[1]).filter((token) => !known.includes(token));
+	const tokenList = fileNameTokens.map((t) => `{{${t}}}`).join(', ');
+	if (unknown.length) return `has the unknown token {{${unknown[0]}}}; use only ${tokenList}`;
+	// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+	if (/[\u0000-\u001f\u007f]/.test(template)) return 'contains a control character (e.g. a line break): remove it';
+	if (template.length > 200) return `is ${template.length} characters long; keep it under 200`;
+	return undefined;
+}
+
 export function renderFileName(
 	template: string,
 	result: Pick<TaskResult, 'taskId'>,
@@ -203,7 +223,7 @@ export function renderFileName(
 		model: context.model ?? 'wan',
 		ext: extensions[mimeType] ?? 'png',
 	};
-	const rendered = (template || defaultFileNameTemplate).replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, token: string) =>
+	const rendered = (template || defaultFileNameTemplate).replace(tokenPattern, (whole, token: string) =>
 		token in values ? values[token] : whole,
 	);
 	// A file name, not a path.

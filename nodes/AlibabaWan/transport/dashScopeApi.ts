@@ -567,7 +567,10 @@ function checkBaseUrl(baseUrl: string): string {
 function checkTaskId(taskId: string): string {
 	const id = typeof taskId === 'string' ? taskId.trim() : '';
 	if (!id) throw usageError('A task ID is required');
-	if (id.length > 200 || /[\s/?#]/.test(id)) throw usageError(`"${id.slice(0, 60)}" is not a valid task ID`);
+	// "." and ".." are dot segments: a URL would resolve them to another endpoint of the same host.
+	if (id.length > 200 || /[\s/?#\\%]/.test(id) || /^\.{1,2}$/.test(id)) {
+		throw usageError(`"${id.slice(0, 60)}" is not a valid task ID`);
+	}
 	return id;
 }
 
