@@ -94,7 +94,12 @@ async function runItems(ctx: IExecuteFunctions, credentials: DashScopeCredential
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 
-	if (failures.length) throw withLedger(failures, env.ledger);
+	const stopped = env.signal?.aborted === true;
+	if ((failures.length || stopped || runFailed.length) && env.ledger.size) {
+		// n8n keeps a stopped execution's data from the moment of the stop: the log is where the rest shows.
+		env.log(`${stopped ? 'execution stopped' : 'items failed'}; ${env.ledger.summary()}: ${env.ledger.lines().join(' | ')}`);
+	}
+	if (failures.length) throw withLedger(failures, env.ledger, stopped);
 	// Error items of items that ran carry the final ledger (prepare errors come before any task exists).
 	if (env.ledger.size) for (const i of runFailed) for (const item of outputs[i]) item.json.tasks = env.ledger.toJson();
 	return outputs.flat();
@@ -154,7 +159,7 @@ function errorItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number): I
  * other items that failed. The list goes in the description (shown under the message) and in
  * `context.tasks` (machine-readable).
  */
-function withLedger(failures: Array<{ index: number; error: Error }>, ledger: TaskLedger): Error {
+function withLedger(failures: Array<{ index: number; error: Error }>, ledger: TaskLedger, stopped: boolean): Error {
 	failures.sort((a, b) => a.index - b.index);
 	const error = failures[0].error;
 	if (!(error instanceof NodeApiError || error instanceof NodeOperationError)) return error;
@@ -165,5 +170,7 @@ function withLedger(failures: Array<{ index: number; error: Error }>, ledger: Ta
 		error.description = [error.description, ...lines].filter(Boolean).join('\n');
 		error.context.tasks = ledger.toJson();
 	}
+	// After a stop only the message is shown (in the log): it names every task too.
+	if (stopped && ledger.size) error.message = `${error.message} ${ledger.summary()}: ${ledger.lines().join(' | ')}`;
 	return error;
 }

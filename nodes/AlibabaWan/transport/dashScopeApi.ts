@@ -141,7 +141,7 @@ export async function submitTask(
 						requestId: error.requestId,
 						// Free and read-only; own short budget, not the (maybe aborted) execution signal.
 						list: (query) => listTasks(endpoint, query, { timeoutMs: 10_000, retry: { maxAttempts: 3 } }),
-						sleep: (ms) => sleep(ms),
+						sleep: (ms, signal) => sleep(ms, signal),
 					}),
 			},
 			adopt: (task, how) => {

@@ -85,7 +85,7 @@ export interface ReconcileArgs {
 	/** request_id of the failed answer, when it had a DashScope body. */
 	requestId?: string;
 	list(query: ListTasksQuery): Promise<ListTasksResult>;
-	sleep(ms: number): Promise<void>;
+	sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export async function reconcileSubmit(args: ReconcileArgs): Promise<Reconciliation> {
@@ -99,7 +99,11 @@ export async function reconcileSubmit(args: ReconcileArgs): Promise<Reconciliati
 			// again if one went out while the list was read.
 			for (let round = 0; round < 5 && listed === undefined; round++) {
 				const others = [...b.inFlight];
-				if (others.length) await Promise.race([Promise.all(others), args.sleep(SIBLING_WAIT_MS)]);
+				if (others.length) {
+					const timer = new AbortController();
+					await Promise.race([Promise.all(others), args.sleep(SIBLING_WAIT_MS, timer.signal).catch(() => undefined)]);
+					timer.abort(); // no timer outlives the race
+				}
 				try {
 					const page = await listWindow(args);
 					if (b.inFlight.size === 0 || round === 4) listed = page;
