@@ -316,6 +316,41 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		expect(emu.counters().submissions).toBe(1);
 	});
 
+	it('a rate-limit 429 whose Retry-After exceeds 60 s is waited out within the deadline, not failed', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 61 } });
+		const controller = new AbortController();
+		let settled = false;
+		const pending = caught(
+			submitTask(ep, 'image-generation', T2I, { retry: FAST, signal: controller.signal, deadline: Date.now() + 300_000 }).finally(() => {
+				settled = true;
+			}),
+		);
+		// Past the task-list check (two looks), now sleeping out the Retry-After.
+		await wait(2500);
+		expect(settled).toBe(false);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+		controller.abort();
+		const error = await pending;
+		expect(error).toMatchObject({ code: 'Aborted', taskMayExist: false });
+	});
+
+	it('a Retry-After longer than what is left before the deadline ends the submit at once, nothing created', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 120 } });
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, deadline: Date.now() + 10_000 }));
+		expect(error.message).toMatch(/asked to wait 120 s, longer than what is left of the Timeout/);
+		expect(error.taskMayExist).toBe(false);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+	});
+
+	it('a deadline bounds every attempt of a read: a hanging status check is cut, not waited for', async () => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query' }, times: 10, action: { type: 'delay', ms: 5000 } });
+		const error = await caught(getTask(ep, taskId, { retry: FAST, deadline: Date.now() + 500 }));
+		expect(error.code).toBe('Timeout');
+		// Given up before the emulator answered even the first slow check.
+		expect(emu.requests().filter((r) => r.kind === 'query').every((r) => r.status === 0)).toBe(true);
+	});
+
 	it('paces a concurrent batch at <= 5 submissions per second (no 429s)', async () => {
 		const results = await Promise.all(Array.from({ length: 12 }, () => submitTask(ep, 'image-generation', T2I, { retry: FAST })));
 		expect(new Set(results.map((r) => r.taskId)).size).toBe(12);

@@ -356,7 +356,16 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 						: `Whether a task was created is unknown: ${outcome.reason}. `) + (error.hint ?? '');
 				throw finalize(spec, error);
 			}
-			if (outcome.kind === 'none') error.taskMayExist = false;
+			if (outcome.kind === 'none') {
+				// Our own timeout or abort hung up while DashScope may still be processing the request: an empty
+				// list is not proof then. An answer (any status) or the server closing the connection is.
+				if (error.code === 'Timeout' || error.code === 'Aborted') {
+					error.taskMayExist = true;
+					error.hint = `No task is listed yet, but DashScope may still be processing the request. ${error.hint ?? ''}`.trim();
+					throw finalize(spec, error);
+				}
+				error.taskMayExist = false;
+			}
 		}
 
 		error.retryable = shouldRetry(spec.mode, error);
