@@ -114,6 +114,8 @@ export async function collectTask(
 		env.ledger.record(taskId, itemIndex, 'unknown', 'its status could not be read');
 		const error = withTaskId(outcome.error, taskId);
 		if (error instanceof DashScopeError) {
+			// The wait ended, the task did not: the message itself says so.
+			error.message = `${error.message} (while waiting for task ${taskId}, which may still be running)`;
 			error.hint =
 				`${error.hint ? `${error.hint} ` : ''}Task ${taskId} may still be running and will be billed if it succeeds: ` +
 				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within 24 hours.`;
