@@ -399,7 +399,12 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 	}
 }
 
-/** Could the service have accepted the create before this failure? Only then is the task list consulted. */
+/**
+ * Could the service have accepted the create before this failure? Only then is the task list consulted.
+ * A 429 is included on purpose: the docs do not say a throttled create was refused before acceptance
+ * (UNCONFIRMED), and gateways answer 429 after the backend took the request, so a 429 proves nothing —
+ * the list decides, then Retry-After is waited out and the submit resent only if no task is listed.
+ */
 function mayFollowAcceptance(error: DashScopeError): boolean {
 	if (error.notSent === true || error.taskMayExist === false) return false;
 	if (error.code === 'InvalidArgument' || error.code === 'RequestBodyError') return false;
