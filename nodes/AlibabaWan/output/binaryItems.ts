@@ -220,7 +220,7 @@ const TAIL_BYTES = 16;
  * Content-Length bytes, and — with no Content-Length — a complete file by its format's end marker.
  * Also keeps a PNG's IHDR, which holds its pixel size.
  */
-function imageVerifier(contentLength: number | undefined, declaredType: string) {
+export function imageVerifier(contentLength: number | undefined, declaredType: string) {
 	let head = Buffer.alloc(0);
 	let tail = Buffer.alloc(0);
 	let total = 0;
@@ -230,21 +230,25 @@ function imageVerifier(contentLength: number | undefined, declaredType: string) 
 		const text = head.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 24);
 		return `the download is not an image (${declaredType || 'no content type'}, starts with "${text}")`;
 	};
+	// Nothing is passed on before the first bytes prove an image: an error page never reaches storage.
+	let held: Buffer[] = [];
 	const tap = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
-			if (head.length < HEAD_BYTES) {
-				head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-				if (!format && head.length >= 12) {
-					format = imageFormats.find((f) => f.head(head));
-					if (!format) return done(new Error((problem = notImage())));
-				}
-			}
 			total += chunk.length;
-			tail = Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
-			done(null, chunk);
+			tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(-TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+			if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+			if (format) return done(null, chunk);
+			held.push(chunk);
+			if (head.length < 12) return done();
+			format = imageFormats.find((f) => f.head(head));
+			if (!format) return done(new Error((problem = notImage())));
+			const ready = Buffer.concat(held);
+			held = [];
+			done(null, ready);
 		},
 		flush(done) {
 			format ??= imageFormats.find((f) => f.head(head));
+			if (format && held.length) this.push(Buffer.concat(held));
 			if (!format) problem = total === 0 ? 'the download was empty' : notImage();
 			else if (contentLength !== undefined && total !== contentLength) {
 				problem = `the download was cut short: ${total} of ${contentLength} bytes`;
