@@ -307,6 +307,33 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		expect(error.hint).toMatch(/may be this item's/);
 	});
 
+	// The list's times are wall-clock times in an unstated zone. Moving the emulator's clock 6 h ahead of
+	// ours makes its times read as UTC+14 would: the zone the node assumes (UTC+8) is then wrong.
+	it('a service zone other than UTC+8 is learned from a task this process created: the lost task is still found', async () => {
+		const zoneEp = { baseUrl: ep.baseUrl, apiKey: 'sk-zone-learned' };
+		emu.addKey(zoneEp.apiKey, 'ap-southeast-1');
+		emu.advanceClock(6 * 3600_000);
+		const first = await submitTask(zoneEp, 'image-generation', T2I, { retry: FAST });
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
+		const second = await submitTask(zoneEp, 'image-generation', T2I, { retry: FAST });
+		expect(second.adopted).toBe('only-candidate');
+		expect(second.taskId).not.toBe(first.taskId);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 2, submissions: 2 });
+	});
+
+	it('with the zone not yet known, a lost task that fits only another zone is reported, never resent', async () => {
+		const zoneEp = { baseUrl: ep.baseUrl, apiKey: 'sk-zone-unknown' };
+		emu.addKey(zoneEp.apiKey, 'ap-southeast-1');
+		emu.advanceClock(6 * 3600_000);
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
+		const error = await caught(submitTask(zoneEp, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toMatchObject({ taskMayExist: true, retryable: false });
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 1 });
+		expect(error.candidateTaskIds).toHaveLength(1);
+		expect(emu.task(error.candidateTaskIds![0])).toBeDefined();
+		expect(error.hint).toMatch(/time zone is not known yet/);
+	});
+
 	it('a submit whose answer is too slow (timeout) is matched in the task list, not resent', async () => {
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'delay', ms: 1500 } });
 		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST, timeoutMs: 300 });
