@@ -213,7 +213,7 @@ const cases: FaultCase[] = [
 	},
 	{
 		id: 'F-007',
-		title: 'submit answer slower than the Timeout (created late)',
+		title: 'submit answer slower than the whole Timeout',
 		holes: [3, 4],
 		model: 'wan2.7-image',
 		operation: 'generateImage',
@@ -229,7 +229,7 @@ const cases: FaultCase[] = [
 			if (lastRun(runs).status !== 'success') expect(errorText(lastRun(runs).error)).toMatch(/Wait for Task/);
 			expect(allText(runs)).toContain(taskId);
 		},
-		outcome: (runs) => `${status(runs)}; the late task was found in the list, not resent`,
+		outcome: (runs) => `${status(runs)}; the submit in flight is not cut (its task would go unaccounted), then collected or reported`,
 	},
 	{
 		id: 'F-008',

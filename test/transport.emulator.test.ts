@@ -369,6 +369,19 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
 	});
 
+	it('a submit held back by a 429 pause gives up at its own deadline, with nothing sent', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 30 } });
+		const controller = new AbortController();
+		const first = caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, signal: controller.signal, deadline: Date.now() + 60_000 }));
+		while (emu.counters().throttled === 0) await wait(20);
+		const second = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, deadline: Date.now() + 1500 }));
+		expect(second).toMatchObject({ code: 'Timeout', taskMayExist: false });
+		expect(second.message).toMatch(/Timeout passed while waiting for a free slot/);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+		controller.abort();
+		expect(await first).toMatchObject({ code: 'Aborted' });
+	});
+
 	it('a deadline bounds every attempt of a read: a hanging status check is cut, not waited for', async () => {
 		const { taskId } = await submitTask(ep, 'image-generation', T2I);
 		emu.injectFault({ match: { kind: 'query' }, times: 10, action: { type: 'delay', ms: 5000 } });

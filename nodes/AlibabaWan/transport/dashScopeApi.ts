@@ -416,18 +416,30 @@ function mayFollowAcceptance(error: DashScopeError): boolean {
 async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 	const signal = spec.opts.signal;
 	const limiter = spec.limiter;
+	const deadline = spec.opts.deadline;
 	let slot: RateSlot | undefined;
 	if (limiter) {
+		// Waiting for a slot (pacing, or a pause after a 429) ends at the deadline too.
+		const slotSignal =
+			deadline === undefined
+				? signal
+				: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
 		try {
-			slot = await limiter.acquire(signal);
+			slot = await limiter.acquire(slotSignal);
 		} catch (error) {
-			const e = mapFailure(error, undefined, undefined, spec.operation);
+			const e =
+				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
+					? Object.assign(timeoutError(spec.timeoutMs, spec.operation), {
+							message: 'The Timeout passed while waiting for a free slot to send the request (DashScope limits requests per second and running tasks)',
+						})
+					: mapFailure(error, undefined, undefined, spec.operation);
 			e.notSent = true;
 			throw e;
 		}
 	}
-	const deadline = spec.opts.deadline;
-	const timeoutMs = deadline !== undefined ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
+	// Reads are cut at the deadline. A create in flight is not: cutting it would leave a task unaccounted for.
+	const timeoutMs =
+		deadline !== undefined && spec.mode === 'read' ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
 	const sending = send({
 		method: spec.method,
 		url: spec.url,
