@@ -115,7 +115,7 @@ export async function collectTask(
 		const error = withTaskId(outcome.error, taskId);
 		if (error instanceof DashScopeError) {
 			// The wait ended, the task did not: the message itself says so.
-			error.message = `${error.message} (while waiting for task ${taskId}, which may still be running)`;
+			error.message = `${error.message} (task ${taskId} may still be running: collect it with "Wait for Task")`;
 			error.hint =
 				`${error.hint ? `${error.hint} ` : ''}Task ${taskId} may still be running and will be billed if it succeeds: ` +
 				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within 24 hours.`;
