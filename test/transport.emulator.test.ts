@@ -373,7 +373,8 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 30 } });
 		const controller = new AbortController();
 		const first = caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, signal: controller.signal, deadline: Date.now() + 60_000 }));
-		while (emu.counters().throttled === 0) await wait(20);
+		// The first one has read its 429 (the account is paused) once it consults the task list.
+		while (emu.counters().lists === 0) await wait(20);
 		const second = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, deadline: Date.now() + 1500 }));
 		expect(second).toMatchObject({ code: 'Timeout', taskMayExist: false });
 		expect(second.message).toMatch(/Timeout passed while waiting for a free slot/);
