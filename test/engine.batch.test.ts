@@ -261,24 +261,18 @@ describe('task creation is never duplicated', () => {
 	test.each([
 		['the connection is reset after the task was accepted', { type: 'reset-after-accept' as const }],
 		['a 500 answers a submit the service accepted', { type: 'http-after-accept' as const, status: 500 }],
-	])('%s: one task, no retry, and the error says a task may exist', async (_label, action) => {
+		['a 503 with a DashScope body answers a submit the service accepted', { type: 'http-after-accept' as const, status: 503 }],
+	])('%s: the task is found in the task list and collected, never submitted twice', async (_label, action) => {
 		emu.injectFault({ match: { kind: 'submit' }, action });
 		const input = await store.store(png(300, 300), 'image/png', 'in.png');
-		const result = await run(edit(), [{ json: {}, binary: { data: input } }]);
-		expect(result.status).toBe('error');
+		const result = await run(edit({ outputFormat: 'url' }), [{ json: {}, binary: { data: input } }]);
+		expect(result.status).toBe('success');
 		expect(emu.counters().submissions).toBe(1);
 		expect(emu.counters().submitAttempts).toBe(1);
-		expect(emu.counters().queries).toBe(0);
-		expect(result.error?.description).toMatch(/a task may have been created and will be billed/);
-		expect(result.error?.description).toMatch(/Retry On Fail/);
-
-		emu.reset();
-		emu.injectFault({ match: { kind: 'submit' }, action });
-		const cof = await run(edit(), [{ json: {}, binary: { data: input } }], { continueOnFail: true });
-		expect(emu.counters().submissions).toBe(1);
-		expect(cof.items).toHaveLength(1);
-		expect(cof.items[0].json).toMatchObject({ taskMayExist: true });
-		expect(cof.items[0].pairedItem).toEqual({ item: 0 });
+		expect(emu.counters().lists).toBeGreaterThanOrEqual(1);
+		const [created] = submits(emu);
+		expect(result.items).toHaveLength(1);
+		expect(emu.task(String(result.items[0].json.taskId))!.request).toEqual(created.body);
 	});
 
 	test('a 429 on submit is retried and succeeds with exactly one created task', async () => {
@@ -379,7 +373,7 @@ describe('item errors', () => {
 		expect(emu.requests()).toHaveLength(0);
 	});
 
-	test('without Continue On Fail a failed task stops new submissions and the error lists the tasks that completed', async () => {
+	test('without Continue On Fail a failed task stops new submissions and the error lists every task with its state', async () => {
 		const good = await store.store(png(300, 300), 'image/png', 'ok.png');
 		const items = [0, 1, 2].map(() => ({ json: {}, binary: { data: good } as Record<string, IBinaryData> }));
 		// Once the first task exists, the next one (item 2's) is made to fail.
@@ -403,6 +397,12 @@ describe('item errors', () => {
 		expect(emu.task(taskIds[1])!.status).toBe('FAILED');
 		expect(result.error?.message).toMatch(/InternalError\.Algo/);
 		expect(result.error?.description).toContain(`task ID ${taskIds[1]}`);
-		expect(result.error?.description).toContain(`Tasks that completed in this run (collect them with "Wait for Task"): ${taskIds[0]}`);
+		// The error lists every task of the execution with its state.
+		expect(result.error?.description).toContain(`Task ${taskIds[0]} (item 1): finished, images in the output`);
+		expect(result.error?.description).toContain(`Task ${taskIds[1]} (item 2): failed (not billed)`);
+		expect(result.error?.context?.tasks).toEqual([
+			expect.objectContaining({ taskId: taskIds[0], item: 1, state: 'emitted' }),
+			expect.objectContaining({ taskId: taskIds[1], item: 2, state: 'failed' }),
+		]);
 	});
 });

@@ -454,7 +454,8 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			type: 'number',
 			typeOptions: { minValue: runOptionRanges.timeoutSeconds.min, maxValue: runOptionRanges.timeoutSeconds.max },
 			default: 900,
-			description: 'How long to wait for each task before giving up (the task keeps running and its ID is reported)',
+			description:
+				'How long each item may take: waiting for a free task slot (DashScope runs 5 tasks per model at a time) and for its task. Then the node stops waiting; the task keeps running and its ID is reported.',
 		},
 	];
 	if (image) {

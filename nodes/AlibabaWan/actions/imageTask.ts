@@ -24,7 +24,7 @@ import {
 import { prepareImages, type ImageSourceSpec, type PreparedImage } from '../images/imageSources';
 import type { OutputSettings, TaskContext } from '../output/binaryItems';
 import { buildRequestBody } from '../request/requestBody';
-import { submitTask, toNodeApiError, type StreamingJsonBody } from '../transport';
+import { DashScopeError, submitTask, toNodeApiError, type StreamingJsonBody } from '../transport';
 import {
 	fieldFailure,
 	itemError,
@@ -143,14 +143,24 @@ export async function runImageTask(
 		requestedImages: spec.sequential || spec.interleave ? undefined : task.parameters.n,
 		submittedAt: new Date().toISOString(),
 	};
+	// The item's Timeout covers waiting for a submit slot (the 5-running-tasks limit) and for the task.
+	const deadline = Date.now() + task.wait.timeoutMs;
 	let submitted;
 	try {
 		submitted = await submitTask(env.endpoint, task.model.submitRoute, task.body, {
 			signal: env.signal,
 			model: task.model.id,
+			deadline,
 		});
 	} catch (error) {
+		for (const candidate of (error instanceof DashScopeError && error.candidateTaskIds) || []) {
+			env.ledger.record(candidate, itemIndex, 'candidate');
+		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
+	}
+	env.ledger.record(submitted.taskId, itemIndex, 'running');
+	if (submitted.adopted) {
+		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
 	}
 
 	if (task.runMode === 'submit') {
@@ -161,7 +171,7 @@ export async function runImageTask(
 			},
 		];
 	}
-	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex);
+	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex, deadline);
 }
 
 /** What a dry run reports: the checked inputs and the exact request, with images as placeholders. */

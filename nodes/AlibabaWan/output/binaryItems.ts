@@ -158,34 +158,113 @@ async function downloadImage(
 	result: TaskResult,
 	signal?: AbortSignal,
 ) {
-	const downloaded = await downloadResult(url, { signal }).catch((error: Error & { message: string }) => {
+	try {
+		const downloaded = await downloadResult(url, { signal });
+		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
+		const name = fixExtension(fileName, mimeType.startsWith('image/') ? mimeType : mimeFromUrl(url));
+		const verifier = imageVerifier(downloaded.contentLength, mimeType);
+		const body = pipeline(downloaded.body as unknown as Readable, verifier.tap, () => {
+			// Errors reach prepareBinaryData through the destroyed tap, and verifier.problem() below.
+		});
+		const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType.startsWith('image/') ? mimeType : verifier.mimeType() ?? 'image/png');
+		const problem = verifier.problem();
+		if (problem) throw new Error(problem);
+		return { binary, size: verifier.size() };
+	} catch (error) {
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
-		error.message =
-			`Task ${result.taskId} succeeded but downloading its image failed (${error.message}). ` +
-			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with this task ID to download it again.`;
-		throw error;
-	});
-	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
-	const name = fixExtension(fileName, mimeType);
-	const sniffer = pngSizeSniffer();
-	const body = pipeline(downloaded.body as unknown as Readable, sniffer.tap, () => {
-		// Errors reach prepareBinaryData through the destroyed tap.
-	});
-	const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType);
-	return { binary, size: sniffer.size() };
+		const reason = error instanceof Error ? error.message : String(error);
+		const wrapped = error instanceof Error ? error : new Error(reason);
+		wrapped.message =
+			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
+			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
+		throw wrapped;
+	}
 }
 
-/** Passes a download through unchanged, keeping its first 24 bytes: a PNG's IHDR holds its pixel size there. */
-function pngSizeSniffer(): { tap: Transform; size(): string | undefined } {
+/** Image formats by magic bytes, and how each one's last bytes show the file is complete. */
+const imageFormats: Array<{ mimeType: string; head(b: Buffer): boolean; complete(tail: Buffer, head: Buffer, total: number): boolean }> = [
+	{
+		mimeType: 'image/png',
+		head: (b) => b.length >= 8 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a,
+		// The IEND chunk: length 0, type IEND, its fixed CRC.
+		complete: (tail) => tail.length >= 12 && tail.subarray(-12).equals(Buffer.from('0000000049454e44ae426082', 'hex')),
+	},
+	{
+		mimeType: 'image/jpeg',
+		head: (b) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+		complete: (tail) => tail.length >= 2 && tail[tail.length - 2] === 0xff && tail[tail.length - 1] === 0xd9,
+	},
+	{
+		mimeType: 'image/webp',
+		head: (b) => b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP',
+		complete: (_tail, head, total) => head.readUInt32LE(4) + 8 === total,
+	},
+	{
+		mimeType: 'image/gif',
+		head: (b) => b.length >= 6 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6)),
+		complete: (tail) => tail.length >= 1 && tail[tail.length - 1] === 0x3b,
+	},
+	{
+		mimeType: 'image/bmp',
+		head: (b) => b.length >= 6 && b.toString('latin1', 0, 2) === 'BM',
+		complete: (_tail, head, total) => head.readUInt32LE(2) === total,
+	},
+];
+
+const HEAD_BYTES = 32;
+const TAIL_BYTES = 16;
+
+/**
+ * Passes a download through unchanged while checking it is the image the service announced: an image by
+ * its magic bytes (an HTML error page served with 200 is refused at its first bytes), exactly
+ * Content-Length bytes, and — with no Content-Length — a complete file by its format's end marker.
+ * Also keeps a PNG's IHDR, which holds its pixel size.
+ */
+export function imageVerifier(contentLength: number | undefined, declaredType: string) {
 	let head = Buffer.alloc(0);
+	let tail = Buffer.alloc(0);
+	let total = 0;
+	let problem: string | undefined;
+	let format: (typeof imageFormats)[number] | undefined;
+	const notImage = () => {
+		const text = head.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 24);
+		return `the download is not an image (${declaredType || 'no content type'}, starts with "${text}")`;
+	};
+	// Nothing is passed on before the first bytes prove an image: an error page never reaches storage.
+	let held: Buffer[] = [];
 	const tap = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
-			if (head.length < 24) head = Buffer.concat([head, chunk.subarray(0, 24 - head.length)]);
-			done(null, chunk);
+			total += chunk.length;
+			tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(-TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+			if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+			if (format) return done(null, chunk);
+			held.push(chunk);
+			if (head.length < 12) return done();
+			format = imageFormats.find((f) => f.head(head));
+			if (!format) return done(new Error((problem = notImage())));
+			const ready = Buffer.concat(held);
+			held = [];
+			done(null, ready);
+		},
+		flush(done) {
+			format ??= imageFormats.find((f) => f.head(head));
+			if (format && held.length) this.push(Buffer.concat(held));
+			if (!format) problem = total === 0 ? 'the download was empty' : notImage();
+			else if (contentLength !== undefined && total !== contentLength) {
+				problem = `the download was cut short: ${total} of ${contentLength} bytes`;
+			} else if (contentLength === undefined && !format.complete(tail, head, total)) {
+				problem = `the download was cut short: ${total} bytes and no complete ${format.mimeType.slice(6).toUpperCase()} end`;
+			}
+			done(problem ? new Error(problem) : null);
 		},
 	});
-	const isPng = () => head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.toString('latin1', 12, 16) === 'IHDR';
-	return { tap, size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined) };
+	const isPng = () => head.length >= 24 && format?.mimeType === 'image/png' && head.toString('latin1', 12, 16) === 'IHDR';
+	return {
+		tap,
+		problem: () => problem,
+		mimeType: () => format?.mimeType,
+		size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined),
+	};
 }
 
 /** The tokens a file-name template may use. */
