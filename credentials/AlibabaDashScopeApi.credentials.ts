@@ -6,7 +6,8 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { regions } from '../nodes/AlibabaWan/catalog/regions';
+import { modelCatalog, modelIds } from '../nodes/AlibabaWan/catalog/modelCatalog';
+import { regions, type RegionId } from '../nodes/AlibabaWan/catalog/regions';
 
 /**
  * The credential test's base URL, as an n8n expression mirroring `resolveBaseUrl`: the override
@@ -19,6 +20,24 @@ const testBaseUrl =
 	'={{ ($credentials.baseUrl || "").trim() ? $credentials.baseUrl.trim().replace(/\\/+$/, "") : ' +
 	'(($credentials.workspaceId || "").trim() ? "https://" + $credentials.workspaceId.trim() + "." + $credentials.region + ".maas.aliyuncs.com/api/v1" : ' +
 	`(${sharedHosts})[$credentials.region]) }}`;
+
+/** The Wan models a region serves, from the model catalog: "every Wan image model" or their names. */
+function servedModels(region: RegionId): string {
+	const served = modelIds.filter((id) => modelCatalog[id].regions.includes(region));
+	return served.length === modelIds.length
+		? 'every Wan image model'
+		: `${served.map((id) => modelCatalog[id].displayName).join(', ')} only`;
+}
+
+function regionNote(region: RegionId): string {
+	const workspace = regions[region].requiresWorkspace ? 'Needs a Workspace ID. ' : '';
+	return `${workspace}Serves ${servedModels(region)}`;
+}
+
+/** What the Test button shows when the key is refused: the usual cause is a key from another region. */
+const keyRefused =
+	'The API key was not accepted here. Model Studio keys are bound to the region they were created in: choose that region under Region ' +
+	'(a key from Singapore does not work in Beijing, Virginia or Frankfurt, and so on), or check the key and the Workspace ID.';
 
 export class AlibabaDashScopeApi implements ICredentialType {
 	name = 'alibabaDashScopeApi';
@@ -47,10 +66,11 @@ export class AlibabaDashScopeApi implements ICredentialType {
 			options: Object.values(regions).map((region) => ({
 				name: region.displayName,
 				value: region.id,
-				description: region.requiresWorkspace ? 'Needs a Workspace ID; serves Wan 2.6 Image only' : undefined,
+				description: regionNote(region.id),
 			})),
-			description:
-				'Where the API key was created. Singapore and Beijing serve every Wan image model; Virginia and Frankfurt serve Wan 2.6 Image only.',
+			description: `Where the API key was created: keys work only in their own region. ${Object.values(regions)
+				.map((region) => `${region.displayName}: ${servedModels(region.id)}`)
+				.join('. ')}.`,
 		},
 		{
 			displayName: 'Workspace ID',
@@ -88,5 +108,8 @@ export class AlibabaDashScopeApi implements ICredentialType {
 			method: 'GET',
 			qs: { page_no: 1, page_size: 1 },
 		},
+		rules: [
+			{ type: 'responseCode', properties: { value: 401, message: keyRefused } },
+		],
 	};
 }

@@ -25,7 +25,7 @@ async function verify(bytes: Buffer, contentLength: number | undefined, type = '
 	let out = Buffer.alloc(0);
 	verifier.tap.on('data', (chunk: Buffer) => (out = Buffer.concat([out, chunk])));
 	const error = await new Promise<Error | null | undefined>((resolve) => pipeline(Readable.from(chunks), verifier.tap, resolve));
-	return { error: error ?? undefined, problem: verifier.problem(), passedThrough: out, mimeType: verifier.mimeType(), size: verifier.size() };
+	return { error: error ?? undefined, problem: verifier.problem(), passedThrough: out, mimeType: verifier.mimeType(), size: await verifier.size() };
 }
 
 const formats: Array<[string, Buffer]> = [

@@ -6,6 +6,8 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { operationPropertyV1, resourceAndOperationPropertiesV2, subtitle } from './actions/operationOptions';
+import { warnIfRetryOnFail } from './actions/retryWarning';
 import { credentialType, operations, route } from './actions/router';
 
 export class AlibabaWan implements INodeType {
@@ -14,8 +16,10 @@ export class AlibabaWan implements INodeType {
 		name: 'alibabaWan',
 		icon: { light: 'file:alibabaWan.svg', dark: 'file:alibabaWan.dark.svg' },
 		group: ['transform'],
-		version: 1,
-		subtitle: '={{ $parameter["operation"] + ($parameter["model"] ? ": " + $parameter["model"] : "") }}',
+		// 1: flat operation list, input fields dropped (kept for saved workflows). 2: resources, input fields kept.
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle,
 		description: 'Generate, edit and fuse images with Alibaba Wan models (Model Studio / DashScope)',
 		defaults: { name: 'Alibaba Wan' },
 		usableAsTool: true,
@@ -23,26 +27,14 @@ export class AlibabaWan implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: credentialType, required: true }],
 		properties: [
-			{
-				displayName: 'Operation',
-				name: 'operation',
-				type: 'options',
-				noDataExpression: true,
-				default: 'editImage',
-				options: [
-					{ name: 'Cancel Task', value: 'cancelTask', action: 'Cancel a queued task', description: 'Cancel a task that is still queued' },
-					{ name: 'Edit Image', value: 'editImage', action: 'Edit an image', description: 'Change one image by instruction, optionally inside region boxes' },
-					{ name: 'Fuse Images', value: 'fuseImages', action: 'Fuse images', description: 'Combine 2 to 9 images by instruction' },
-					{ name: 'Generate Image', value: 'generateImage', action: 'Generate an image', description: 'Create images from text' },
-					{ name: 'Generate Image Set', value: 'generateImageSet', action: 'Generate an image set', description: 'Create a consistent set of up to 12 images' },
-					{ name: 'Wait for Task', value: 'waitForTask', action: 'Wait for a task', description: 'Wait for submitted tasks and output their images' },
-				],
-			},
+			operationPropertyV1,
+			...resourceAndOperationPropertiesV2,
 			...Object.values(operations).flatMap((operation) => operation.properties),
 		],
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		warnIfRetryOnFail(this);
 		return await route(this);
 	}
 }

@@ -338,13 +338,18 @@ async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
 	return parts.join('; ');
 }
 
-/** `banner-{{index}}.{{ext}}` → /^banner-\d+\.(png|jpe?g|webp|bmp)$/ (other placeholders match anything). */
+/**
+ * `banner-{index}.{ext}` (or the older `banner-{{index}}.{{ext}}`) → /^banner-\d+\.(png|jpe?g|webp|bmp)$/
+ * (other tokens match anything). Templates that are n8n expressions (`=…`) are not checked.
+ */
 function fileNameTemplateRe(template) {
-	if (typeof template !== 'string' || !template.includes('{{')) return null;
-	const parts = template.split(/(\{\{\s*[A-Za-z]+\s*\}\})/);
-	const re = parts
+	if (typeof template !== 'string' || template.startsWith('=')) return null;
+	const token = /(\{\{\s*[A-Za-z]+\s*\}\}|\{[A-Za-z]+\})/;
+	if (!token.test(template)) return null;
+	const re = template
+		.split(token)
 		.map((part) => {
-			const m = part.match(/^\{\{\s*([A-Za-z]+)\s*\}\}$/);
+			const m = part.match(/^\{\{\s*([A-Za-z]+)\s*\}\}$/) ?? part.match(/^\{([A-Za-z]+)\}$/);
 			if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 			if (m[1] === 'index') return '\\d+';
 			if (m[1] === 'ext') return '(png|jpe?g|webp|bmp)';

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Container } from '@n8n/di';
-import { BinaryDataService, ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import { BinaryDataService, ExecuteContext, ExecutionLifecycleHooks, RoutingNode, WorkflowExecute } from 'n8n-core';
 import {
 	ICredentialsHelper,
 	NodeHelpers,
 	Workflow,
 	type IBinaryData,
 	type ICredentialDataDecryptedObject,
+	type ICredentialsDecrypted,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
@@ -157,17 +158,8 @@ export function inlineBinary(buffer: Buffer, mimeType: string, fileName: string)
 }
 
 /** One execution through n8n-core's WorkflowExecute, starting at `start` with `items` as its input. */
-function startExecution(
-	nodes: INode[],
-	connections: IConnections,
-	credentials: TestCredentials,
-	start: INode,
-	items: INodeExecutionData[],
-	name = 'wf',
-) {
-	const workflow = new Workflow({ id: 'wf1', nodes, connections, nodeTypes: nodeTypes as never, active: false, settings: {} });
-	const hooks = new ExecutionLifecycleHooks('manual', 'e1', { id: 'wf1', name, nodes, connections } as never);
-	const additionalData = {
+function additionalDataFor(credentials: TestCredentials, hooks?: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+	return {
 		hooks,
 		credentialsHelper: new TestCredentialsHelper({ workspaceId: '', baseUrl: '', ...credentials }),
 		variables: {},
@@ -181,6 +173,79 @@ function startExecution(
 		formWaitingBaseUrl: '',
 		logAiEvent: () => {},
 	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/**
+ * Sends the credential's `test.request` the way n8n's credentials tester does for the Test button
+ * (n8n 2.41 packages/cli credentials-tester.service.ts): a temporary node whose one property routes
+ * that request, run by n8n-core's RoutingNode with the decrypted credential. Returns the live error
+ * (the tester reads `error.cause.response.status` from it to pick a `test.rules` message).
+ */
+export type CredentialTestError = Error & { cause?: { response?: { status?: number } } };
+
+export async function runCredentialTestRequest(credentials: TestCredentials): Promise<{ error?: CredentialTestError }> {
+	const testNodeType: INodeType = {
+		description: {
+			displayName: 'Temp',
+			name: 'temp.credentialTest',
+			group: ['transform'],
+			version: 1,
+			description: "The credentials tester's temporary node",
+			defaults: { name: 'Temp-Node' },
+			inputs: ['main' as never],
+			outputs: ['main' as never],
+			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test.request } }],
+		},
+	};
+	const node: INode = {
+		id: 'temp',
+		name: 'Temp-Node',
+		type: 'temp.credentialTest',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+	};
+	const workflow = new Workflow({
+		nodes: [node],
+		connections: {},
+		active: false,
+		nodeTypes: { getByName: () => testNodeType, getByNameAndVersion: () => testNodeType, getKnownTypes: () => ({}) } as never,
+	});
+	const context = new ExecuteContext(
+		workflow,
+		node,
+		additionalDataFor(credentials),
+		'internal',
+		{ resultData: { runData: {} } } as never,
+		0,
+		[],
+		{ main: [[{ json: {} }]] },
+		{ node, data: {}, source: null },
+		[],
+	);
+	const data = { workspaceId: '', baseUrl: '', ...credentials };
+	const decrypted = { id: '1', name: 'DashScope', type: CREDENTIAL_TYPE, data } as unknown as ICredentialsDecrypted;
+	try {
+		await new RoutingNode(context, testNodeType, decrypted).runNode();
+		return {};
+	} catch (error) {
+		return { error: error as CredentialTestError };
+	}
+}
+
+function startExecution(
+	nodes: INode[],
+	connections: IConnections,
+	credentials: TestCredentials,
+	start: INode,
+	items: INodeExecutionData[],
+	name = 'wf',
+) {
+	const workflow = new Workflow({ id: 'wf1', nodes, connections, nodeTypes: nodeTypes as never, active: false, settings: {} });
+	const hooks = new ExecutionLifecycleHooks('manual', 'e1', { id: 'wf1', name, nodes, connections } as never);
+	const additionalData = additionalDataFor(credentials, hooks);
 	const runData = {
 		resultData: { runData: {} },
 		executionData: {
@@ -202,6 +267,10 @@ export interface RunOptions {
 	continueOnFail?: boolean;
 	/** Cancel the execution (as the UI's stop button does) after this many ms. */
 	cancelAfterMs?: number;
+	/** The node's typeVersion (default 1, the version the existing suites were written for). */
+	typeVersion?: number;
+	/** The node's "Retry On Fail" setting. */
+	retryOnFail?: boolean;
 }
 
 export interface RunResult {
@@ -216,11 +285,12 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		id: 'node-1',
 		name: 'Alibaba Wan',
 		type: NODE_TYPE,
-		typeVersion: 1,
+		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,
 		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		...(options.retryOnFail ? { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } : {}),
 	};
 	const { execution, hooks } = startExecution([node], {}, options.credentials, node, options.items ?? [{ json: {} }]);
 	let run: IRun;

@@ -1,6 +1,7 @@
 import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 
 import { cancelTask, getTask, toNodeApiError } from '../transport';
+import { includeInputFieldsProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
 
@@ -16,6 +17,7 @@ export const properties: INodeProperties[] = [
 		description: 'The DashScope task to cancel. Only tasks still queued (PENDING) can be cancelled.',
 		displayOptions: { show: { operation: [operation] } },
 	},
+	...includeInputFieldsProperties(operation),
 ];
 
 export const execute: OperationHandler<string> = {

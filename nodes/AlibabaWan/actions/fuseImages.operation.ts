@@ -8,6 +8,7 @@ const operation = 'fuseImages';
 export const properties: INodeProperties[] = imageOperationProperties(operation, {
 	images: 'list',
 	promptDescription: 'How to combine the images; refer to them as "image 1", "image 2"… in list order',
+	promptPlaceholder: 'Put the logo from image 2 on the mug in image 1',
 	imagesFirst: true,
 });
 

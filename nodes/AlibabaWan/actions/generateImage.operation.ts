@@ -8,7 +8,8 @@ const operation = 'generateImage';
 // Only Wan 2.6 (mixed text-and-image mode) takes an optional reference image here.
 export const properties: INodeProperties[] = imageOperationProperties(operation, {
 	images: 'optionalList',
-	promptDescription: 'What to generate. Wan 2.7 accepts up to 5000 characters, Wan 2.6 up to 2000.',
+	promptDescription: 'What to generate: subject, setting, style, light',
+	promptPlaceholder: 'A white ceramic mug on a marble kitchen counter, soft morning light, product photo',
 });
 
 export const execute = imageOperation(operation);

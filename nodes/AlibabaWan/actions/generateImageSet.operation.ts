@@ -7,7 +7,8 @@ const operation = 'generateImageSet';
 
 export const properties: INodeProperties[] = imageOperationProperties(operation, {
 	images: 'optionalList',
-	promptDescription: 'Describe the set, e.g. "four seasonal banners for the same sneaker, consistent style"',
+	promptDescription: 'Describe the set: what stays the same and what changes from image to image',
+	promptPlaceholder: 'Four seasonal banners for the same sneaker, consistent style',
 });
 
 export const execute = imageOperation(operation);

@@ -2,7 +2,7 @@
  * UI properties shared by the four image operations, generated from the model catalog: a model
  * only shows the options it supports, with its own ranges, tiers and defaults.
  */
-import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
 	modelIdsWhere,
@@ -16,6 +16,7 @@ import {
 } from '../catalog/modelCatalog';
 import { formatRatio } from '../catalog/taskParameters';
 import { defaultFileNameTemplate } from '../output/binaryItems';
+import { retryNotice } from './retryWarning';
 
 const show = (operation: string, extra: Record<string, unknown[]> = {}) => ({
 	displayOptions: { show: { operation: [operation], ...extra } },
@@ -54,7 +55,19 @@ export function modelProperty(operation: ImageOperation, defaultModel: ModelId):
 	};
 }
 
-export function promptProperty(operation: ImageOperation, description: string): INodeProperties {
+/** "Up to 5,000 characters (Wan 2.7 Image Pro, Wan 2.7 Image) · 2,000 characters (Wan 2.6 Image)", from the catalog. */
+export function promptLimitHint(operation: ImageOperation): string {
+	const byLimit = new Map<number, string[]>();
+	for (const model of modelsFor(operation)) {
+		byLimit.set(model.promptMaxLength, [...(byLimit.get(model.promptMaxLength) ?? []), model.displayName]);
+	}
+	const limits = [...byLimit.entries()].map(
+		([limit, names]) => `${limit.toLocaleString('en-US')} characters (${names.join(', ')})`,
+	);
+	return `Up to ${limits.join(' · ')}`;
+}
+
+export function promptProperty(operation: ImageOperation, description: string, placeholder: string): INodeProperties {
 	return {
 		displayName: 'Prompt',
 		name: 'prompt',
@@ -62,8 +75,9 @@ export function promptProperty(operation: ImageOperation, description: string): 
 		typeOptions: { rows: 4 },
 		default: '',
 		required: true,
-		placeholder: operation === 'fuseImages' ? 'Put the logo from image 2 on the mug in image 1' : undefined,
+		placeholder,
 		description,
+		hint: promptLimitHint(operation),
 		...show(operation),
 	};
 }
@@ -73,9 +87,19 @@ const inputTypeOptions: INodePropertyOptions[] = [
 	{ name: 'URL or Data URI', value: 'url', description: 'A public http(s) URL, an oss:// path or a data: URI' },
 ];
 
-const boxesDescription =
-	'Optional edit regions in this image, in its pixels from the top-left corner: "x1,y1,x2,y2", up to two separated by ";". ' +
-	'An expression may also give an array: [x1,y1,x2,y2] (one box) or [[x1,y1,x2,y2], …]';
+/** Region Boxes, with their format visible as placeholder and hint (not only in a tooltip). */
+function boxesProperty(displayOptions: IDisplayOptions | undefined): INodeProperties {
+	return {
+		displayName: 'Region Boxes',
+		name: 'boxes',
+		type: 'string',
+		default: '',
+		placeholder: '100,120,480,560;600,80,900,400',
+		description: 'Optional edit regions in this image, at most two. An expression may also give an array: [x1,y1,x2,y2] (one box) or [[x1,y1,x2,y2], …].',
+		hint: 'x1,y1,x2,y2 in the image\'s pixels from its top-left corner; two boxes separated by ";"',
+		displayOptions,
+	};
+}
 
 /** Edit Image: one image, described by top-level fields. */
 export function singleImageProperties(operation: ImageOperation): INodeProperties[] {
@@ -107,15 +131,7 @@ export function singleImageProperties(operation: ImageOperation): INodePropertie
 			placeholder: 'https://example.com/product.jpg',
 			...show(operation, { inputType: ['url'] }),
 		},
-		{
-			displayName: 'Region Boxes',
-			name: 'boxes',
-			type: 'string',
-			default: '',
-			placeholder: '100,120,480,560',
-			description: boxesDescription,
-			...show(operation, { model: boxModels }),
-		},
+		boxesProperty(show(operation, { model: boxModels }).displayOptions),
 	];
 }
 
@@ -123,25 +139,60 @@ export function singleImageProperties(operation: ImageOperation): INodePropertie
 export function imageListProperties(operation: ImageOperation, required: boolean): INodeProperties[] {
 	const boxModels = modelIdsWhere(operation, (spec) => Boolean(spec.boxesPerImage));
 	const listModels = modelIdsWhere(operation, (spec) => spec.images.max > 0);
-	const properties: INodeProperties[] = [];
 	const limits = groupModels(operation, (spec) => (spec.images.max > 0 ? `${spec.images.min}-${spec.images.max}` : undefined))
 		.map(({ spec, models }) => `${models.join(', ')}: ${spec.images.min}–${spec.images.max}`)
 		.join('; ');
-	properties.push(
+	const entryValues: INodeProperties[] = [
+		{ displayName: 'Image Input', name: 'inputType', type: 'options', default: 'binary', options: inputTypeOptions },
+		{
+			displayName: 'Input Binary Field',
+			name: 'binaryPropertyName',
+			type: 'string',
+			default: 'data',
+			placeholder: 'data_1',
+			description: 'Each entry needs its own binary field of the input item (e.g. data, data_1, data_2)',
+			displayOptions: { show: { inputType: ['binary'] } },
+		},
+		{
+			displayName: 'Image URL',
+			name: 'imageUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://example.com/image.jpg',
+			displayOptions: { show: { inputType: ['url'] } },
+		},
+	];
+	if (boxModels.length) {
+		entryValues.push(
+			// Version 1 showed the field for every model of the operation (a saved value stays and is checked).
+			boxesProperty({ show: { '@version': [1] } }),
+			// Version 2: only the models whose catalog entry takes boxes ('/model': the node's model).
+			boxesProperty({ show: { '@version': [2], '/model': boxModels } }),
+		);
+	}
+	const properties: INodeProperties[] = [
 		{
 			displayName: 'Images From',
 			name: 'imagesFrom',
 			type: 'options',
 			default: 'list',
 			options: [
-				{ name: 'List Below', value: 'list', description: 'Each image named in order' },
+				{ name: 'List Below', value: 'list', description: 'Each image named in order: the first entry is image 1' },
 				{
 					name: 'All Binary Fields of the Item',
 					value: 'allBinary',
-					description: 'Every binary field of the input item, in the order they appear',
+					description: 'Every binary field of the input item, in the order they appear on the item',
 				},
 			],
 			...show(operation, { model: listModels }),
+		},
+		{
+			displayName:
+				'Entry order is the image number: the first entry is "image 1", the second "image 2"… — refer to the images that way in the prompt. Give each entry its own binary field.',
+			name: 'imageOrderNotice',
+			type: 'notice',
+			default: '',
+			...show(operation, { model: listModels, imagesFrom: ['list'] }),
 		},
 		{
 			displayName: required ? 'Images' : 'Reference Images',
@@ -151,45 +202,19 @@ export function imageListProperties(operation: ImageOperation, required: boolean
 			default: {},
 			placeholder: 'Add Image',
 			description: `In prompt order: the first is "image 1". Count per model — ${limits}.`,
-			options: [
-				{
-					displayName: 'Image',
-					name: 'image',
-					values: [
-						{ displayName: 'Image Input', name: 'inputType', type: 'options', default: 'binary', options: inputTypeOptions },
-						{
-							displayName: 'Input Binary Field',
-							name: 'binaryPropertyName',
-							type: 'string',
-							default: 'data',
-							displayOptions: { show: { inputType: ['binary'] } },
-						},
-						{
-							displayName: 'Image URL',
-							name: 'imageUrl',
-							type: 'string',
-							default: '',
-							placeholder: 'https://example.com/image.jpg',
-							displayOptions: { show: { inputType: ['url'] } },
-						},
-						{
-							displayName: 'Region Boxes',
-							name: 'boxes',
-							type: 'string',
-							default: '',
-							placeholder: '100,120,480,560',
-							description: `${boxesDescription}. Wan 2.7 only.`,
-						},
-					],
-				},
-			],
+			options: [{ displayName: 'Image', name: 'image', values: entryValues }],
 			...show(operation, { model: listModels, imagesFrom: ['list'] }),
 		},
-	);
-	if (!boxModels.length) {
-		// No model of this operation takes region boxes: drop the field from the image entries.
-		const list = properties[1].options![0] as { values: INodeProperties[] };
-		list.values = list.values.filter((value) => value.name !== 'boxes');
+	];
+	if (boxModels.length) {
+		properties.push({
+			displayName:
+				'Region boxes need the image list: with "All Binary Fields of the Item" no boxes can be set. Choose "List Below" to place boxes on an image.',
+			name: 'allBinaryBoxesNotice',
+			type: 'notice',
+			default: '',
+			...show(operation, { model: boxModels, imagesFrom: ['allBinary'] }),
+		});
 	}
 	return properties;
 }
@@ -229,31 +254,33 @@ export function sizeProperties(operation: ImageOperation): INodeProperties[] {
 export function countProperties(operation: ImageOperation): INodeProperties[] {
 	const counts = groupModels(operation, (spec) =>
 		spec.n.max > 1 ? `${spec.n.min}-${spec.n.max}-${spec.n.default}` : undefined,
-	).map(
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default comes from the model catalog
-		({ models, spec }): INodeProperties => ({
+	).map(({ models, spec }): INodeProperties => {
+		const { min, max, default: defaultCount } = spec.n;
+		return {
 			displayName: spec.sequential ? 'Max Images in Set' : 'Number of Images',
 			name: 'numberOfImages',
 			type: 'number',
-			typeOptions: { minValue: spec.n.min, maxValue: spec.n.max },
-			default: spec.n.default,
+			typeOptions: { minValue: min, maxValue: max },
+			default: defaultCount,
 			description: spec.sequential
-				? `Upper bound of images in the set (${spec.n.min}–${spec.n.max}); the model may return fewer. You pay per image produced.`
-				: `Images to generate (${spec.n.min}–${spec.n.max}); you pay per image produced`,
+				? `Upper bound of images in the set (${min}–${max}); the model may return fewer. You pay per image produced.`
+				: `Images to generate (${min}–${max}); you pay per image produced`,
 			...show(operation, { model: models }),
-		}),
-	);
+		};
+	});
 	const maxImages = groupModels(operation, (spec) => (spec.maxImages ? JSON.stringify(spec.maxImages) : undefined)).map(
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default comes from the model catalog
-		({ models, spec }): INodeProperties => ({
-			displayName: 'Max Images',
-			name: 'maxImages',
-			type: 'number',
-			typeOptions: { minValue: spec.maxImages!.min, maxValue: spec.maxImages!.max },
-			default: spec.maxImages!.default,
-			description: `Upper bound of images in the mixed text-and-image answer (${spec.maxImages!.min}–${spec.maxImages!.max})`,
-			...show(operation, { model: models }),
-		}),
+		({ models, spec }): INodeProperties => {
+			const { min, max, default: defaultMaxImages, apiDefault } = spec.maxImages!;
+			return {
+				displayName: 'Max Images',
+				name: 'maxImages',
+				type: 'number',
+				typeOptions: { minValue: min, maxValue: max },
+				default: defaultMaxImages,
+				description: `Upper bound of images in the mixed text-and-image answer (${min}–${max}). The API's own default is ${apiDefault}; this node sends ${defaultMaxImages} unless you raise it, because every image is billed.`,
+				...show(operation, { model: models }),
+			};
+		},
 	);
 	return [...counts, ...maxImages];
 }
@@ -309,12 +336,14 @@ export function modelOptionsProperty(operation: ImageOperation): INodeProperties
 			...where((spec) => Boolean(spec.promptExtend)),
 		},
 		{
+			// A text field, so that adding the option without typing a number sends no seed (random),
+			// instead of a number field's 0, which would fix every run to seed 0.
 			displayName: 'Seed',
 			name: 'seed',
-			type: 'number',
-			typeOptions: { minValue: seedRange.min, maxValue: seedRange.max },
-			default: 0,
-			description: 'Fixes the random seed for more repeatable results (not fully deterministic)',
+			type: 'string',
+			default: '',
+			placeholder: 'Random',
+			description: `A whole number from ${seedRange.min} to ${seedRange.max.toLocaleString('en-US')} that fixes the random seed for more repeatable results (not fully deterministic). Empty = a new random seed each run.`,
 			...where((_, model) => model.seed),
 		},
 		{
@@ -403,6 +432,35 @@ export function runProperties(operation: string, hasRunMode: boolean): INodeProp
 	return properties;
 }
 
+/**
+ * n8n's "Include Input Fields" convention: keep the input item's own fields (sku, productName…) on
+ * every output item, so the next step can file the image. Version 2 keeps them by default; version 1
+ * keeps its released behaviour (only the node's fields) unless switched on.
+ */
+export function includeInputFieldsProperties(operation: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Include Input Fields',
+			name: 'includeInputFields',
+			type: 'boolean',
+			default: false,
+			description: includeInputFieldsDescription,
+			displayOptions: { show: { operation: [operation], '@version': [1] } },
+		},
+		{
+			displayName: 'Include Input Fields',
+			name: 'includeInputFields',
+			type: 'boolean',
+			default: true,
+			description: includeInputFieldsDescription,
+			displayOptions: { show: { operation: [operation], '@version': [2] } },
+		},
+	];
+}
+
+const includeInputFieldsDescription =
+	"Whether to keep the input item's own JSON fields (e.g. sku, productName) on each output item. Where a name is taken, the node's field wins.";
+
 export function optionsProperty(operation: string, image: boolean): INodeProperties {
 	const options: INodeProperties[] = [
 		{
@@ -427,7 +485,10 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			name: 'fileNameTemplate',
 			type: 'string',
 			default: defaultFileNameTemplate,
-			description: 'Output file names. Tokens: {{taskId}}, {{index}}, {{item}}, {{model}}, {{ext}}.',
+			placeholder: '{{ $json.sku }}-{index}.{ext}',
+			description:
+				'Output file names. Tokens in single braces: {taskId}, {index} (image number), {item} (input item number), {model}, {ext}. They mix with n8n expressions: switched to an expression, the example above names each file after the item\'s sku.',
+			hint: 'Tokens: {taskId} {index} {item} {model} {ext}',
 		},
 		{
 			displayName: 'Output Binary Field',
@@ -492,11 +553,16 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
  */
 export function imageOperationProperties(
 	operation: ImageOperation,
-	options: { images: 'single' | 'list' | 'optionalList'; promptDescription: string; imagesFirst?: boolean },
+	options: {
+		images: 'single' | 'list' | 'optionalList';
+		promptDescription: string;
+		promptPlaceholder: string;
+		imagesFirst?: boolean;
+	},
 ): INodeProperties[] {
 	const images =
 		options.images === 'single' ? singleImageProperties(operation) : imageListProperties(operation, options.images === 'list');
-	const prompt = promptProperty(operation, options.promptDescription);
+	const prompt = promptProperty(operation, options.promptDescription, options.promptPlaceholder);
 	return [
 		modelProperty(operation, 'wan2.7-image-pro'),
 		...(options.imagesFirst ? [...images, prompt] : [prompt, ...images]),
@@ -504,6 +570,8 @@ export function imageOperationProperties(
 		...countProperties(operation),
 		modelOptionsProperty(operation),
 		...runProperties(operation, true),
+		...includeInputFieldsProperties(operation),
 		optionsProperty(operation, true),
+		retryNotice(operation),
 	];
 }

@@ -9,6 +9,7 @@ import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INod
 import {
 	modelsFor,
 	getOperationSpec,
+	seedRange,
 	type ImageOperation,
 	type ModelEntry,
 	type OperationSpec,
@@ -107,9 +108,16 @@ export async function prepareImageTask(
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
 		});
 	} catch (error) {
-		// Image refusals are NodeOperationErrors already; anything else (the binary store) is wrapped.
-		throw error instanceof NodeOperationError ? error : new NodeOperationError(ctx.getNode(), error as Error, { itemIndex });
+		// Image refusals are NodeOperationErrors already. n8n's own helpers (the binary store) end their
+		// messages with a 0-based " [item 0]": say "Item 1:" like every other message.
+		throw error instanceof NodeOperationError
+			? error
+			: fail(String((error as Error).message ?? error).replace(/\s*\[item \d+\]$/, ''));
 	}
+	// After each image's own checks, so a problem with one entry is named before the pairing of two.
+	// Version 1 sent such lists as they were; saved v1 workflows keep doing so.
+	const repeated = ctx.getNode().typeVersion >= 2 ? repeatedBinaryField(sources) : undefined;
+	if (repeated) throw fail(repeated);
 
 	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as PreparedImageTask['runMode'];
 	return {
@@ -209,7 +217,8 @@ function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
  */
 function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: OperationSpec): ImageTaskParameters {
 	const fail = fieldFailure(ctx, itemIndex);
-	const modelOptions = objectParameter(ctx.getNodeParameter('modelOptions', itemIndex, {}));
+	// skipValidation: n8n's own check would fail with "[item 0]"; the readers and the catalog name "Item 1".
+	const modelOptions = objectParameter(ctx.getNodeParameter('modelOptions', itemIndex, {}, { skipValidation: true }));
 	const size = readText(ctx, itemIndex, 'size', 'Size', 'default').trim();
 	const count = (name: string, label: string, fallback: number) =>
 		toNumber(ctx.getNodeParameter(name, itemIndex, fallback), label, fail) ??
@@ -230,7 +239,12 @@ function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: Operati
 	if (spec.maxImages) parameters.maxImages = count('maxImages', 'Max Images', spec.maxImages.default);
 	const negativePrompt = toText(modelOptions.negativePrompt, 'Model Options › Negative Prompt', fail);
 	if (negativePrompt !== '') parameters.negativePrompt = negativePrompt;
-	const seed = toNumber(modelOptions.seed, 'Model Options › Seed', fail);
+	// Seed is a text field: empty sends no seed (random each run); typed text must be a whole number.
+	const seedText = modelOptions.seed;
+	if (typeof seedText === 'string' && seedText.trim() && !/^\d+$/.test(seedText.trim())) {
+		fail(`Seed: "${seedText.trim()}" is not a whole number — enter ${seedRange.min} to ${seedRange.max}, or leave it empty for a random seed`);
+	}
+	const seed = toNumber(seedText, 'Model Options › Seed', fail);
 	if (seed !== undefined) parameters.seed = seed;
 	const flags = { watermark: 'Watermark', promptExtend: 'Prompt Rewriting', thinkingMode: 'Thinking Mode' } as const;
 	for (const [key, label] of Object.entries(flags) as Array<[keyof typeof flags, string]>) {
@@ -273,7 +287,7 @@ function readImageSources(
 		const binary = ctx.getInputData()[itemIndex]?.binary ?? {};
 		return Object.entries(binary).map(([propertyName, data]) => ({ kind: 'binaryData', propertyName, binary: data }));
 	}
-	const list = objectParameter(ctx.getNodeParameter('images', itemIndex, {})).image;
+	const list = objectParameter(ctx.getNodeParameter('images', itemIndex, {}, { skipValidation: true })).image;
 	if (list === undefined) return [];
 	if (!Array.isArray(list)) return fail('Images must be a list: add the images with "Add Image"');
 	return list.map((raw, index) => {
@@ -299,4 +313,24 @@ function readSource(
 	const propertyName = toText(read('binaryPropertyName', itemIndex, 'data'), label, fail).trim();
 	if (!propertyName) fail(`${label} is empty: enter the name of the binary field that holds the image, e.g. data`);
 	return { kind: 'binary', propertyName, boxes };
+}
+
+/**
+ * Two list entries reading the same binary field would send one file as both "image 1" and "image 2",
+ * which the prompt cannot mean. (Every new entry starts at "data", so this is the usual slip.)
+ */
+function repeatedBinaryField(sources: ImageSourceSpec[]): string | undefined {
+	const firstEntry = new Map<string, number>();
+	for (const [index, source] of sources.entries()) {
+		if (source.kind !== 'binary') continue;
+		const earlier = firstEntry.get(source.propertyName);
+		if (earlier !== undefined) {
+			return (
+				`Images: entries ${earlier + 1} and ${index + 1} both use the binary field "${source.propertyName}", so the same file would be sent as image ${earlier + 1} and image ${index + 1}. ` +
+				'Point each entry at its own binary field (e.g. data, data_1), or choose "All Binary Fields of the Item".'
+			);
+		}
+		firstEntry.set(source.propertyName, index);
+	}
+	return undefined;
 }

@@ -116,7 +116,8 @@ export function toChoice<T extends string>(value: unknown, label: string, allowe
 
 /** The item's "Options" collection (an object, whatever an expression inside it produced). */
 export function readOptions(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
-	const options = ctx.getNodeParameter('options', itemIndex, {});
+	// skipValidation: n8n's own check would fail with a 0-based "[item 0]"; the readers name "Item 1".
+	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true });
 	return options && typeof options === 'object' && !Array.isArray(options) ? (options as IDataObject) : {};
 }
 

@@ -17,6 +17,7 @@ import {
 } from 'n8n-workflow';
 
 import { resolveBaseUrl, type DashScopeCredentials } from '../catalog/regions';
+import { withInputFields } from '../output/inputFields';
 import { redact, scrubDeep, toNodeApiError } from '../transport';
 import * as cancelTask from './cancelTask.operation';
 import * as editImage from './editImage.operation';
@@ -102,7 +103,7 @@ async function runItems(ctx: IExecuteFunctions, credentials: DashScopeCredential
 	if (failures.length) throw withLedger(failures, env.ledger, stopped);
 	// Error items of items that ran carry the final ledger (prepare errors come before any task exists).
 	if (env.ledger.size) for (const i of runFailed) for (const item of outputs[i]) item.json.tasks = env.ledger.toJson();
-	return outputs.flat();
+	return outputs.flatMap((itemOutputs, i) => withInputFields(ctx, i, itemOutputs));
 }
 
 function runEnvironment(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): RunEnvironment {

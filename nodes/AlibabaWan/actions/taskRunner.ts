@@ -97,7 +97,7 @@ export function submittedTaskJson(taskId: string, context: TaskContext, requestI
 
 /**
  * What a "Submit Only" item says about its task, so "Wait for Task" outputs what a waiting run would
- * (model, prompt, seed, file names with {{model}}…). Used only when the item's taskId is the ID collected.
+ * (model, prompt, seed, file names with {model}…). Used only when the item's taskId is the ID collected.
  */
 export function contextFromSubmittedItem(json: IDataObject, taskId: string, region: string): TaskContext | undefined {
 	if (json.taskId !== taskId) return undefined;

@@ -9,7 +9,7 @@ import {
 import { toNodeApiError } from '../transport';
 
 import type { OutputSettings } from '../output/binaryItems';
-import { optionsProperty, runProperties } from './imageProperties';
+import { includeInputFieldsProperties, optionsProperty, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
 import {
@@ -34,6 +34,7 @@ export const properties: INodeProperties[] = [
 		displayOptions: { show: { operation: [operation] } },
 	},
 	...runProperties(operation, false),
+	...includeInputFieldsProperties(operation),
 	optionsProperty(operation, false),
 ];
 

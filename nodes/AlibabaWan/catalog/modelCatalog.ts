@@ -44,8 +44,8 @@ export interface OperationSpec {
 	colorPalette?: boolean;
 	/** 2.6: which request mode this operation uses (`enable_interleave`). */
 	interleave?: boolean;
-	/** 2.6 interleave: `max_images` range. */
-	maxImages?: Range & { default: number };
+	/** 2.6 interleave: `max_images` range, the default this node sends (cost control) and the API's own. */
+	maxImages?: Range & { default: number; apiDefault: number };
 	/** 2.7 image set (`enable_sequential`). */
 	sequential?: boolean;
 	/** `prompt_extend` (prompt rewriting) is accepted in this mode. */
@@ -207,7 +207,7 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 				n: { min: 1, max: 1, default: 1, apiDefault: 1 },
 				size: upTo1280('1280*1280, or the reference image size scaled to at most 1280²'),
 				interleave: true,
-				maxImages: { min: 1, max: 5, default: 1 },
+				maxImages: { min: 1, max: 5, default: 1, apiDefault: 5 },
 			},
 			editImage: {
 				images: { min: 1, max: 1 },

@@ -5,6 +5,7 @@
 import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { pipeline, Transform, type Readable } from 'node:stream';
 
+import { bufferReader, probeImage } from '../images/probeImage';
 import { downloadResult } from '../transport';
 import type { TaskResult } from '../tasks/taskResults';
 
@@ -14,7 +15,7 @@ export type OutputItems = 'perImage' | 'perTask';
 export interface OutputSettings {
 	format: OutputFormat;
 	items: OutputItems;
-	/** Tokens: {{taskId}} {{index}} {{item}} {{model}} {{ext}}. */
+	/** Tokens: {taskId} {index} {item} {model} {ext} (the older {{index}} form too). */
 	fileNameTemplate: string;
 	/** `data` → `data`, `data_1`, `data_2`… when all images share one item. */
 	binaryPropertyName: string;
@@ -51,7 +52,7 @@ async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) =>
 	return results;
 }
 
-export const defaultFileNameTemplate = '{{taskId}}-{{index}}.{{ext}}';
+export const defaultFileNameTemplate = '{taskId}-{index}.{ext}';
 
 const extensions: Record<string, string> = {
 	'image/png': 'png',
@@ -74,6 +75,7 @@ export async function resultToItems(
 
 	// One stored file per image, in image order (none with URL output).
 	const binaries: IBinaryData[] = [];
+	const imageSizes: Array<string | undefined> = [];
 	if (settings.format === 'binary') {
 		// A set of 12 images is 12 downloads: run a few at once, keep their order.
 		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
@@ -87,21 +89,32 @@ export async function resultToItems(
 		);
 		for (const { binary, size } of downloaded) {
 			binaries.push(binary);
-			// 2.5 reports no usage.size: the real output size is then read from the downloaded PNG.
-			if (base.size === undefined && size) base.size = size;
+			imageSizes.push(size);
 		}
 	}
+	// 2.5 reports no usage.size: each image's own size is then read from its downloaded header.
+	const sizeOf = (position: number) => (base.size === undefined ? imageSizes[position] : undefined);
 
 	if (settings.items === 'perTask') {
 		const binary: IBinaryKeyData = {};
 		const images = result.images.map((image, position) => {
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
 			if (binaries[position]) binary[key] = binaries[position];
-			return { index: image.index, url: image.url, ...(binaries[position] ? { binaryProperty: key } : {}) };
+			return stripUndefined({
+				index: image.index,
+				url: image.url,
+				size: sizeOf(position),
+				...(binaries[position] ? { binaryProperty: key } : {}),
+			});
 		});
 		return [
 			{
-				json: { ...base, images, failedImages: result.failedImages as unknown as IDataObject[] },
+				json: stripUndefined({
+					...base,
+					size: base.size ?? commonSize(imageSizes),
+					images,
+					failedImages: result.failedImages as unknown as IDataObject[],
+				}),
 				...(binaries.length ? { binary } : {}),
 				pairedItem,
 			},
@@ -109,7 +122,7 @@ export async function resultToItems(
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: { ...base, imageIndex: image.index, url: image.url },
+		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));
@@ -142,9 +155,9 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 		urlsExpireAt: result.urlsExpireAt,
 		timings: stripUndefined({
 			submittedAt: context.submittedAt,
-			serviceSubmitTime: result.submitTime,
-			serviceStartTime: result.scheduledTime,
-			serviceEndTime: result.endTime,
+			serviceSubmitTime: serviceTimeToIso(result.submitTime),
+			serviceStartTime: serviceTimeToIso(result.scheduledTime),
+			serviceEndTime: serviceTimeToIso(result.endTime),
 			waitedMs: context.waitedMs,
 		}),
 	};
@@ -169,7 +182,7 @@ async function downloadImage(
 		const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType.startsWith('image/') ? mimeType : verifier.mimeType() ?? 'image/png');
 		const problem = verifier.problem();
 		if (problem) throw new Error(problem);
-		return { binary, size: verifier.size() };
+		return { binary, size: await verifier.size() };
 	} catch (error) {
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
 		const reason = error instanceof Error ? error.message : String(error);
@@ -213,15 +226,19 @@ const imageFormats: Array<{ mimeType: string; head(b: Buffer): boolean; complete
 
 const HEAD_BYTES = 32;
 const TAIL_BYTES = 16;
+/** Bytes of a download kept for its header: enough for PNG, WebP, BMP and JPEGs without a huge EXIF block. */
+const HEADER_BYTES = 64 * 1024;
 
 /**
  * Passes a download through unchanged while checking it is the image the service announced: an image by
  * its magic bytes (an HTML error page served with 200 is refused at its first bytes), exactly
  * Content-Length bytes, and — with no Content-Length — a complete file by its format's end marker.
- * Also keeps a PNG's IHDR, which holds its pixel size.
+ * Also keeps the file's first bytes, so the image's own pixel size can be read from its header.
  */
 export function imageVerifier(contentLength: number | undefined, declaredType: string) {
 	let head = Buffer.alloc(0);
+	const header: Buffer[] = [];
+	let kept = 0;
 	let tail = Buffer.alloc(0);
 	let total = 0;
 	let problem: string | undefined;
@@ -237,6 +254,11 @@ export function imageVerifier(contentLength: number | undefined, declaredType: s
 			total += chunk.length;
 			tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(-TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
 			if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+			if (kept < HEADER_BYTES) {
+				const part = Buffer.from(chunk.subarray(0, HEADER_BYTES - kept));
+				header.push(part);
+				kept += part.length;
+			}
 			if (format) return done(null, chunk);
 			held.push(chunk);
 			if (head.length < 12) return done();
@@ -258,19 +280,27 @@ export function imageVerifier(contentLength: number | undefined, declaredType: s
 			done(problem ? new Error(problem) : null);
 		},
 	});
-	const isPng = () => head.length >= 24 && format?.mimeType === 'image/png' && head.toString('latin1', 12, 16) === 'IHDR';
 	return {
 		tap,
 		problem: () => problem,
 		mimeType: () => format?.mimeType,
-		size: () => (isPng() ? `${head.readUInt32BE(16)}*${head.readUInt32BE(20)}` : undefined),
+		/** "W*H" from the image's own header, or undefined when it cannot be read (no size rather than a wrong one). */
+		size: async (): Promise<string | undefined> => {
+			try {
+				const probe = await probeImage(bufferReader(Buffer.concat(header)));
+				return probe.width && probe.height ? `${probe.width}*${probe.height}` : undefined;
+			} catch {
+				return undefined;
+			}
+		},
 	};
 }
 
 /** The tokens a file-name template may use. */
 export const fileNameTokens = ['taskId', 'index', 'item', 'model', 'ext'] as const;
 
-const tokenPattern = /\{\{\s*(\w+)\s*\}\}/g;
+/** `{index}` (mixes with n8n expressions) or the older `{{index}}`; the token is group 1 or 2. */
+const tokenPattern = /\{\{\s*(\w+)\s*\}\}|\{(\w+)\}/g;
 
 /**
  * Why a file-name template cannot work (checked before anything is submitted), or undefined. Unknown
@@ -278,15 +308,38 @@ const tokenPattern = /\{\{\s*(\w+)\s*\}\}/g;
  */
 export function fileNameTemplateProblem(template: string): string | undefined {
 	const known: readonly string[] = fileNameTokens;
-	const unknown = [...template.matchAll(tokenPattern)].map((m) => m[1]).filter((token) => !known.includes(token));
-	const tokenList = fileNameTokens.map((t) => `{{${t}}}`).join(', ');
-	if (unknown.length) return `has the unknown token {{${unknown[0]}}}; use only ${tokenList}`;
+	const unknown = [...template.matchAll(tokenPattern)].map((m) => m[0]).filter((whole) => !known.includes(whole.replace(/[{}\s]/g, '')));
+	const tokenList = fileNameTokens.map((t) => `{${t}}`).join(', ');
+	if (unknown.length) return `has the unknown token ${unknown[0]}; use only ${tokenList}`;
 	// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 	if (/[\u0000-\u001f\u007f]/.test(template)) return 'contains a control character (e.g. a line break): remove it';
 	if (template.length > 200) return `is ${template.length} characters long; keep it under 200`;
 	return undefined;
 }
 
+/** The size every image shares, or undefined when they differ (each then carries its own). */
+function commonSize(sizes: Array<string | undefined>): string | undefined {
+	const distinct = new Set(sizes);
+	return distinct.size === 1 ? sizes[0] : undefined;
+}
+
+/**
+ * DashScope's task times ("2026-03-26 17:16:01.663") carry no zone; they are China Standard Time
+ * (UTC+8), so they become UTC ISO strings like `submittedAt`. A time that names its zone is kept as such.
+ */
+export function serviceTimeToIso(time: string | undefined): string | undefined {
+	if (!time) return undefined;
+	const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)(Z|[+-]\d{2}:?\d{2})?$/.exec(time.trim());
+	if (!match) return time;
+	const parsed = Date.parse(`${match[1]}T${match[2]}${match[3] ?? '+08:00'}`);
+	return Number.isNaN(parsed) ? time : new Date(parsed).toISOString();
+}
+
+/**
+ * Tokens in single braces ({index}) mix with n8n expressions: in "={{ $json.sku }}-{index}.{ext}" n8n
+ * evaluates only the double braces. The older double-brace form ({{index}}) still works where the
+ * field is not an expression (n8n would evaluate it there first).
+ */
 export function renderFileName(
 	template: string,
 	result: Pick<TaskResult, 'taskId'>,
@@ -302,9 +355,10 @@ export function renderFileName(
 		model: context.model ?? 'wan',
 		ext: extensions[mimeType] ?? 'png',
 	};
-	const rendered = (template || defaultFileNameTemplate).replace(tokenPattern, (whole, token: string) =>
-		token in values ? values[token] : whole,
-	);
+	const rendered = (template || defaultFileNameTemplate).replace(tokenPattern, (whole, doubled: string | undefined, single: string | undefined) => {
+		const token = doubled ?? single!;
+		return token in values ? values[token] : whole;
+	});
 	// A file name, not a path.
 	return rendered.replace(/[/\\]/g, '_');
 }
