@@ -29,19 +29,9 @@ const withCloud = n8nCommunityNodesPlugin.configs.recommended.rules;
 const withoutCloud = n8nCommunityNodesPlugin.configs.recommendedWithoutN8nCloudSupport.rules;
 const cloudOnlyRules = Object.keys(withCloud).filter((rule) => !(rule in withoutCloud));
 
-/**
- * Files another branch is fixing for `require-node-api-error` (issue 9 point 9): images/imageSources.ts
- * (own error class; branch `inputs`) and tasks/waitForTask.ts (re-throws a raw error; branch `faults`).
- * Only that rule, only these files; remove an entry once its fix is merged.
- */
-const pendingRequireNodeApiError = ['nodes/AlibabaWan/images/imageSources.ts', 'nodes/AlibabaWan/tasks/waitForTask.ts'];
-
 const config = [
 	...(await scanner.buildScanConfig()),
 	{ rules: Object.fromEntries(cloudOnlyRules.map((rule) => [rule, 'off'])) },
-	...(pendingRequireNodeApiError.length
-		? [{ files: pendingRequireNodeApiError, rules: { '@n8n/community-nodes/require-node-api-error': 'off' } }]
-		: []),
 ];
 
 const eslint = new ESLint({ cwd: root, allowInlineConfig: false, overrideConfigFile: true, overrideConfig: config });

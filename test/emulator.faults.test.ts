@@ -74,6 +74,48 @@ describe('arrival faults (before anything is created)', () => {
 	});
 });
 
+describe('result download faults (around the download route; the image itself is untouched)', () => {
+	const resultUrl = async () => {
+		const done = await finish(emu, expectTask(await submit(emu, t2i({ size: '768*768' }))));
+		return done.body.output.choices[0].message.content[0].image as string;
+	};
+
+	test('replace-body: 200 with the given body and type instead of the PNG', async () => {
+		const url = await resultUrl();
+		emu.injectFault({ match: { kind: 'result' }, action: { type: 'replace-body', contentType: 'text/html', body: '<html>portal</html>' } });
+		const res = await fetch(url);
+		expect(res.status).toBe(200);
+		expect(res.headers.get('content-type')).toBe('text/html');
+		expect(await res.text()).toBe('<html>portal</html>');
+		expect(Buffer.from(await (await fetch(url)).arrayBuffer()).subarray(1, 4).toString()).toBe('PNG'); // consumed
+	});
+
+	test('reset-mid-body: the full Content-Length is announced, keepBytes arrive, then the socket dies', async () => {
+		const url = await resultUrl();
+		const full = Buffer.from(await (await fetch(url)).arrayBuffer());
+		emu.injectFault({ match: { kind: 'result' }, action: { type: 'reset-mid-body', keepBytes: 100 } });
+		const res = await fetch(url);
+		expect(Number(res.headers.get('content-length'))).toBe(full.length);
+		await expect(res.arrayBuffer()).rejects.toThrow();
+	});
+
+	test('truncate-body: no Content-Length, the first keepBytes bytes, a clean end', async () => {
+		const url = await resultUrl();
+		const full = Buffer.from(await (await fetch(url)).arrayBuffer());
+		emu.injectFault({ match: { kind: 'result' }, action: { type: 'truncate-body', keepBytes: 300 } });
+		const res = await fetch(url);
+		expect(res.headers.get('content-length')).toBeNull();
+		const cut = Buffer.from(await res.arrayBuffer());
+		expect(cut.equals(full.subarray(0, 300))).toBe(true);
+	});
+
+	test('tasks(): every created task, in creation order', async () => {
+		const a = expectTask(await submit(emu, t2i()));
+		const b = expectTask(await submit(emu, t2i()));
+		expect(emu.tasks().map((t) => t.taskId)).toEqual([a, b]);
+	});
+});
+
 describe('after-accept faults (the task exists, the answer is lost)', () => {
 	test('reset-after-accept: no answer, but the task was created and runs', async () => {
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
@@ -180,5 +222,7 @@ describe('task outcome faults', () => {
 		expect(() => emu.injectFault({ action: { type: 'http' } } as never)).toThrow();
 		expect(() => emu.injectFault({ action: { type: 'partial', failed: 0 } })).toThrow();
 		expect(() => emu.injectFault({ times: 0, action: { type: 'reset' } })).toThrow();
+		expect(() => emu.injectFault({ action: { type: 'replace-body' } } as never)).toThrow();
+		expect(() => emu.injectFault({ action: { type: 'truncate-body', keepBytes: -1 } })).toThrow();
 	});
 });

@@ -124,7 +124,8 @@ describe('Submit Only → Wait for Task', () => {
 	test('an empty or malformed task ID is rejected before any request', async () => {
 		const result = await run({ operation: 'waitForTask', taskIds: '={{ $json.id }}' }, [{ json: { id: 'abc-123' } }, { json: { id: '../tasks' } }]);
 		expect(result.status).toBe('error');
-		expect(result.error?.message).toBe('Item 2: Task IDs: "../tasks" is not a DashScope task ID');
+		// The message names the item, the field, the value and the fix.
+		expect(result.error?.message).toMatch(/^Item 2: Task IDs: "\.\.\/tasks" is not a DashScope task ID .*: use the taskId field of a "Submit Only" result$/);
 		expect(emu.requests()).toHaveLength(0);
 	});
 });

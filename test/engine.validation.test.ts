@@ -14,6 +14,7 @@ import {
 	ROUTES,
 	alphaPng,
 	bmp,
+	bmp32,
 	dataUri,
 	decodeDataUri,
 	decodePng,
@@ -92,10 +93,18 @@ describe('prompt and parameters', () => {
 		},
 	);
 
-	test('characters, not UTF-16 units, are counted: 2000 emoji pass on wan2.6-image', async () => {
-		const prompt = '🎨'.repeat(SPEC['wan2.6-image'].prompt);
+	test('prompts are counted in UTF-16 units (the stricter count): 1000 emoji pass on wan2.6-image, 1001 are refused', async () => {
+		const max = SPEC['wan2.6-image'].prompt;
+		const prompt = '🎨'.repeat(max / 2);
 		const req = await expectEditSent('wan2.6-image', good, { prompt });
 		expect(sentContent(req)[1]).toEqual({ text: prompt });
+		emu.reset();
+		// 1001 code points, 2002 UTF-16 units: over the limit in the unit the node counts.
+		await expectRejected(
+			editWith('wan2.6-image', { prompt: '={{ $json.prompt }}' }),
+			twoItemsWith('prompt', '🎨'.repeat(max / 2 + 1), 'ok'),
+			['Prompt', `${max + 2} characters`, `at most ${max}`, 'UTF-16'],
+		);
 	});
 
 	test('limits are inclusive: seed 0 and 2147483647, 4K on wan2.7-image-pro text-to-image, n = 4 are sent', async () => {
@@ -370,6 +379,22 @@ describe('region boxes', () => {
 		);
 	});
 
+	test('boxes given as arrays by an expression are sent as bbox_list: one flat box, or a list of boxes', async () => {
+		for (const [boxes, expected] of [
+			[[10, 20, 300, 200], [[10, 20, 300, 200]]],
+			[[[0, 0, 100, 100], [200, 100, 600, 400]], [[0, 0, 100, 100], [200, 100, 600, 400]]],
+		] as const) {
+			emu.reset();
+			const result = await run(
+				{ ...editWith('wan2.7-image-pro', { boxes: '={{ $json.boxes }}' }), runMode: 'submit' },
+				[{ json: { boxes: boxes as unknown as IDataObject[] }, binary: { data: good } }],
+			);
+			expect(result.status).toBe('success');
+			const req = onlySubmit(emu, KEY, ROUTES.messages);
+			expect((req.body as { parameters: IDataObject }).parameters.bbox_list).toEqual([expected]);
+		}
+	});
+
 	test('boxes on wan2.6-image (no bbox_list there)', async () => {
 		await expectRejected(
 			{
@@ -394,10 +419,14 @@ describe('transparency', () => {
 		);
 	});
 
-	test("'flatten' (the default) sends an opaque PNG composited onto white", async () => {
+	test.each([
+		['an alpha PNG', alphaPng, 'image/png'],
+		// The same picture as a BMP with an alpha mask: red, alpha 0 on the left half, 128 on the right.
+		['a transparent 32-bit BMP', (w: number, h: number) => bmp32(w, h, (x) => (x < w / 2 ? 0 : 128)), 'image/bmp'],
+	] as const)("'flatten' (the default): %s is sent as an opaque PNG composited onto white", async (_label, make, mime) => {
 		const width = 300;
 		const height = 240;
-		const req = await expectEditSent('wan2.7-image', await store.store(alphaPng(width, height), 'image/png', 'cutout.png'));
+		const req = await expectEditSent('wan2.7-image', await store.store(make(width, height), mime, 'cutout'));
 		const sent = decodeDataUri(sentContent(req)[0].image!);
 		expect(sent.mime).toBe('image/png');
 		const decoded = decodePng(sent.bytes);
@@ -414,6 +443,17 @@ describe('transparency', () => {
 		// The emulator, which rejects alpha PNGs, accepted it as an opaque PNG.
 		const task = emu.task(submittedTaskId(req))!;
 		expect(task.inputImages[0]).toMatchObject({ format: 'png', width, height });
+	});
+
+	test('a 32-bit BMP whose header declares an alpha mask but whose pixels are opaque (or leave alpha at 0) is sent byte for byte', async () => {
+		for (const alpha of [255, 0]) {
+			emu.reset();
+			const opaque = bmp32(300, 240, () => alpha);
+			const req = await expectEditSent('wan2.7-image', await store.store(opaque, 'image/bmp', 'opaque.bmp'), { options: { transparency: 'fail' } });
+			const sent = decodeDataUri(sentContent(req)[0].image!);
+			expect(sent.mime).toBe('image/bmp');
+			expect(sent.bytes.equals(opaque)).toBe(true);
+		}
 	});
 
 	test('a JPEG input is never touched by transparency handling', async () => {

@@ -7,7 +7,8 @@ import {
 	type ImageByteReader,
 	type ImageProbe,
 } from '../nodes/AlibabaWan/images/probeImage';
-import { flattenPng } from '../nodes/AlibabaWan/images/flattenPng';
+import { decodePng, flattenPng } from '../nodes/AlibabaWan/images/flattenPng';
+import { alphaInUse, decodeMaskedBmp } from '../nodes/AlibabaWan/images/decodeBmp';
 
 // ------------------------------------------------------------------------------------ fixture builders
 
@@ -582,6 +583,108 @@ describe('flattenPng', () => {
 			[1, 2, 3, 255],
 			[4, 5, 6, 255],
 		]);
-		await expect(flattenPng(Buffer.from('not a png'))).rejects.toThrow(/flattenPng: cannot decode PNG/);
+		await expect(flattenPng(Buffer.from('not a png'))).rejects.toThrow(/cannot decode PNG/);
+	});
+});
+
+// ------------------------------------------------------------------------------------------ decodePng
+
+describe('decodePng: every decoder error settles the promise', () => {
+	/** Settles, or reports a hang after `ms` (the old decoder left the promise pending for ever). */
+	async function outcome(data: Buffer, ms = 2000): Promise<'decoded' | 'error' | 'hang'> {
+		let timer: NodeJS.Timeout | undefined;
+		const hang = new Promise<'hang'>((resolve) => {
+			timer = setTimeout(() => resolve('hang'), ms);
+		});
+		const result = await Promise.race([decodePng(data).then(() => 'decoded' as const, () => 'error' as const), hang]);
+		clearTimeout(timer);
+		return result;
+	}
+
+	function rgba(width: number, height: number, interlace = false): Buffer {
+		return buildPng({
+			width,
+			height,
+			colorType: 6,
+			interlace,
+			pixels: Array.from({ length: height }, (_, y) => Array.from({ length: width }, (_, x) => [x, y, 7, x % 2 ? 255 : 0])),
+		});
+	}
+
+	it('image data with fewer rows than the header declares is an error, not a hang (plain and interlaced)', async () => {
+		for (const interlace of [false, true]) {
+			const full = rgba(40, 30, interlace);
+			const short = rgba(40, 10, interlace);
+			// The short image's chunks under the full image's IHDR (height 30; CRC recomputed).
+			const ihdr = Buffer.from(full.subarray(16, 29));
+			const lying = Buffer.concat([full.subarray(0, 8), pngChunk('IHDR', ihdr), short.subarray(33)]);
+			await expect(decodePng(lying)).rejects.toThrow(/cannot decode PNG/);
+		}
+	});
+
+	it('a PNG cut at any of 200 points settles with an error, and nothing escapes as an uncaught exception', async () => {
+		const full = rgba(64, 48);
+		const uncaught: unknown[] = [];
+		const listener = (error: unknown) => uncaught.push(error);
+		process.on('uncaughtException', listener);
+		try {
+			const counts = { decoded: 0, error: 0, hang: 0 };
+			for (let i = 0; i < 200; i++) {
+				const cut = 8 + Math.floor(((full.length - 9) * i) / 199);
+				counts[await outcome(full.subarray(0, cut))]++;
+			}
+			expect(counts.hang).toBe(0);
+			expect(counts.error).toBe(200);
+		} finally {
+			process.off('uncaughtException', listener);
+		}
+		expect(uncaught).toEqual([]);
+	});
+});
+
+// ------------------------------------------------------------------------------------------ decodeBmp
+
+describe('decodeMaskedBmp and alphaInUse', () => {
+	/** A 32-bit V5 BMP (BI_BITFIELDS) with the given ARGB pixels, rows listed top first. */
+	function argbBmp(rows: number[][], topDown = false): Buffer {
+		const height = rows.length;
+		const width = rows[0].length;
+		const out = buildBmp({ width, height: topDown ? -height : height, bitCount: 32, dibSize: 124, compression: 3, alphaMask: 0xff000000 });
+		const header = out.subarray(0, 14 + 124);
+		const pixels = Buffer.alloc(width * height * 4);
+		rows.forEach((row, y) => row.forEach((argb, x) => pixels.writeUInt32LE(argb >>> 0, ((topDown ? y : height - 1 - y) * width + x) * 4)));
+		return Buffer.concat([header, pixels]);
+	}
+
+	it('decodes masks, bottom-up and top-down rows to RGBA', () => {
+		const rows = [
+			[0xff102030, 0x80ff0000],
+			[0x00000000, 0x7f00ff00],
+		];
+		for (const topDown of [false, true]) {
+			const image = decodeMaskedBmp(argbBmp(rows, topDown));
+			expect({ width: image.width, height: image.height }).toEqual({ width: 2, height: 2 });
+			expect([...image.data]).toEqual([0x10, 0x20, 0x30, 0xff, 0xff, 0, 0, 0x80, 0, 0, 0, 0, 0, 0xff, 0, 0x7f]);
+		}
+	});
+
+	it('decides transparency by the alpha values: all 255 or all 0 (unused) is opaque, anything else is not', () => {
+		expect(alphaInUse(decodeMaskedBmp(argbBmp([[0xff000000, 0xffffffff]])))).toBe(false);
+		expect(alphaInUse(decodeMaskedBmp(argbBmp([[0x00ffffff, 0x00000000]])))).toBe(false);
+		expect(alphaInUse(decodeMaskedBmp(argbBmp([[0xffffffff, 0x00ffffff]])))).toBe(true);
+		expect(alphaInUse(decodeMaskedBmp(argbBmp([[0xffffffff, 0xfeffffff]])))).toBe(true);
+	});
+
+	it('decodes 16-bit ARGB4444 masks, scaling each sample to 0–255, with rows padded to 4 bytes', () => {
+		const header = Buffer.from(buildBmp({ width: 1, height: 1, bitCount: 16, dibSize: 124, compression: 3 }).subarray(0, 138));
+		[0x0f00, 0x00f0, 0x000f, 0xf000].forEach((mask, i) => header.writeUInt32LE(mask, 54 + i * 4));
+		const pixels = Buffer.alloc(4); // one 2-byte pixel + 2 bytes of row padding
+		pixels.writeUInt16LE(0x8f3c, 0); // A 8, R f, G 3, B c
+		expect([...decodeMaskedBmp(Buffer.concat([header, pixels])).data]).toEqual([255, 51, 204, 136]);
+	});
+
+	it('a BMP whose pixel data is cut short is an error naming both sizes', () => {
+		const whole = argbBmp([[0xff000000, 0xff000000]]);
+		expect(() => decodeMaskedBmp(whole.subarray(0, whole.length - 3))).toThrow(/truncated BMP: .* 2×1 px \(146 bytes\) but the file has 143 bytes/);
 	});
 });

@@ -17,6 +17,7 @@ import {
 	toNodeApiError,
 	type DashScopeEndpoint,
 	type RetryEvent,
+	SUBMIT_PATHS,
 	type TaskResponse,
 } from '../nodes/AlibabaWan/transport';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
@@ -136,6 +137,14 @@ describe('happy path', () => {
 		expect(list.tasks.map((t) => t.task_id)).toContain(taskId);
 		expect(emu.requests().filter((r) => r.kind === 'list')[0].path).toMatch(/page_no=1&page_size=10/);
 	});
+
+	it('refuses task IDs that would address another endpoint, without sending anything', async () => {
+		for (const id of ['.', '..', 'a/b', 'a b', '%2e%2e', 'a\\b', '']) {
+			await expect(getTask(ep, id, { retry: FAST })).rejects.toThrow(/task ID/);
+			await expect(cancelTask(ep, id, { retry: FAST })).rejects.toThrow(/task ID/);
+		}
+		expect(emu.requests()).toHaveLength(0);
+	});
 });
 
 describe('reads are retried', () => {
@@ -248,35 +257,147 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		}
 	});
 
-	const ambiguous: Array<[string, FaultAction, number]> = [
-		['reset after accept', { type: 'reset-after-accept' }, 1],
-		['500 after accept', { type: 'http-after-accept', status: 500, code: 'InternalError' }, 1],
-		['a plain 500', { type: 'http', status: 500, code: 'InternalError' }, 0],
-		['a 502 (gateway)', { type: 'http', status: 502 }, 0],
-		// Byte-for-byte the same as "reset after accept" from the client's side: the whole request was
-		// sent, then the socket died. No client can tell them apart, so it is never retried.
-		['a reset after the body was sent (before accept)', { type: 'reset' }, 0],
+	// An answer that could follow acceptance is never answered by a blind resend: the task list decides.
+	const accepted: Array<[string, FaultAction, 'request-id' | 'only-candidate']> = [
+		['reset after accept', { type: 'reset-after-accept' }, 'only-candidate'],
+		['500 after accept', { type: 'http-after-accept', status: 500, code: 'InternalError' }, 'request-id'],
+		['503 with a DashScope body after accept', { type: 'http-after-accept', status: 503, code: 'ModelUnavailable' }, 'request-id'],
+		['429 after accept', { type: 'http-after-accept', status: 429, code: 'Throttling' }, 'request-id'],
 	];
-	it.each(ambiguous)('does NOT retry %s: taskMayExist + hint', async (_name, action, created) => {
-		emu.injectFault({ match: { kind: 'submit' }, times: 5, action });
-		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
-		expect(error).toBeInstanceOf(DashScopeError);
-		expect(error.taskMayExist).toBe(true);
-		expect(error.retryable).toBe(false);
-		expect(error.hint).toMatch(/task may have been created/);
-		expect(error.hint).toMatch(/Retry On Fail/);
+	it.each(accepted)('%s: the task is found in the task list and adopted, never submitted again', async (_name, action, how) => {
+		emu.injectFault({ match: { kind: 'submit' }, action });
+		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST });
 		expect(emu.counters().submitAttempts).toBe(1);
-		expect(emu.counters().submissions).toBe(created);
+		expect(emu.counters().submissions).toBe(1);
+		expect(emu.counters().lists).toBeGreaterThanOrEqual(1);
+		const created = emu.requests().find((r) => r.kind === 'submit')!;
+		expect(result.taskId).toBe(emu.task(result.taskId)?.taskId);
+		expect(emu.task(result.taskId)!.request).toEqual(created.body);
+		expect(result.adopted).toBe(how);
 	});
 
-	it('does NOT retry a submit whose answer is too slow (timeout)', async () => {
+	const refused: Array<[string, FaultAction]> = [
+		['a plain 500', { type: 'http', status: 500, code: 'InternalError' }],
+		['a 502 (gateway)', { type: 'http', status: 502 }],
+		// Byte-for-byte the same as "reset after accept" from the client's side; the list tells them apart.
+		['a reset after the body was sent (before accept)', { type: 'reset' }],
+	];
+	it.each(refused)('%s: the task list provably shows no task, so the submit is sent again: one task', async (_name, action) => {
+		emu.injectFault({ match: { kind: 'submit' }, action });
+		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST });
+		expect(result.adopted).toBeUndefined();
+		expect(emu.counters().submitAttempts).toBe(2);
+		expect(emu.counters().submissions).toBe(1);
+		// Looked twice (a task may show in the list a moment late) before resending.
+		expect(emu.counters().lists).toBeGreaterThanOrEqual(2);
+		const kinds = emu.requests().map((r) => r.kind);
+		expect(kinds.indexOf('list')).toBeLessThan(kinds.lastIndexOf('submit'));
+	});
+
+	it("another client's task in the same seconds makes the match uncertain: both reported as candidates, nothing resent", async () => {
+		// Created outside this process (a plain fetch), so nothing here has claimed it.
+		const other = (await (
+			await fetch(`${ep.baseUrl}${SUBMIT_PATHS['image-generation']}`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${ep.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
+				body: JSON.stringify(T2I),
+			})
+		).json()) as { output: { task_id: string } };
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toBeInstanceOf(DashScopeError);
+		expect(error).toMatchObject({ taskMayExist: true, retryable: false });
+		expect(emu.counters().submissions).toBe(2);
+		expect(emu.counters().submitAttempts).toBe(2);
+		expect(error.candidateTaskIds).toHaveLength(2);
+		expect(error.candidateTaskIds).toContain(other.output.task_id);
+		for (const id of error.candidateTaskIds!) expect(emu.task(id)).toBeDefined();
+		expect(error.hint).toMatch(/may be this item's/);
+	});
+
+	// The list's times are wall-clock times in an unstated zone. Moving the emulator's clock 6 h ahead of
+	// ours makes its times read as UTC+14 would: the zone the node assumes (UTC+8) is then wrong.
+	it('a service zone other than UTC+8 is learned from a task this process created: the lost task is still found', async () => {
+		const zoneEp = { baseUrl: ep.baseUrl, apiKey: 'sk-zone-learned' };
+		emu.addKey(zoneEp.apiKey, 'ap-southeast-1');
+		emu.advanceClock(6 * 3600_000);
+		const first = await submitTask(zoneEp, 'image-generation', T2I, { retry: FAST });
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
+		const second = await submitTask(zoneEp, 'image-generation', T2I, { retry: FAST });
+		expect(second.adopted).toBe('only-candidate');
+		expect(second.taskId).not.toBe(first.taskId);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 2, submissions: 2 });
+	});
+
+	it('with the zone not yet known, a lost task that fits only another zone is reported, never resent', async () => {
+		const zoneEp = { baseUrl: ep.baseUrl, apiKey: 'sk-zone-unknown' };
+		emu.addKey(zoneEp.apiKey, 'ap-southeast-1');
+		emu.advanceClock(6 * 3600_000);
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
+		const error = await caught(submitTask(zoneEp, 'image-generation', T2I, { retry: FAST }));
+		expect(error).toMatchObject({ taskMayExist: true, retryable: false });
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 1 });
+		expect(error.candidateTaskIds).toHaveLength(1);
+		expect(emu.task(error.candidateTaskIds![0])).toBeDefined();
+		expect(error.hint).toMatch(/time zone is not known yet/);
+	});
+
+	it('a submit whose answer is too slow (timeout) is matched in the task list, not resent', async () => {
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'delay', ms: 1500 } });
-		const started = Date.now();
-		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, timeoutMs: 300 }));
-		expect(Date.now() - started).toBeLessThan(1200);
-		expect(error).toMatchObject({ code: 'Timeout', taskMayExist: true, retryable: false });
-		await wait(1500);
+		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST, timeoutMs: 300 });
+		expect(result.adopted).toBe('only-candidate');
+		await wait(500);
 		expect(emu.counters().submitAttempts).toBe(1);
+		expect(emu.counters().submissions).toBe(1);
+	});
+
+	it('a rate-limit 429 whose Retry-After exceeds 60 s is waited out within the deadline, not failed', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 61 } });
+		const controller = new AbortController();
+		let settled = false;
+		const pending = caught(
+			submitTask(ep, 'image-generation', T2I, { retry: FAST, signal: controller.signal, deadline: Date.now() + 300_000 }).finally(() => {
+				settled = true;
+			}),
+		);
+		// Past the task-list check (two looks), now sleeping out the Retry-After.
+		await wait(2500);
+		expect(settled).toBe(false);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+		controller.abort();
+		const error = await pending;
+		expect(error).toMatchObject({ code: 'Aborted', taskMayExist: false });
+	});
+
+	it('a Retry-After longer than what is left before the deadline ends the submit at once, nothing created', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 120 } });
+		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, deadline: Date.now() + 10_000 }));
+		expect(error.message).toMatch(/asked to wait 120 s, longer than what is left of the Timeout/);
+		expect(error.taskMayExist).toBe(false);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+	});
+
+	it('a submit held back by a 429 pause gives up at its own deadline, with nothing sent', async () => {
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 30 } });
+		const controller = new AbortController();
+		const first = caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, signal: controller.signal, deadline: Date.now() + 60_000 }));
+		// The first one has read its 429 (the account is paused) once it consults the task list.
+		while (emu.counters().lists === 0) await wait(20);
+		const second = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST, deadline: Date.now() + 1500 }));
+		expect(second).toMatchObject({ code: 'Timeout', taskMayExist: false });
+		expect(second.message).toMatch(/Timeout passed while waiting for a free slot/);
+		expect(emu.counters()).toMatchObject({ submitAttempts: 1, submissions: 0 });
+		controller.abort();
+		expect(await first).toMatchObject({ code: 'Aborted' });
+	});
+
+	it('a deadline bounds every attempt of a read: a hanging status check is cut, not waited for', async () => {
+		const { taskId } = await submitTask(ep, 'image-generation', T2I);
+		emu.injectFault({ match: { kind: 'query' }, times: 10, action: { type: 'delay', ms: 5000 } });
+		const error = await caught(getTask(ep, taskId, { retry: FAST, deadline: Date.now() + 500 }));
+		expect(error.code).toBe('Timeout');
+		// Given up before the emulator answered even the first slow check.
+		expect(emu.requests().filter((r) => r.kind === 'query').every((r) => r.status === 0)).toBe(true);
 	});
 
 	it('paces a concurrent batch at <= 5 submissions per second (no 429s)', async () => {

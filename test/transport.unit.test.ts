@@ -196,7 +196,9 @@ describe('error mapping', () => {
 
 describe('hand-made servers', () => {
 	it('a garbled 200 to a submit is InvalidResponse with taskMayExist and is not retried', async () => {
+		const methods: string[] = [];
 		const server = await rawServer((req, res) => {
+			methods.push(`${req.method} ${req.url?.split('?')[0]}`);
 			void readBody(req).then(() => {
 				res.writeHead(200, { 'content-type': 'application/json' });
 				res.end('{"request_id":"req-garbled","output":{"task_status":"PEND');
@@ -209,7 +211,10 @@ describe('hand-made servers', () => {
 			expect(error.taskMayExist).toBe(true);
 			expect(error.hint).toMatch(/may have been created/);
 			expect(error.hint).toMatch(/Retry On Fail/);
-			expect(server.hits).toBe(1);
+			// One submit; then the task list is consulted (garbled too here), never a second submit.
+			expect(methods.filter((m) => m.startsWith('POST'))).toHaveLength(1);
+			expect(methods.slice(1).every((m) => m === 'GET /api/v1/tasks')).toBe(true);
+			expect(error.hint).toMatch(/task list could not be read/);
 		} finally {
 			await server.close();
 		}

@@ -348,6 +348,10 @@ export class DashScopeApi {
 			seed: task.job.seed,
 			prompt: task.job.prompt,
 			index: parsed.index,
+			imageCount: task.job.imageCount,
+			model: task.job.model.id,
+			inputs: task.job.inputs,
+			boxes: task.job.boxes,
 			watermark: task.job.watermark,
 		});
 		return {

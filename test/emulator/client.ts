@@ -65,6 +65,11 @@ export class EmulatorClient {
 		return this.parse<EmulatedTaskSnapshot>(res, 'GET /tasks');
 	}
 
+	/** Every task and sync call created since the last reset, in creation order. */
+	async tasks(): Promise<EmulatedTaskSnapshot[]> {
+		return this.call<EmulatedTaskSnapshot[]>('GET', '/tasks');
+	}
+
 	/** Resolves once the emulator answers (e.g. after spawning the CLI). */
 	async waitUntilReady(timeoutMs = 10000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;

@@ -38,9 +38,14 @@ export function setupEmulator(options: EmulatorOptions): Emulator {
 
 /**
  * A real, decodable PNG (own tiny encoder: pngjs' writer is slow under jest). Default RGB (colour
- * type 2, no alpha); `alpha` → RGBA (6), `grayAlpha` → grey+alpha (4), `trns` adds a tRNS chunk.
+ * type 2, no alpha); `alpha` → RGBA (6), `grayAlpha` → grey+alpha (4), `trns` adds a tRNS chunk;
+ * `fill` paints an RGB picture one solid colour.
  */
-export function pngImage(width: number, height: number, opts: { alpha?: boolean; grayAlpha?: boolean; trns?: boolean } = {}): Buffer {
+export function pngImage(
+	width: number,
+	height: number,
+	opts: { alpha?: boolean; grayAlpha?: boolean; trns?: boolean; fill?: readonly [number, number, number] } = {},
+): Buffer {
 	const colorType = opts.alpha ? 6 : opts.grayAlpha ? 4 : 2;
 	const channels = colorType === 6 ? 4 : colorType === 4 ? 2 : 3;
 	const stride = 1 + width * channels;
@@ -48,7 +53,7 @@ export function pngImage(width: number, height: number, opts: { alpha?: boolean;
 	for (let y = 0; y < height; y++) {
 		for (let x = 0; x < width; x++) {
 			const p = y * stride + 1 + x * channels;
-			for (let c = 0; c < channels; c++) raw[p + c] = (x * 3 + y * 5 + c * 40) & 0xff;
+			for (let c = 0; c < channels; c++) raw[p + c] = opts.fill?.[c] ?? (x * 3 + y * 5 + c * 40) & 0xff;
 			if (channels === 4 || channels === 2) raw[p + channels - 1] = 200; // some transparency
 		}
 	}
@@ -72,6 +77,62 @@ export function jpegImage(width: number, height: number, totalBytes?: number): B
 	const head = Buffer.concat([soi, app0, sof]);
 	const pad = totalBytes !== undefined ? Math.max(0, totalBytes - head.length - eoi.length) : 0;
 	return Buffer.concat([head, Buffer.alloc(pad, 0x5a), eoi]);
+}
+
+/**
+ * A real, decodable one-colour baseline JPEG: YCbCr 4:2:0, quantisation all 1, the standard DC
+ * Huffman table and an AC table holding only end-of-block, so every block is just its DC value.
+ */
+export function solidJpeg(width: number, height: number, rgb: readonly [number, number, number]): Buffer {
+	const [r, g, b] = rgb;
+	const levels = [
+		0.299 * r + 0.587 * g + 0.114 * b,
+		128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
+		128 + 0.5 * r - 0.418688 * g - 0.081312 * b,
+	].map((v) => 8 * (Math.round(v) - 128)); // DC coefficient of a flat block
+	const dcCounts = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]; // Annex K.3, categories 0–11
+	const dcCodes: Array<[number, number]> = []; // category → [code, length]
+	for (let length = 1, code = 0, category = 0; length <= 16; length++, code <<= 1) {
+		for (let i = 0; i < dcCounts[length - 1]; i++) dcCodes[category++] = [code++, length];
+	}
+	const bytes: number[] = [];
+	let acc = 0;
+	let used = 0;
+	const put = (value: number, length: number) => {
+		for (let i = length - 1; i >= 0; i--) {
+			acc = (acc << 1) | ((value >> i) & 1);
+			if (++used === 8) {
+				bytes.push(acc);
+				if (acc === 0xff) bytes.push(0x00); // byte stuffing
+				acc = used = 0;
+			}
+		}
+	};
+	const previous = [0, 0, 0];
+	const block = (component: number) => {
+		const diff = levels[component] - previous[component];
+		previous[component] = levels[component];
+		const category = diff === 0 ? 0 : Math.floor(Math.log2(Math.abs(diff))) + 1;
+		put(...dcCodes[category]);
+		put(diff < 0 ? diff + (1 << category) - 1 : diff, category);
+		put(0, 1); // AC: end of block
+	};
+	for (let mcu = 0; mcu < Math.ceil(width / 16) * Math.ceil(height / 16); mcu++) {
+		for (let i = 0; i < 4; i++) block(0);
+		block(1);
+		block(2);
+	}
+	if (used) put(0x7f, 8 - used); // pad with 1-bits
+	const segment = (marker: number, body: number[]) => [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+	return Buffer.from([
+		0xff, 0xd8,
+		...segment(0xdb, [0x00, ...new Array<number>(64).fill(1)]),
+		...segment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 3, 1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0]),
+		...segment(0xc4, [0x00, ...dcCounts, ...Array.from({ length: 12 }, (_, i) => i), 0x10, 1, ...new Array<number>(15).fill(0), 0x00]),
+		...segment(0xda, [3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0]),
+		...bytes,
+		0xff, 0xd9,
+	]);
 }
 
 /** A complete 24-bit BMP. */

@@ -8,12 +8,17 @@ import http from 'node:http';
 import https from 'node:https';
 
 import { ApiError, MSG } from './errors';
-import { inspectImage, MIME_BY_FORMAT, parseDataUri, type ImageInfo } from './images';
+import { inspectImage, MIME_BY_FORMAT, parseDataUri, type DataUri, type ImageInfo } from './images';
 import type { InputImageLimits } from './models';
 
 export interface ResolvedImage extends ImageInfo {
 	source: 'data' | 'url' | 'oss';
 	bytes: number;
+	/**
+	 * The file again, for the result pictures. A data URI is decoded anew from the request's own
+	 * string rather than kept twice; downloads and uploads keep the buffer they already have.
+	 */
+	readBytes(): Buffer;
 }
 
 export interface ImageResolveContext {
@@ -68,7 +73,17 @@ export async function resolveImage(ref: unknown, label: string, ctx: ImageResolv
 	} else {
 		throw new ApiError(400, 'InvalidURL', `Invalid URL provided in your request (${label}).`);
 	}
-	return { ...checkImage(bytes, declaredMime, label, ctx.limits), source, bytes: bytes.length };
+	const readBytes = source === 'data' ? dataUriReader(ref) : keptBytes(bytes);
+	return { ...checkImage(bytes, declaredMime, label, ctx.limits), source, bytes: bytes.length, readBytes };
+}
+
+// Built outside resolveImage so a closure never holds that function's scope (and a decoded data URI with it).
+function dataUriReader(ref: string): () => Buffer {
+	return () => (parseDataUri(ref) as DataUri).bytes;
+}
+
+function keptBytes(bytes: Buffer): () => Buffer {
+	return () => bytes;
 }
 
 /** Applies the documented format/MIME/alpha/pixel-size/aspect/file-size rules. */

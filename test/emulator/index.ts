@@ -60,6 +60,8 @@ export interface Emulator {
 	/** Every API request received, result downloads (kind 'result') and OSS uploads included. */
 	requests(): RecordedRequest[];
 	task(taskId: string): EmulatedTaskSnapshot | undefined;
+	/** Every task and sync call created since the last reset, in creation order. */
+	tasks(): EmulatedTaskSnapshot[];
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -88,5 +90,6 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 			const task = state.tasks.get(taskId);
 			return task ? state.snapshot(task) : undefined;
 		},
+		tasks: () => state.tasks.all().map((task) => state.snapshot(task)),
 	};
 }

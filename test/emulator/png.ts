@@ -1,29 +1,27 @@
 /**
- * Result images: real, deterministic RGB PNGs. Content = a gradient chosen from a hash of
- * (prompt, seed, index, size) plus low-amplitude noise, so files have realistic sizes (a few MB at
- * 2K) instead of compressing to nothing; deflate level 1 on the libuv thread pool keeps a 2K image
- * well under a second. `watermark: true` paints a light box bottom-right (where "AI生成" goes).
+ * Result images: real, deterministic RGB PNGs. A seeded gradient with low-amplitude noise (realistic
+ * file sizes: a few MB at 2K) under an overlay that shows what the request sent (overlay.ts).
+ * Huffman-only deflate on the libuv thread pool keeps a 2K image well under a second.
  */
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 
-const deflate = promisify(zlib.deflate);
+import { Canvas } from './canvas';
+import { paintOverlay, type RenderSpec } from './overlay';
 
-export interface RenderSpec {
-	width: number;
-	height: number;
-	seed: number;
-	prompt: string;
-	index: number;
-	watermark: boolean;
-}
+export type { RenderSpec } from './overlay';
+
+const deflate = promisify(zlib.deflate);
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export async function renderPng(spec: RenderSpec): Promise<Buffer> {
-	const raw = renderRaw(spec);
-	const idat = await deflate(raw, { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY });
+	const canvas = new Canvas(spec.width, spec.height);
+	paintBackground(canvas, spec);
+	await paintOverlay(canvas, spec);
+	canvas.subFilter(); // each byte becomes the difference to its left neighbour: only the small noise remains
+	const idat = await deflate(canvas.data, { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY });
 	const ihdr = Buffer.alloc(13);
 	ihdr.writeUInt32BE(spec.width, 0);
 	ihdr.writeUInt32BE(spec.height, 4);
@@ -65,11 +63,10 @@ function crc32(buf: Buffer): number {
 }
 
 /**
- * Scanlines with the PNG "Sub" filter (type 1): each byte stores the difference to the pixel on its
- * left, so the gradient vanishes and only the small noise remains. Huffman-only deflate of that is
- * fast and still yields realistic sizes (~5 MB at 2K).
+ * The picture under the overlay: a gradient chosen from a hash of (prompt, seed, index, size) plus
+ * low-amplitude noise, so files have realistic sizes instead of compressing to nothing.
  */
-function renderRaw(spec: RenderSpec): Buffer {
+function paintBackground(canvas: Canvas, spec: RenderSpec): void {
 	const { width, height } = spec;
 	const digest = createHash('sha256')
 		.update(`${spec.prompt}\u0000${spec.seed}\u0000${spec.index}\u0000${width}x${height}`)
@@ -79,54 +76,28 @@ function renderRaw(spec: RenderSpec): Buffer {
 	const tilt = (digest[6] / 255) * 0.8 + 0.1; // share of the gradient running along x
 	let state = digest.readUInt32LE(8) || 0x9e3779b9; // xorshift32 state, never 0
 
-	const stride = 1 + width * 3;
-	const raw = Buffer.allocUnsafe(stride * height);
-	const wm = spec.watermark
-		? { x0: Math.floor(width * 0.8), x1: Math.floor(width * 0.97), y0: Math.floor(height * 0.93), y1: Math.floor(height * 0.98) }
-		: undefined;
+	const data = canvas.data;
 	const invW = 1 / Math.max(1, width - 1);
 	const invH = 1 / Math.max(1, height - 1);
 	const dr = (to[0] - from[0]) * invW * tilt;
 	const dg = (to[1] - from[1]) * invW * tilt;
 	const db = (to[2] - from[2]) * invW * tilt;
 	for (let y = 0; y < height; y++) {
-		let p = y * stride;
-		raw[p++] = 1; // Sub filter
+		let p = canvas.offset(0, y);
 		const ty = y * invH * (1 - tilt);
 		let r = from[0] + (to[0] - from[0]) * ty;
 		let g = from[1] + (to[1] - from[1]) * ty;
 		let b = from[2] + (to[2] - from[2]) * ty;
-		let pr = 0;
-		let pg = 0;
-		let pb = 0;
-		const inWmRow = wm !== undefined && y >= wm.y0 && y < wm.y1;
 		for (let x = 0; x < width; x++) {
 			state ^= state << 13;
 			state ^= state >>> 17;
 			state ^= state << 5;
-			let cr: number;
-			let cg: number;
-			let cb: number;
-			if (inWmRow && x >= wm.x0 && x < wm.x1) {
-				cr = cg = cb = 240;
-			} else {
-				cr = (r + (state & 3)) | 0;
-				cg = (g + ((state >>> 8) & 3)) | 0;
-				cb = (b + ((state >>> 16) & 3)) | 0;
-				if (cr > 255) cr = 255;
-				if (cg > 255) cg = 255;
-				if (cb > 255) cb = 255;
-			}
-			raw[p++] = (cr - pr) & 0xff;
-			raw[p++] = (cg - pg) & 0xff;
-			raw[p++] = (cb - pb) & 0xff;
-			pr = cr;
-			pg = cg;
-			pb = cb;
+			data[p++] = Math.min(255, (r + (state & 3)) | 0);
+			data[p++] = Math.min(255, (g + ((state >>> 8) & 3)) | 0);
+			data[p++] = Math.min(255, (b + ((state >>> 16) & 3)) | 0);
 			r += dr;
 			g += dg;
 			b += db;
 		}
 	}
-	return raw;
 }

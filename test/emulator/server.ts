@@ -11,7 +11,7 @@ import { DashScopeApi, errorReply, faultReply, type ApiRequest, type Reply } fro
 import { ApiError, MSG } from './errors';
 import type { CreateRoute } from './models';
 import { EmulatorState } from './state';
-import { isRegionId, type FaultRule, type RecordedRequest, type RegionId, type RequestKind } from './types';
+import { isRegionId, type FaultAction, type FaultRule, type RecordedRequest, type RegionId, type RequestKind } from './types';
 
 /** No body cap is documented; this only protects the test process (BadRequest.TooLarge is the documented code). */
 const MAX_BODY_BYTES = 320 * 1024 * 1024;
@@ -140,6 +140,11 @@ export class EmulatorHttpServer {
 		if (reply.type === 'sse') record.responseBody = reply.frames;
 		if (status >= 400) this.state.counters.rejected += 1;
 		if (status === 429) this.state.counters.throttled += 1;
+		const cut = reply.type === 'raw' ? this.state.faults.take('response', { kind: match.kind, taskId: resultTaskId({ kind: match.kind, url } as ApiRequest) }) : undefined;
+		if (reply.type === 'raw' && (cut?.type === 'reset-mid-body' || cut?.type === 'truncate-body')) {
+			sendCut(res, reply, cut);
+			return;
+		}
 		send(res, method, reply);
 	}
 
@@ -156,6 +161,9 @@ export class EmulatorHttpServer {
 		if (fault?.type === 'reset') return { type: 'destroy' };
 		if (fault?.type === 'http') return faultReply(req.requestId, fault, req.kind);
 		if (fault?.type === 'delay') await this.state.sleep(fault.ms);
+		if (fault?.type === 'replace-body') {
+			return { type: 'raw', status: fault.status ?? 200, body: fault.body, contentType: fault.contentType };
+		}
 
 		if (tooLarge) return errorReply(req.requestId, new ApiError(400, 'BadRequest.TooLarge', 'The request payload is too large.'));
 		if (req.kind === 'other' || ((req.kind === 'result' || req.kind === 'upload') && !req.region)) {
@@ -224,6 +232,8 @@ export class EmulatorHttpServer {
 				reply(200, state.recorded);
 			} else if (route === 'GET /__emulator/health') {
 				reply(200, { ok: true, url: state.origin });
+			} else if (route === 'GET /__emulator/tasks') {
+				reply(200, state.tasks.all().map((task) => state.snapshot(task)));
 			} else if (method === 'GET' && url.pathname.startsWith('/__emulator/tasks/')) {
 				const task = state.tasks.get(decodeURIComponent(url.pathname.slice('/__emulator/tasks/'.length)));
 				if (task) reply(200, state.snapshot(task));
@@ -263,6 +273,24 @@ function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, strin
 		out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
 	}
 	return out;
+}
+
+/** A body cut short: with the full Content-Length and a dead socket, or chunked and ended cleanly. */
+function sendCut(
+	res: http.ServerResponse,
+	reply: Extract<Reply, { type: 'raw' }>,
+	cut: Extract<FaultAction, { type: 'reset-mid-body' | 'truncate-body' }>,
+): void {
+	const payload = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
+	const keep = Math.min(payload.length, cut.keepBytes ?? Math.floor(payload.length / 2));
+	const headers = { ...(reply.headers ?? {}), 'content-type': reply.contentType };
+	if (cut.type === 'reset-mid-body') {
+		res.writeHead(reply.status, { ...headers, 'content-length': payload.length });
+		res.write(payload.subarray(0, keep), () => setTimeout(() => res.socket?.destroy(), 20));
+		return;
+	}
+	res.writeHead(reply.status, headers); // no Content-Length: chunked
+	res.end(payload.subarray(0, keep));
 }
 
 function send(res: http.ServerResponse, method: string, reply: Reply): void {

@@ -69,7 +69,13 @@ export type FaultAction =
 	/** Next matching task ends SUCCEEDED with `failed` of its images failed (all failed → FAILED). */
 	| { type: 'partial'; failed: number; code?: string; message?: string }
 	/** Content moderation: 400 at submit (stage 'submit', the default) or the task ends FAILED ('task'). */
-	| { type: 'moderation'; code: 'DataInspectionFailed' | 'IPInfringementSuspect'; stage?: 'submit' | 'task' };
+	| { type: 'moderation'; code: 'DataInspectionFailed' | 'IPInfringementSuspect'; stage?: 'submit' | 'task' }
+	/** Answer 200 with this body instead (e.g. an HTML page from a captive portal or CDN error page). */
+	| { type: 'replace-body'; status?: number; contentType: string; body: string }
+	/** The real answer's headers (full Content-Length) and its first `keepBytes` bytes, then the socket dies. */
+	| { type: 'reset-mid-body'; keepBytes?: number }
+	/** The real answer without Content-Length (chunked), cut after `keepBytes` bytes and ended cleanly. */
+	| { type: 'truncate-body'; keepBytes?: number };
 
 export interface FaultRule {
 	match?: { kind?: FaultKind; model?: string; taskId?: string };

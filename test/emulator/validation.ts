@@ -23,6 +23,8 @@ export interface JobSpec {
 	promptTruncated: boolean;
 	negativePrompt?: string;
 	inputs: ResolvedImage[];
+	/** 2.7 bbox_list as sent (per input image, boxes [x1, y1, x2, y2]). */
+	boxes?: number[][][];
 	/** Images the job will try to produce. */
 	imageCount: number;
 	width: number;
@@ -122,6 +124,7 @@ async function validateMessages(
 	let promptExtend = false;
 	let negativePrompt: string | undefined;
 	let stream = false;
+	let boxes: number[][][] | undefined;
 	const effective: Json = { watermark, seed: seedInfo.seed };
 
 	if (is27) {
@@ -136,7 +139,7 @@ async function validateMessages(
 		const palette = readColorPalette(params);
 		// color_palette is "set mode off only": with set mode on it is ignored (UNCONFIRMED: not documented as an error).
 		if (palette && !sequential) effective.color_palette = palette;
-		readBboxShape(params, imageRefs.length);
+		boxes = readBboxShape(params, imageRefs.length);
 	} else {
 		interleave = optBool(params, 'enable_interleave', false);
 		if (interleave) {
@@ -183,6 +186,7 @@ async function validateMessages(
 		promptTruncated: truncated,
 		negativePrompt,
 		inputs,
+		boxes,
 		imageCount,
 		width,
 		height,
@@ -351,9 +355,9 @@ function readColorPalette(params: Json): Array<{ hex: string; ratio: string }> |
 }
 
 /** bbox_list structure: outer length = image count, ≤2 boxes per image, [x1, y1, x2, y2] integers. */
-function readBboxShape(params: Json, imageCount: number): void {
+function readBboxShape(params: Json, imageCount: number): number[][][] | undefined {
 	const value = params.bbox_list;
-	if (value === undefined || value === null) return;
+	if (value === undefined || value === null) return undefined;
 	if (!Array.isArray(value)) throw invalidParameter('Parameter bbox_list must be an array with one list of boxes per input image.');
 	if (value.length !== imageCount) {
 		throw invalidParameter(`The length of bbox_list (${value.length}) must equal the number of input images (${imageCount}).`);
@@ -371,6 +375,7 @@ function readBboxShape(params: Json, imageCount: number): void {
 			}
 		});
 	});
+	return value as number[][][];
 }
 
 /** Boxes must lie inside the real pixel size of their image. */

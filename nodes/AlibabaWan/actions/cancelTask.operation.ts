@@ -3,6 +3,7 @@ import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 import { cancelTask, getTask, toNodeApiError } from '../transport';
 import { includeInputFieldsProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
+import { fieldFailure, toTaskIds } from './parameterReaders';
 
 const operation = 'cancelTask';
 
@@ -21,17 +22,27 @@ export const properties: INodeProperties[] = [
 
 export const execute: OperationHandler<string> = {
 	async prepare(ctx, itemIndex) {
-		const taskId = String(ctx.getNodeParameter('taskId', itemIndex, '')).trim();
-		if (!taskId) throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task ID is empty`, { itemIndex });
-		return taskId;
+		const fail = fieldFailure(ctx, itemIndex);
+		// The same validator as Wait for Task: an ID goes into the URL path, so ".." or "/" must never pass.
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskId', itemIndex, ''), 'Task ID', fail);
+		if (taskIds.length > 1) {
+			fail(`Task ID holds ${taskIds.length} IDs (${taskIds.slice(0, 3).join(', ')}${taskIds.length > 3 ? ', …' : ''}); Cancel Task takes one per item: split them into one item each (e.g. with a Split Out node)`);
+		}
+		return taskIds[0];
 	},
 	async run(ctx, taskId, itemIndex, env) {
+		// Every error of this operation names the item, like the validation errors do.
+		const apiError = (error: unknown) => {
+			const nodeError = toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
+			if (!nodeError.message.startsWith('Item ')) nodeError.message = `Item ${itemIndex + 1}: ${nodeError.message}`;
+			return nodeError;
+		};
 		// Ask first, so a running or finished task gets a clear answer instead of a bare API error.
 		let status: string;
 		try {
 			status = (await getTask(env.endpoint, taskId, { signal: env.signal })).output.task_status;
 		} catch (error) {
-			throw toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
+			throw apiError(error);
 		}
 		if (status !== 'PENDING') {
 			const why: Record<string, string> = {
@@ -43,7 +54,7 @@ export const execute: OperationHandler<string> = {
 			};
 			const error = new NodeOperationError(
 				ctx.getNode(),
-				`Task ${taskId} cannot be cancelled: ${why[status] ?? `its status is ${status}`}`,
+				`Item ${itemIndex + 1}: Task ${taskId} cannot be cancelled: ${why[status] ?? `its status is ${status}`}`,
 				{ itemIndex, description: `Task ID ${taskId} · status ${status}` },
 			);
 			error.context.taskId = taskId;
@@ -54,7 +65,7 @@ export const execute: OperationHandler<string> = {
 			const { requestId } = await cancelTask(env.endpoint, taskId, { signal: env.signal });
 			return [{ json: { taskId, canceled: true, previousStatus: status, requestId }, pairedItem: { item: itemIndex } }];
 		} catch (error) {
-			throw toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
+			throw apiError(error);
 		}
 	},
 };

@@ -7,6 +7,7 @@ import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n
 import {
 	modelIdsWhere,
 	modelsFor,
+	runOptionRanges,
 	seedRange,
 	type ImageOperation,
 	type ModelEntry,
@@ -94,7 +95,7 @@ function boxesProperty(displayOptions: IDisplayOptions | undefined): INodeProper
 		type: 'string',
 		default: '',
 		placeholder: '100,120,480,560;600,80,900,400',
-		description: 'Optional edit regions in this image, at most two',
+		description: 'Optional edit regions in this image, at most two. An expression may also give an array: [x1,y1,x2,y2] (one box) or [[x1,y1,x2,y2], …].',
 		hint: 'x1,y1,x2,y2 in the image\'s pixels from its top-left corner; two boxes separated by ";"',
 		displayOptions,
 	};
@@ -474,7 +475,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Concurrency',
 			name: 'concurrency',
 			type: 'number',
-			typeOptions: { minValue: 1, maxValue: 20 },
+			typeOptions: { minValue: runOptionRanges.concurrency.min, maxValue: runOptionRanges.concurrency.max },
 			default: 5,
 			description:
 				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
@@ -500,7 +501,11 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Poll Interval (Seconds)',
 			name: 'pollIntervalSeconds',
 			type: 'number',
-			typeOptions: { minValue: 0, numberPrecision: 2 },
+			typeOptions: {
+				minValue: runOptionRanges.pollIntervalSeconds.min,
+				maxValue: runOptionRanges.pollIntervalSeconds.max,
+				numberPrecision: 2,
+			},
 			default: 0,
 			description: '0 = automatic: 1 s, growing to 5 s, like the official SDKs',
 		},
@@ -508,9 +513,10 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			displayName: 'Timeout (Seconds)',
 			name: 'timeoutSeconds',
 			type: 'number',
-			typeOptions: { minValue: 1 },
+			typeOptions: { minValue: runOptionRanges.timeoutSeconds.min, maxValue: runOptionRanges.timeoutSeconds.max },
 			default: 900,
-			description: 'How long to wait for each task before giving up (the task keeps running and its ID is reported)',
+			description:
+				'How long each item may take: waiting for a free task slot (DashScope runs 5 tasks per model at a time) and for its task. Then the node stops waiting; the task keeps running and its ID is reported.',
 		},
 	];
 	if (image) {

@@ -7,7 +7,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import {
-	getModel,
+	modelsFor,
 	getOperationSpec,
 	seedRange,
 	type ImageOperation,
@@ -22,16 +22,21 @@ import {
 	type ColorPaletteEntry,
 	type ImageTaskParameters,
 } from '../catalog/taskParameters';
-import {
-	ImageInputError,
-	prepareImages,
-	type ImageSourceSpec,
-	type PreparedImage,
-	type TransparencyPolicy,
-} from '../images/imageSources';
+import { prepareImages, type ImageSourceSpec, type PreparedImage } from '../images/imageSources';
 import type { OutputSettings, TaskContext } from '../output/binaryItems';
 import { buildRequestBody } from '../request/requestBody';
-import { submitTask, toNodeApiError, type StreamingJsonBody } from '../transport';
+import { DashScopeError, submitTask, toNodeApiError, type StreamingJsonBody } from '../transport';
+import {
+	fieldFailure,
+	itemError,
+	readOptions,
+	readText,
+	toBoolean,
+	toChoice,
+	toNumber,
+	toText,
+	type FieldFailure,
+} from './parameterReaders';
 import {
 	collectTask,
 	readOutputSettings,
@@ -58,10 +63,14 @@ export async function prepareImageTask(
 	operation: ImageOperation,
 	env: RunEnvironment,
 ): Promise<PreparedImageTask> {
-	const fail = (message: string) =>
-		new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: ${message}`, { itemIndex });
+	const fail = (message: string) => itemError(ctx, itemIndex, message);
 
-	const model = getModel(ctx.getNodeParameter('model', itemIndex) as string);
+	const modelId = readText(ctx, itemIndex, 'model', 'Model').trim();
+	const offered = modelsFor(operation);
+	const model = offered.find((entry) => entry.id === modelId);
+	if (!model) {
+		throw fail(`Model "${modelId}" is not a model for this operation: use one of ${offered.map((entry) => entry.id).join(', ')}`);
+	}
 	const spec = getOperationSpec(model, operation);
 	if (!model.regions.includes(env.region)) {
 		throw fail(
@@ -71,27 +80,38 @@ export async function prepareImageTask(
 	}
 
 	const parameters = readParameters(ctx, itemIndex, spec);
-	const seedProblem = checkSeedText(parameters.seed);
-	if (seedProblem) throw fail(seedProblem);
 	const problems = checkTaskParameters(model, operation, parameters);
 	if (problems.length) throw fail(problems.join('; '));
 
 	const sources = readImageSources(ctx, itemIndex, operation, spec);
 	if (sources.length < spec.images.min || sources.length > spec.images.max) {
 		const range = spec.images.min === spec.images.max ? `${spec.images.min}` : `${spec.images.min} to ${spec.images.max}`;
-		throw fail(`Images: ${model.displayName} takes ${range} image(s) here, got ${sources.length}`);
+		throw fail(
+			`Images: ${model.displayName} takes ${range} image(s) here, got ${sources.length}: ` +
+				(sources.length < spec.images.min ? 'add images' : 'remove images, or split them over several items'),
+		);
 	}
-	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
+	// Options are checked before any image is read or sent: a bad Timeout must not surface after billing.
+	const wait = readWaitSettings(ctx, itemIndex);
+	const output = readOutputSettings(ctx, itemIndex);
+	const transparency = toChoice(
+		readOptions(ctx, itemIndex).transparency,
+		'Options › Transparent Images',
+		['flatten', 'fail'] as const,
+		'flatten',
+		fieldFailure(ctx, itemIndex),
+	);
 	let images: PreparedImage[];
 	try {
 		images = await prepareImages(ctx, itemIndex, sources, model, {
-			transparency: (options.transparency as TransparencyPolicy) ?? 'flatten',
+			transparency,
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
 		});
 	} catch (error) {
-		// n8n's own helpers end their messages with a 0-based " [item 0]"; say "Item 1:" like every other message.
-		throw error instanceof ImageInputError
-			? fail(`Image ${error.imageNumber} ${error.message}`)
+		// Image refusals are NodeOperationErrors already. n8n's own helpers (the binary store) end their
+		// messages with a 0-based " [item 0]": say "Item 1:" like every other message.
+		throw error instanceof NodeOperationError
+			? error
 			: fail(String((error as Error).message ?? error).replace(/\s*\[item \d+\]$/, ''));
 	}
 	// After each image's own checks, so a problem with one entry is named before the pairing of two.
@@ -107,8 +127,8 @@ export async function prepareImageTask(
 		images,
 		body: buildRequestBody(model, operation, parameters, images),
 		runMode,
-		wait: readWaitSettings(ctx, itemIndex),
-		output: readOutputSettings(ctx, itemIndex),
+		wait,
+		output,
 	};
 }
 
@@ -131,14 +151,24 @@ export async function runImageTask(
 		requestedImages: spec.sequential || spec.interleave ? undefined : task.parameters.n,
 		submittedAt: new Date().toISOString(),
 	};
+	// The item's Timeout covers waiting for a submit slot (the 5-running-tasks limit) and for the task.
+	const deadline = Date.now() + task.wait.timeoutMs;
 	let submitted;
 	try {
 		submitted = await submitTask(env.endpoint, task.model.submitRoute, task.body, {
 			signal: env.signal,
 			model: task.model.id,
+			deadline,
 		});
 	} catch (error) {
+		for (const candidate of (error instanceof DashScopeError && error.candidateTaskIds) || []) {
+			env.ledger.record(candidate, itemIndex, 'candidate');
+		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
+	}
+	env.ledger.record(submitted.taskId, itemIndex, 'running');
+	if (submitted.adopted) {
+		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
 	}
 
 	if (task.runMode === 'submit') {
@@ -149,7 +179,7 @@ export async function runImageTask(
 			},
 		];
 	}
-	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex);
+	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex, deadline);
 }
 
 /** What a dry run reports: the checked inputs and the exact request, with images as placeholders. */
@@ -180,38 +210,65 @@ function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
 	};
 }
 
+/**
+ * The task parameters of one item, each read as the type it means (see parameterReaders): an expression
+ * that yields an object or an array for the prompt is refused here, never sent as "[object Object]".
+ * Ranges and lengths are checked afterwards by the catalog's schema (checkTaskParameters).
+ */
 function readParameters(ctx: IExecuteFunctions, itemIndex: number, spec: OperationSpec): ImageTaskParameters {
-	// skipValidation: n8n's own check would fail with "[item 0]"; the catalog check below names "Item 1".
-	const modelOptions = ctx.getNodeParameter('modelOptions', itemIndex, {}, { skipValidation: true }) as IDataObject;
-	const size = ctx.getNodeParameter('size', itemIndex, 'default') as string;
+	const fail = fieldFailure(ctx, itemIndex);
+	// skipValidation: n8n's own check would fail with "[item 0]"; the readers and the catalog name "Item 1".
+	const modelOptions = objectParameter(ctx.getNodeParameter('modelOptions', itemIndex, {}, { skipValidation: true }));
+	const size = readText(ctx, itemIndex, 'size', 'Size', 'default').trim();
+	const count = (name: string, label: string, fallback: number) =>
+		toNumber(ctx.getNodeParameter(name, itemIndex, fallback), label, fail) ??
+		fail(`${label} is empty (the expression gave nothing): enter a number, or remove the expression`);
+	const customSize = () =>
+		readText(ctx, itemIndex, 'customSize', 'Custom Size').trim() ||
+		fail('Custom Size is empty: enter width*height in pixels, e.g. 1024*1536, or choose a size tier');
 	const parameters: ImageTaskParameters = {
-		prompt: String(ctx.getNodeParameter('prompt', itemIndex, '')),
-		n: spec.n.max > 1 ? Number(ctx.getNodeParameter('numberOfImages', itemIndex, spec.n.default)) : spec.n.default,
+		prompt: readText(ctx, itemIndex, 'prompt', 'Prompt'),
+		n: spec.n.max > 1 ? count('numberOfImages', spec.sequential ? 'Max Images in Set' : 'Number of Images', spec.n.default) : spec.n.default,
 		size:
 			size === 'custom'
-				? normalizeSize(String(ctx.getNodeParameter('customSize', itemIndex, '')) || 'missing')
-				: size === 'default'
+				? normalizeSize(customSize())
+				: size === 'default' || size === ''
 					? undefined
 					: normalizeSize(size),
 	};
-	if (spec.maxImages) parameters.maxImages = Number(ctx.getNodeParameter('maxImages', itemIndex, spec.maxImages.default));
-	const optional: Array<keyof ImageTaskParameters> = ['negativePrompt', 'seed', 'watermark', 'promptExtend', 'thinkingMode'];
-	for (const key of optional) {
-		const value = modelOptions[key];
-		const typed = key === 'seed' ? seedValue(value) : value;
-		if (typed === undefined || typed === null || typed === '') continue;
-		(parameters as unknown as IDataObject)[key] = typed;
+	if (spec.maxImages) parameters.maxImages = count('maxImages', 'Max Images', spec.maxImages.default);
+	const negativePrompt = toText(modelOptions.negativePrompt, 'Model Options › Negative Prompt', fail);
+	if (negativePrompt !== '') parameters.negativePrompt = negativePrompt;
+	// Seed is a text field: empty sends no seed (random each run); typed text must be a whole number.
+	const seedText = modelOptions.seed;
+	if (typeof seedText === 'string' && seedText.trim() && !/^\d+$/.test(seedText.trim())) {
+		fail(`Seed: "${seedText.trim()}" is not a whole number — enter ${seedRange.min} to ${seedRange.max}, or leave it empty for a random seed`);
 	}
-	const palette = (modelOptions.colorPalette as IDataObject | undefined)?.color as IDataObject[] | undefined;
-	if (palette) {
-		parameters.colorPalette = palette.map(
-			(entry): ColorPaletteEntry => ({
-				hex: String(entry.hex ?? '').toUpperCase(),
-				ratio: formatPercent(Number(entry.ratio ?? 0)),
-			}),
-		);
+	const seed = toNumber(seedText, 'Model Options › Seed', fail);
+	if (seed !== undefined) parameters.seed = seed;
+	const flags = { watermark: 'Watermark', promptExtend: 'Prompt Rewriting', thinkingMode: 'Thinking Mode' } as const;
+	for (const [key, label] of Object.entries(flags) as Array<[keyof typeof flags, string]>) {
+		const value = toBoolean(modelOptions[key], `Model Options › ${label}`, fail);
+		if (value !== undefined) parameters[key] = value;
+	}
+	const palette = objectParameter(modelOptions.colorPalette).color;
+	if (palette !== undefined) {
+		if (!Array.isArray(palette)) fail('Model Options › Color Palette must be a list of colours: add them with "Add Color"');
+		parameters.colorPalette = (palette as unknown[]).map((entry, index): ColorPaletteEntry => {
+			const color = objectParameter(entry);
+			const label = `Model Options › Color Palette (#${index + 1})`;
+			return {
+				hex: toText(color.hex, `${label} Color`, fail).toUpperCase(),
+				ratio: formatPercent(toNumber(color.ratio, `${label} Share (%)`, fail) ?? 0),
+			};
+		});
 	}
 	return parameters;
+}
+
+/** A collection parameter as an object (an expression could have put anything there). */
+function objectParameter(value: unknown): IDataObject {
+	return value && typeof value === 'object' && !Array.isArray(value) ? (value as IDataObject) : {};
 }
 
 function readImageSources(
@@ -221,48 +278,41 @@ function readImageSources(
 	spec: OperationSpec,
 ): ImageSourceSpec[] {
 	if (spec.images.max === 0) return [];
+	const fail = fieldFailure(ctx, itemIndex);
 	if (operation === 'editImage') {
-		const boxes = ctx.getNodeParameter('boxes', itemIndex, '') as string;
-		return [readSource(ctx, itemIndex, boxes)];
+		return [readSource(ctx.getNodeParameter.bind(ctx), itemIndex, fail, ctx.getNodeParameter('boxes', itemIndex, ''), 'Image 1')];
 	}
-	if (ctx.getNodeParameter('imagesFrom', itemIndex, 'list') === 'allBinary') {
+	const imagesFrom = toChoice(ctx.getNodeParameter('imagesFrom', itemIndex, 'list'), 'Images From', ['list', 'allBinary'] as const, 'list', fail);
+	if (imagesFrom === 'allBinary') {
 		const binary = ctx.getInputData()[itemIndex]?.binary ?? {};
 		return Object.entries(binary).map(([propertyName, data]) => ({ kind: 'binaryData', propertyName, binary: data }));
 	}
-	const list = (ctx.getNodeParameter('images', itemIndex, {}, { skipValidation: true }) as IDataObject).image as
-		| IDataObject[]
-		| undefined;
-	return (list ?? []).map((entry) => ({
-		...(entry.inputType === 'url'
-			? { kind: 'url' as const, url: String(entry.imageUrl ?? '') }
-			: { kind: 'binary' as const, propertyName: String(entry.binaryPropertyName ?? 'data') }),
-		boxes: entry.boxes as string | undefined,
-	}));
+	const list = objectParameter(ctx.getNodeParameter('images', itemIndex, {}, { skipValidation: true })).image;
+	if (list === undefined) return [];
+	if (!Array.isArray(list)) return fail('Images must be a list: add the images with "Add Image"');
+	return list.map((raw, index) => {
+		const entry = objectParameter(raw);
+		const read = (name: string, _itemIndex: number, fallback: unknown) => entry[name] ?? fallback;
+		return readSource(read, itemIndex, fail, entry.boxes, `Image ${index + 1}`);
+	});
 }
 
-function readSource(ctx: IExecuteFunctions, itemIndex: number, boxes: string): ImageSourceSpec {
-	const inputType = ctx.getNodeParameter('inputType', itemIndex, 'binary') as string;
+/** One image's source fields (Edit Image's top-level fields, or one entry of the image list). */
+function readSource(
+	read: (name: string, itemIndex: number, fallback: unknown) => unknown,
+	itemIndex: number,
+	fail: FieldFailure,
+	boxes: unknown,
+	image: string,
+): ImageSourceSpec {
+	const inputType = toChoice(read('inputType', itemIndex, 'binary'), `${image} › Image Input`, ['binary', 'url'] as const, 'binary', fail);
 	if (inputType === 'url') {
-		return { kind: 'url', url: String(ctx.getNodeParameter('imageUrl', itemIndex, '')), boxes };
+		return { kind: 'url', url: toText(read('imageUrl', itemIndex, ''), `${image} › Image URL`, fail), boxes };
 	}
-	return {
-		kind: 'binary',
-		propertyName: String(ctx.getNodeParameter('binaryPropertyName', itemIndex, 'data')),
-		boxes,
-	};
-}
-
-/** Seed as typed: an empty field sends no seed (random); digits become the number; anything else stays text for checkSeedText. */
-function seedValue(value: unknown): unknown {
-	if (typeof value !== 'string') return value;
-	const text = value.trim();
-	if (!text) return undefined;
-	return /^\d+$/.test(text) ? Number(text) : text;
-}
-
-function checkSeedText(seed: unknown): string | undefined {
-	if (seed === undefined || typeof seed === 'number') return undefined;
-	return `Seed: "${String(seed)}" is not a whole number — enter ${seedRange.min} to ${seedRange.max}, or leave it empty for a random seed`;
+	const label = `${image} › Input Binary Field`;
+	const propertyName = toText(read('binaryPropertyName', itemIndex, 'data'), label, fail).trim();
+	if (!propertyName) fail(`${label} is empty: enter the name of the binary field that holds the image, e.g. data`);
+	return { kind: 'binary', propertyName, boxes };
 }
 
 /**

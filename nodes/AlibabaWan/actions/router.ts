@@ -1,10 +1,12 @@
 /**
- * The item loop and error policy, shared by every operation:
+ * The item loop and the one error policy, shared by every operation:
  * 1. prepare every item (read + validate, nothing sent) — any invalid item stops the run before a
  *    paid request goes out, unless "Continue On Fail" turns it into an error item;
  * 2. run the prepared items with bounded concurrency; output order and pairedItem follow input order.
- * After a failure no new task is started, in-flight tasks are awaited (they are paid for), and the
- * error lists the task IDs that did complete so nothing is lost.
+ * After a failure no new task is started and in-flight tasks are awaited (they are paid for). Whenever
+ * anything fails — an item, a stop, a timeout — the error (or, with Continue On Fail, each error item)
+ * carries the execution's task ledger: every task created, its state and how to collect it.
+ * Everything that leaves here (items, errors, log lines) is scrubbed of the API key in one pass.
  */
 import {
 	NodeApiError,
@@ -16,14 +18,15 @@ import {
 
 import { resolveBaseUrl, type DashScopeCredentials } from '../catalog/regions';
 import { withInputFields } from '../output/inputFields';
-import { toNodeApiError } from '../transport';
+import { redact, scrubDeep, toNodeApiError } from '../transport';
 import * as cancelTask from './cancelTask.operation';
 import * as editImage from './editImage.operation';
 import * as fuseImages from './fuseImages.operation';
 import * as generateImage from './generateImage.operation';
 import * as generateImageSet from './generateImageSet.operation';
 import type { OperationHandler } from './operation';
-import type { RunEnvironment } from './taskRunner';
+import { TaskLedger } from './taskLedger';
+import { readConcurrency, type RunEnvironment } from './taskRunner';
 import * as waitForTask from './waitForTask.operation';
 
 export const operations = { generateImage, editImage, fuseImages, generateImageSet, waitForTask, cancelTask };
@@ -31,13 +34,33 @@ export type OperationName = keyof typeof operations;
 
 export const credentialType = 'alibabaDashScopeApi';
 
+/** Properties the scrub leaves alone: n8n's own node definition and binary payloads. */
+const NOT_SCRUBBED = new Set(['node', 'data']);
+
 export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const credentials = (await ctx.getCredentials(credentialType)) as unknown as DashScopeCredentials;
+	const secrets = [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')];
+	try {
+		const outputs = await runItems(ctx, credentials, secrets);
+		for (const item of outputs) {
+			scrubDeep(item.json, secrets);
+			for (const binary of Object.values(item.binary ?? {})) binary.fileName = binary.fileName && redact(binary.fileName, secrets);
+		}
+		return [outputs];
+	} catch (error) {
+		throw scrubDeep(error, secrets, NOT_SCRUBBED);
+	}
+}
+
+async function runItems(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): Promise<INodeExecutionData[]> {
 	const items = ctx.getInputData();
 	const operation = ctx.getNodeParameter('operation', 0) as OperationName;
 	const handler = operations[operation]?.execute as OperationHandler | undefined;
 	if (!handler) throw new NodeOperationError(ctx.getNode(), `Unknown operation "${operation}"`);
-	const env = await runEnvironment(ctx);
+	const env = runEnvironment(ctx, credentials, secrets);
 	const continueOnFail = ctx.continueOnFail();
+	// One value for the whole run: checked before any item is prepared, so a bad value sends nothing.
+	const concurrency = readConcurrency(ctx);
 
 	const outputs: INodeExecutionData[][] = items.map(() => []);
 	const prepared: Array<{ value: unknown } | undefined> = [];
@@ -50,15 +73,11 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 		}
 	}
 
-	const options = ctx.getNodeParameter('options', 0, {}, { skipValidation: true }) as IDataObject;
-	const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 5)) || 5);
-	const failure: { first?: { index: number; error: Error } } = {};
-	const recordFailure = (index: number, error: unknown) => {
-		if (!failure.first || index < failure.first.index) failure.first = { index, error: asNodeError(ctx, error, index) };
-	};
+	const failures: Array<{ index: number; error: Error }> = [];
+	const runFailed: number[] = [];
 	let next = 0;
 	const worker = async () => {
-		while (next < items.length && !failure.first) {
+		while (next < items.length && !failures.length) {
 			const i = next++;
 			const entry = prepared[i];
 			if (!entry) continue;
@@ -67,20 +86,27 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 			} catch (error) {
 				if (continueOnFail) {
 					outputs[i] = [errorItem(ctx, error, i)];
+					runFailed.push(i);
 				} else {
-					recordFailure(i, error);
+					failures.push({ index: i, error: asNodeError(ctx, error, i) });
 				}
 			}
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 
-	if (failure.first) throw withCompletedTasks(failure.first.error, outputs);
-	return [outputs.flatMap((itemOutputs, i) => withInputFields(ctx, i, itemOutputs))];
+	const stopped = env.signal?.aborted === true;
+	if ((failures.length || stopped || runFailed.length) && env.ledger.size) {
+		// n8n keeps a stopped execution's data from the moment of the stop: the log is where the rest shows.
+		env.log(`${stopped ? 'execution stopped' : 'items failed'}; ${env.ledger.summary()}: ${env.ledger.lines().join(' | ')}`);
+	}
+	if (failures.length) throw withLedger(failures, env.ledger, stopped);
+	// Error items of items that ran carry the final ledger (prepare errors come before any task exists).
+	if (env.ledger.size) for (const i of runFailed) for (const item of outputs[i]) item.json.tasks = env.ledger.toJson();
+	return outputs.flatMap((itemOutputs, i) => withInputFields(ctx, i, itemOutputs));
 }
 
-async function runEnvironment(ctx: IExecuteFunctions): Promise<RunEnvironment> {
-	const credentials = (await ctx.getCredentials(credentialType)) as unknown as DashScopeCredentials;
+function runEnvironment(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): RunEnvironment {
 	let baseUrl: string;
 	try {
 		baseUrl = resolveBaseUrl(credentials);
@@ -91,6 +117,14 @@ async function runEnvironment(ctx: IExecuteFunctions): Promise<RunEnvironment> {
 		endpoint: { baseUrl, apiKey: String(credentials.apiKey ?? '').trim() },
 		region: credentials.region,
 		signal: typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined,
+		ledger: new TaskLedger(),
+		log: (message) => {
+			try {
+				ctx.logger.warn(redact(`Alibaba Wan: ${message}`, secrets));
+			} catch {
+				// no logger in this context
+			}
+		},
 	};
 }
 
@@ -121,11 +155,23 @@ function errorItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number): I
 	};
 }
 
-function withCompletedTasks(error: Error, outputs: INodeExecutionData[][]): Error {
-	const done = [...new Set(outputs.flat().map((item) => item.json.taskId).filter(Boolean))];
-	if (done.length && (error instanceof NodeApiError || error instanceof NodeOperationError)) {
-		const note = `Tasks that completed in this run (collect them with "Wait for Task"): ${done.join(', ')}`;
-		error.description = error.description ? `${error.description}\n${note}` : note;
+/**
+ * The first failing item's error, completed with every task of the execution and its state, and the
+ * other items that failed. The list goes in the description (shown under the message) and in
+ * `context.tasks` (machine-readable).
+ */
+function withLedger(failures: Array<{ index: number; error: Error }>, ledger: TaskLedger, stopped: boolean): Error {
+	failures.sort((a, b) => a.index - b.index);
+	const error = failures[0].error;
+	if (!(error instanceof NodeApiError || error instanceof NodeOperationError)) return error;
+	const lines: string[] = [];
+	if (ledger.size) lines.push(`${ledger.summary()}:`, ...ledger.lines());
+	for (const other of failures.slice(1)) lines.push(`Item ${other.index + 1} also failed: ${other.error.message}`);
+	if (lines.length) {
+		error.description = [error.description, ...lines].filter(Boolean).join('\n');
+		error.context.tasks = ledger.toJson();
 	}
+	// After a stop only the message is shown (in the log): it names every task too.
+	if (stopped && ledger.size) error.message = `${error.message} ${ledger.summary()}: ${ledger.lines().join(' | ')}`;
 	return error;
 }

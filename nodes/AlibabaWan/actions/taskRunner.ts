@@ -4,18 +4,30 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { taskValidityMs } from '../catalog/modelCatalog';
+import { runOptionRanges, taskValidityMs } from '../catalog/modelCatalog';
 import type { RegionId } from '../catalog/regions';
-import { defaultFileNameTemplate, resultToItems, type OutputSettings, type TaskContext } from '../output/binaryItems';
+import {
+	defaultFileNameTemplate,
+	fileNameTemplateProblem,
+	resultToItems,
+	type OutputSettings,
+	type TaskContext,
+} from '../output/binaryItems';
 import { parseTaskResult } from '../tasks/taskResults';
-import { TaskWaitError, waitForTask } from '../tasks/waitForTask';
+import { waitForTask, type WaitOutcome } from '../tasks/waitForTask';
+import type { TaskLedger } from './taskLedger';
 import { cancelTask, DashScopeError, getTask, hintFor, toNodeApiError, type DashScopeEndpoint } from '../transport';
+import { fieldFailure, readOptions, toBoolean, toChoice, toNumber, toText } from './parameterReaders';
 
 /** Per-execution facts every operation needs. */
 export interface RunEnvironment {
 	endpoint: DashScopeEndpoint;
 	region: RegionId;
 	signal?: AbortSignal;
+	/** Every task this execution created or collected, with its state (reported when anything fails). */
+	ledger: TaskLedger;
+	/** A warning for n8n's log (scrubbed of the key before it is written). */
+	log(message: string): void;
 }
 
 export interface WaitSettings {
@@ -24,23 +36,43 @@ export interface WaitSettings {
 	cancelPending: boolean;
 }
 
+/** Reads and checks the wait options of an item; invalid values are refused before anything is sent. */
 export function readWaitSettings(ctx: IExecuteFunctions, itemIndex: number): WaitSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
+	const options = readOptions(ctx, itemIndex);
+	const fail = fieldFailure(ctx, itemIndex);
+	const seconds = (key: 'timeoutSeconds' | 'pollIntervalSeconds', label: string, fallback: number) => {
+		const rule = { ...runOptionRanges[key], unit: 'seconds' };
+		if (!(key in options)) return fallback;
+		const value = toNumber(options[key], `Options › ${label}`, fail, rule);
+		return value ?? fail(`Options › ${label} is empty: enter ${rule.min} to ${rule.max} seconds, or remove the option`);
+	};
 	return {
-		timeoutMs: Number(options.timeoutSeconds ?? 900) * 1000,
-		pollIntervalMs: Number(options.pollIntervalSeconds ?? 0) * 1000,
-		cancelPending: Boolean(options.cancelPending ?? false),
+		timeoutMs: seconds('timeoutSeconds', 'Timeout (Seconds)', 900) * 1000,
+		pollIntervalMs: seconds('pollIntervalSeconds', 'Poll Interval (Seconds)', 0) * 1000,
+		cancelPending: toBoolean(options.cancelPending, 'Options › Cancel Pending Task on Stop or Timeout', fail) ?? false,
 	};
 }
 
+/** Reads and checks the output settings of an item (file-name template, binary field). */
 export function readOutputSettings(ctx: IExecuteFunctions, itemIndex: number): OutputSettings {
-	const options = ctx.getNodeParameter('options', itemIndex, {}, { skipValidation: true }) as IDataObject;
+	const options = readOptions(ctx, itemIndex);
+	const fail = fieldFailure(ctx, itemIndex);
+	const fileNameTemplate = toText(options.fileNameTemplate, 'Options › File Name', fail).trim() || defaultFileNameTemplate;
+	const problem = fileNameTemplateProblem(fileNameTemplate);
+	if (problem) fail(`Options › File Name ${problem}`);
 	return {
-		format: ctx.getNodeParameter('outputFormat', itemIndex, 'binary') as OutputSettings['format'],
-		items: ctx.getNodeParameter('outputItems', itemIndex, 'perImage') as OutputSettings['items'],
-		fileNameTemplate: String(options.fileNameTemplate ?? '') || defaultFileNameTemplate,
-		binaryPropertyName: String(options.outputBinaryPropertyName ?? '') || 'data',
+		format: toChoice(ctx.getNodeParameter('outputFormat', itemIndex, 'binary'), 'Output', ['binary', 'url'] as const, 'binary', fail),
+		items: toChoice(ctx.getNodeParameter('outputItems', itemIndex, 'perImage'), 'Output Items', ['perImage', 'perTask'] as const, 'perImage', fail),
+		fileNameTemplate,
+		binaryPropertyName: toText(options.outputBinaryPropertyName, 'Options › Output Binary Field', fail).trim() || 'data',
 	};
+}
+
+/** Items in flight at once (the run option of item 1, as the whole run uses one value). */
+export function readConcurrency(ctx: IExecuteFunctions): number {
+	const options = readOptions(ctx, 0);
+	const rule = runOptionRanges.concurrency;
+	return toNumber(options.concurrency, 'Options › Concurrency', fieldFailure(ctx, 0), { ...rule, integer: true }) ?? 5;
 }
 
 /** What a submit-only run returns: enough to collect the result later, anywhere. */
@@ -83,8 +115,9 @@ export function contextFromSubmittedItem(json: IDataObject, taskId: string, regi
 }
 
 /**
- * Waits for `taskId` and emits its images. Every failure names the task ID; a timeout or a stopped
- * execution says whether the task is still running, and can cancel it while it is still queued.
+ * Waits for `taskId` and emits its images. Every failure names the task ID and says whether the task is
+ * still running and how to collect it; the execution's ledger follows the task's state throughout.
+ * `deadline` (epoch ms) bounds the wait when the item's Timeout also covered its submit.
  */
 export async function collectTask(
 	ctx: IExecuteFunctions,
@@ -94,27 +127,37 @@ export async function collectTask(
 	wait: WaitSettings,
 	output: OutputSettings,
 	itemIndex: number,
+	deadline?: number,
 ): Promise<INodeExecutionData[]> {
 	const started = Date.now();
-	let response;
-	try {
-		response = await waitForTask(env.endpoint, taskId, {
-			signal: env.signal,
-			timeoutMs: wait.timeoutMs,
-			pollIntervalMs: wait.pollIntervalMs,
-		});
-	} catch (error) {
-		if (error instanceof TaskWaitError) throw await waitStopped(ctx, env, error, wait, itemIndex);
-		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
+	env.ledger.record(taskId, itemIndex, 'running');
+	const outcome = await waitForTask(env.endpoint, taskId, {
+		signal: env.signal,
+		timeoutMs: deadline !== undefined ? Math.max(0, deadline - started) : wait.timeoutMs,
+		pollIntervalMs: wait.pollIntervalMs,
+	});
+	if (outcome.kind === 'timeout' || outcome.kind === 'aborted') throw await waitStopped(ctx, env, outcome, wait, itemIndex);
+	if (outcome.kind === 'failed') {
+		env.ledger.record(taskId, itemIndex, 'unknown', 'its status could not be read');
+		const error = withTaskId(outcome.error, taskId);
+		if (error instanceof DashScopeError) {
+			// The wait ended, the task did not: the message itself says so.
+			error.message = `${error.message} (task ${taskId} may still be running: collect it with "Wait for Task")`;
+			error.hint =
+				`${error.hint ? `${error.hint} ` : ''}Task ${taskId} may still be running and will be billed if it succeeds: ` +
+				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within 24 hours.`;
+		}
+		throw toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
 	}
 
-	const result = parseTaskResult(response, context.requestedImages);
+	const result = parseTaskResult(outcome.response, context.requestedImages);
 	if (result.status !== 'SUCCEEDED') {
 		const explanation: Record<string, string> = {
 			FAILED: 'The task failed',
 			CANCELED: 'The task was cancelled',
 			UNKNOWN: 'DashScope does not know this task: task IDs expire after 24 hours, or the ID is wrong or from another region',
 		};
+		env.ledger.record(taskId, itemIndex, result.status === 'FAILED' ? 'failed' : result.status === 'CANCELED' ? 'canceled' : 'unknown', result.code);
 		const code = result.code ?? (result.status === 'UNKNOWN' ? 'TaskUnknown' : `Task${result.status}`);
 		throw toNodeApiError(
 			ctx.getNode(),
@@ -133,8 +176,11 @@ export async function collectTask(
 	}
 
 	try {
-		return await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, env.signal);
+		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, env.signal);
+		env.ledger.record(taskId, itemIndex, 'emitted');
+		return items;
 	} catch (error) {
+		env.ledger.record(taskId, itemIndex, 'uncollected', `its images could not be downloaded (result URLs valid until ${result.urlsExpireAt})`);
 		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
 	}
 }
@@ -147,19 +193,20 @@ function withTaskId(error: unknown, taskId: string): unknown {
 async function waitStopped(
 	ctx: IExecuteFunctions,
 	env: RunEnvironment,
-	error: TaskWaitError,
+	outcome: Extract<WaitOutcome, { kind: 'timeout' | 'aborted' }>,
 	wait: WaitSettings,
 	itemIndex: number,
 ): Promise<NodeOperationError> {
-	let status = error.lastStatus;
+	const taskId = outcome.taskId;
+	let status = outcome.lastStatus;
 	let cancelled = false;
 	if (wait.cancelPending) {
 		// The execution signal may already be aborted: cancel with a short budget of our own.
 		try {
-			const current = await getTask(env.endpoint, error.taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+			const current = await getTask(env.endpoint, taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
 			status = current.output.task_status;
 			if (status === 'PENDING') {
-				await cancelTask(env.endpoint, error.taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+				await cancelTask(env.endpoint, taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
 				cancelled = true;
 				status = 'CANCELED';
 			}
@@ -167,16 +214,28 @@ async function waitStopped(
 			// Reported below as "may still be running".
 		}
 	}
+	const stillRunning = !cancelled && (status === 'PENDING' || status === 'RUNNING' || status === 'SUSPENDED' || status === undefined);
+	env.ledger.record(taskId, itemIndex, cancelled ? 'canceled' : stillRunning ? 'running' : 'unknown', status && !stillRunning ? `now ${status}` : undefined);
+	const what =
+		outcome.kind === 'timeout'
+			? `Task ${taskId} was still ${status ?? 'unfinished'} after ${Math.round(outcome.timeoutMs / 1000)} s`
+			: `The execution was cancelled while task ${taskId} was ${status ?? 'being submitted'}`;
+	const polls =
+		outcome.kind === 'timeout' && outcome.failedPolls > 0
+			? ` (${outcome.failedPolls} status check${outcome.failedPolls === 1 ? '' : 's'} failed${
+					outcome.lastError instanceof Error ? `, the last with: ${outcome.lastError.message}` : ''
+				})`
+			: '';
 	const fate = cancelled
 		? 'It was still queued, so it was cancelled (not billed).'
-		: status === 'PENDING' || status === 'RUNNING' || status === undefined
-			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within 24 hours with "Wait for Task" and task ID ${error.taskId}.`
-			: `It is now ${status}.`;
-	const nodeError = new NodeOperationError(ctx.getNode(), `${error.message}. ${fate}`, {
+		: stillRunning
+			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within 24 hours with "Wait for Task" and task ID ${taskId}.`
+			: `It is now ${status}: collect or check it with "Wait for Task" and task ID ${taskId}.`;
+	const nodeError = new NodeOperationError(ctx.getNode(), `${what}${polls}. ${fate}`, {
 		itemIndex,
-		description: `Task ID ${error.taskId}`,
+		description: `Task ID ${taskId}`,
 	});
-	nodeError.context.taskId = error.taskId;
+	nodeError.context.taskId = taskId;
 	nodeError.context.taskStatus = status;
 	return nodeError;
 }

@@ -1,8 +1,17 @@
-import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type INodeExecutionData,
+	type INodeProperties,
+	type NodeApiError,
+} from 'n8n-workflow';
+
+import { toNodeApiError } from '../transport';
 
 import type { OutputSettings } from '../output/binaryItems';
 import { includeInputFieldsProperties, optionsProperty, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
+import { fieldFailure, toTaskIds } from './parameterReaders';
 import {
 	collectTask,
 	contextFromSubmittedItem,
@@ -35,33 +44,47 @@ interface PreparedWait {
 	output: OutputSettings;
 }
 
-const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-
-export function parseTaskIds(value: unknown): string[] {
-	const raw = Array.isArray(value) ? value.map(String) : String(value ?? '').split(/[\s,;]+/);
-	return raw.map((id) => id.trim()).filter(Boolean);
-}
-
 export const execute: OperationHandler<PreparedWait> = {
 	async prepare(ctx, itemIndex) {
-		const taskIds = parseTaskIds(ctx.getNodeParameter('taskIds', itemIndex));
-		if (!taskIds.length) {
-			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs is empty`, { itemIndex });
-		}
-		const bad = taskIds.find((id) => !taskIdPattern.test(id));
-		if (bad) {
-			throw new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Task IDs: "${bad}" is not a DashScope task ID`, {
-				itemIndex,
-			});
-		}
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex));
 		return { taskIds, wait: readWaitSettings(ctx, itemIndex), output: readOutputSettings(ctx, itemIndex) };
 	},
 	async run(ctx, prepared, itemIndex, env) {
-		const items = [];
+		// Every ID is collected even when one fails: the finished ones are kept, the failed one is reported
+		// (one error item per failed ID among the results). Only when none succeeds does the item fail.
+		const items: INodeExecutionData[] = [];
+		const failed: Array<{ taskId: string; error: NodeApiError | NodeOperationError }> = [];
 		const input = ctx.getInputData()[itemIndex]?.json ?? {};
 		for (const taskId of prepared.taskIds) {
 			const context = contextFromSubmittedItem(input, taskId, env.region) ?? { operation, region: env.region };
-			items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
+			try {
+				items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
+			} catch (error) {
+				failed.push({ taskId, error: toNodeApiError(ctx.getNode(), error, { itemIndex, taskId }) });
+			}
+		}
+		if (failed.length && (!items.length || env.signal?.aborted)) {
+			const first = failed[0].error;
+			if (failed.length > 1) {
+				first.description = [first.description, ...failed.slice(1).map((f) => `Task ${f.taskId} also failed: ${f.error.message}`)]
+					.filter(Boolean)
+					.join('\n');
+			}
+			throw first;
+		}
+		for (const { taskId, error } of failed) {
+			items.push({
+				json: Object.fromEntries(
+					Object.entries({
+						taskId,
+						error: error.message,
+						description: error.description,
+						taskStatus: error.context.taskStatus,
+						code: error.context.code,
+					}).filter(([, value]) => value !== undefined && value !== null),
+				) as IDataObject,
+				pairedItem: { item: itemIndex },
+			});
 		}
 		return items;
 	},

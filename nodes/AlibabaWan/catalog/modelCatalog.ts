@@ -265,6 +265,16 @@ export const seedRange: Range = { min: 0, max: 2147483647 };
 /** `color_palette`: 3–10 colours, ratios as percentage strings summing to 100.00%. */
 export const colorPaletteLength: Range = { min: 3, max: 10 };
 
+/**
+ * Ranges of the run options (the UI's typeOptions and the checks before submitting both use these).
+ * Timeout: at most the 24 h a task ID stays valid. Concurrency: items in flight at once.
+ */
+export const runOptionRanges = {
+	timeoutSeconds: { min: 1, max: 86400 },
+	pollIntervalSeconds: { min: 0, max: 600 },
+	concurrency: { min: 1, max: 20 },
+} satisfies Record<string, Range>;
+
 /** Task ids and result URLs stay valid this long (DASHSCOPE_API.md §7). */
 export const taskValidityMs = 24 * 60 * 60 * 1000;
 

@@ -56,7 +56,7 @@ function sizeSchema(rule: SizeRule) {
 			if (!rule.tiers.includes(size)) {
 				ctx.addIssue({
 					code: z.ZodIssueCode.custom,
-					message: `"${size}" is not a size this model accepts here (tiers: ${tierList}; or width*height)`,
+					message: `"${size}" is not a size this model accepts here (tiers: ${tierList}; or width*height): pick one of those, or Default`,
 				});
 			}
 			return;
@@ -68,13 +68,13 @@ function sizeSchema(rule: SizeRule) {
 		if (pixels < customPixels.min || pixels > customPixels.max) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
-				message: `${width}*${height} is ${pixels} pixels; this model accepts ${formatSquare(customPixels.min)} to ${formatSquare(customPixels.max)} pixels here`,
+				message: `${width}*${height} is ${pixels} pixels; this model accepts ${formatSquare(customPixels.min)} to ${formatSquare(customPixels.max)} pixels here: change the width or height`,
 			});
 		}
 		if (aspect < customAspect.min - 1e-9 || aspect > customAspect.max + 1e-9) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
-				message: `${width}*${height} has aspect ratio ${formatRatio(aspect)}; allowed ${formatRatio(customAspect.min)} to ${formatRatio(customAspect.max)}`,
+				message: `${width}*${height} has aspect ratio ${formatRatio(aspect)}; allowed ${formatRatio(customAspect.min)} to ${formatRatio(customAspect.max)}: make the sides less unequal`,
 			});
 		}
 	});
@@ -90,8 +90,8 @@ const colorPaletteSchema = z
 			ratio: z.string().regex(ratioPattern, 'must be a percentage with two decimals, like 23.51%'),
 		}),
 	)
-	.min(colorPaletteLength.min, `needs at least ${colorPaletteLength.min} colours`)
-	.max(colorPaletteLength.max, `takes at most ${colorPaletteLength.max} colours`)
+	.min(colorPaletteLength.min, `needs at least ${colorPaletteLength.min} colours: add more with "Add Color"`)
+	.max(colorPaletteLength.max, `takes at most ${colorPaletteLength.max} colours: remove some`)
 	.superRefine((palette, ctx) => {
 		// Integer hundredths avoid float drift: the ratios must add up to exactly 100.00%.
 		const total = palette.reduce((sum, entry) => {
@@ -101,13 +101,30 @@ const colorPaletteSchema = z
 		if (total !== 10000) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
-				message: `ratios add up to ${(total / 100).toFixed(2)}%, they must add up to 100.00%`,
+				message: `ratios add up to ${(total / 100).toFixed(2)}%, they must add up to 100.00%: adjust the shares`,
 			});
 		}
 	});
 
 function notOffered(what: string) {
-	return z.undefined({ invalid_type_error: `${what} is not available for this model and operation` });
+	return z.undefined({ invalid_type_error: `${what} is not available for this model and operation: remove it from Model Options` });
+}
+
+/**
+ * Prompt lengths are counted in UTF-16 code units (JavaScript's .length): an emoji or a rare CJK character
+ * counts as 2. DashScope does not say which unit it counts; this is the stricter of the two candidates
+ * (code points count an emoji as 1), so a prompt that passes here is within the limit either way, and the
+ * prompt and the negative prompt are counted the same way.
+ */
+export function textLength(text: string): number {
+	return text.length;
+}
+
+function tooLong(text: string, model: string, max: number): string {
+	return (
+		`is ${textLength(text)} characters; ${model} accepts at most ${max} characters ` +
+		'(counted in UTF-16 code units: most emoji count as 2): shorten it'
+	);
 }
 
 /** The schema for one (model, operation), built from its catalog entry. */
@@ -117,32 +134,33 @@ export function taskParametersSchema(model: ModelEntry, operation: ImageOperatio
 		.object({
 			prompt: z
 				.string()
-				.refine((prompt) => prompt.trim().length > 0, 'is required')
+				.refine((prompt) => prompt.trim().length > 0, 'is required (it is empty): write what the image should show, or check that the expression gives text')
 				.refine(
-					(prompt) => [...prompt].length <= model.promptMaxLength,
-					(prompt) => ({
-						message: `is ${[...prompt].length} characters; ${model.displayName} accepts at most ${model.promptMaxLength}`,
-					}),
+					(prompt) => textLength(prompt) <= model.promptMaxLength,
+					(prompt) => ({ message: tooLong(prompt, model.displayName, model.promptMaxLength) }),
 				),
 			negativePrompt:
 				model.negativePromptMaxLength !== undefined
 					? z
 							.string()
-							.max(model.negativePromptMaxLength, `accepts at most ${model.negativePromptMaxLength} characters`)
+							.refine(
+								(text) => textLength(text) <= model.negativePromptMaxLength!,
+								(text) => ({ message: tooLong(text, model.displayName, model.negativePromptMaxLength!) }),
+							)
 							.optional()
 					: notOffered('A negative prompt'),
 			n: z
 				.number()
 				.int('must be a whole number')
-				.min(spec.n.min, `must be at least ${spec.n.min}`)
-				.max(spec.n.max, `must be at most ${spec.n.max} for ${model.displayName} here`),
+				.min(spec.n.min, `must be at least ${spec.n.min}: set ${spec.n.min} to ${spec.n.max}`)
+				.max(spec.n.max, `must be at most ${spec.n.max} for ${model.displayName} here: set ${spec.n.min} to ${spec.n.max}`),
 			size: sizeSchema(spec.size).optional(),
 			seed: model.seed
 				? z
 						.number()
 						.int('must be a whole number')
-						.min(seedRange.min, `must be between ${seedRange.min} and ${seedRange.max}`)
-						.max(seedRange.max, `must be between ${seedRange.min} and ${seedRange.max}`)
+						.min(seedRange.min, `must be between ${seedRange.min} and ${seedRange.max}: pick a whole number in that range`)
+						.max(seedRange.max, `must be between ${seedRange.min} and ${seedRange.max}: pick a whole number in that range`)
 						.optional()
 				: notOffered('Seed'),
 			watermark: model.watermark ? z.boolean().optional() : notOffered('Watermark'),
@@ -153,8 +171,8 @@ export function taskParametersSchema(model: ModelEntry, operation: ImageOperatio
 				? z
 						.number()
 						.int('must be a whole number')
-						.min(spec.maxImages.min, `must be at least ${spec.maxImages.min}`)
-						.max(spec.maxImages.max, `must be at most ${spec.maxImages.max}`)
+						.min(spec.maxImages.min, `must be at least ${spec.maxImages.min}: set ${spec.maxImages.min} to ${spec.maxImages.max}`)
+						.max(spec.maxImages.max, `must be at most ${spec.maxImages.max}: set ${spec.maxImages.min} to ${spec.maxImages.max}`)
 						.optional()
 				: notOffered('Max images'),
 		})

@@ -6,6 +6,15 @@ export interface RgbColor {
 	b: number;
 }
 
+/** 8-bit RGBA pixels, row by row from the top-left: what pngjs decodes to, and what decodeBmp returns. */
+export interface RgbaImage {
+	width: number;
+	height: number;
+	data: Buffer;
+	/** PNG gAMA, kept on re-encoding. */
+	gamma?: number;
+}
+
 const WHITE: RgbColor = { r: 255, g: 255, b: 255 };
 
 function channel(value: number, name: string): number {
@@ -20,6 +29,47 @@ const PIXELS_PER_SLICE = 1 << 20;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** pngjs internals reached to listen for errors it emits on streams nobody listens to (pngjs 7.0.0). */
+interface PngjsParser {
+	_filter?: { on(event: 'error', listener: (error: unknown) => void): unknown };
+	on(event: 'metadata', listener: () => void): unknown;
+}
+
+/**
+ * Decodes a PNG of any colour type, bit depth, palette + tRNS or interlacing to 8-bit RGBA, asynchronously.
+ *
+ * Every decoder error settles the promise. pngjs's async parser emits some errors on its internal row
+ * filter, which has no listener: image data holding fewer rows than the header declares ("Unexpected end
+ * of input") would otherwise become an uncaught exception and leave the promise pending for ever. So the
+ * filter gets a listener as soon as it exists (on 'metadata'), and every later error is swallowed once the
+ * promise has settled (a second error must not crash the process either).
+ */
+export async function decodePng(png: Buffer): Promise<RgbaImage> {
+	return await new Promise<RgbaImage>((resolve, reject) => {
+		let settled = false;
+		const fail = (error: unknown) => {
+			if (settled) return;
+			settled = true;
+			const reason = typeof error === 'string' ? error : ((error as Error)?.message ?? String(error));
+			reject(new Error(`cannot decode PNG: ${reason}`));
+		};
+		const image = new PNG();
+		const parser = (image as unknown as { _parser: PngjsParser })._parser;
+		parser.on('metadata', () => parser._filter?.on('error', fail));
+		image.on('error', fail);
+		image.on('parsed', (data: Buffer) => {
+			if (settled) return;
+			settled = true;
+			resolve({ width: image.width, height: image.height, data, gamma: image.gamma || undefined });
+		});
+		try {
+			image.end(png);
+		} catch (error) {
+			fail(error);
+		}
+	});
+}
+
 /**
  * Composite a PNG with transparency onto a solid background and re-encode it as an opaque RGB PNG.
  *
@@ -32,13 +82,22 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * of CPU, and n8n runs other executions on the same event loop.
  */
 export async function flattenPng(png: Buffer, background: RgbColor = WHITE): Promise<Buffer> {
-	const bg = [channel(background.r, 'r'), channel(background.g, 'g'), channel(background.b, 'b')];
-	const decoded = await new Promise<PNG>((resolve, reject) => {
-		new PNG().parse(png, (error, image) =>
-			error ? reject(new Error(`flattenPng: cannot decode PNG: ${error.message}`)) : resolve(image),
-		);
-	});
-	const { width, height, data } = decoded;
+	const bg = checkBackground(background);
+	return await flattenRgba(await decodePng(png), bg);
+}
+
+function checkBackground(background: RgbColor): RgbColor {
+	return { r: channel(background.r, 'r'), g: channel(background.g, 'g'), b: channel(background.b, 'b') };
+}
+
+/**
+ * Composites decoded RGBA pixels onto `background` and encodes an opaque RGB PNG. Works in place on
+ * `image.data` (the caller's buffer is consumed).
+ */
+export async function flattenRgba(image: RgbaImage, background: RgbColor = WHITE): Promise<Buffer> {
+	const { r, g, b } = checkBackground(background);
+	const bg = [r, g, b];
+	const { width, height, data } = image;
 	const pixels = width * height;
 
 	// Composite in place, writing RGB at 3·p while reading RGBA at 4·p: the write index never passes the
@@ -68,7 +127,7 @@ export async function flattenPng(png: Buffer, background: RgbColor = WHITE): Pro
 		deflateStrategy: 0,
 	} as ConstructorParameters<typeof PNG>[0]);
 	rgb.data = data.subarray(0, pixels * 3);
-	if (decoded.gamma) (rgb as unknown as { gamma: number }).gamma = decoded.gamma;
+	if (image.gamma) (rgb as unknown as { gamma: number }).gamma = image.gamma;
 	const chunks: Buffer[] = [];
 	return await new Promise<Buffer>((resolve, reject) => {
 		rgb

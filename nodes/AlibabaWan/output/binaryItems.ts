@@ -171,49 +171,150 @@ async function downloadImage(
 	result: TaskResult,
 	signal?: AbortSignal,
 ) {
-	const downloaded = await downloadResult(url, { signal }).catch((error: Error & { message: string }) => {
+	try {
+		const downloaded = await downloadResult(url, { signal });
+		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
+		const name = fixExtension(fileName, mimeType.startsWith('image/') ? mimeType : mimeFromUrl(url));
+		const verifier = imageVerifier(downloaded.contentLength, mimeType);
+		const body = pipeline(downloaded.body as unknown as Readable, verifier.tap, () => {
+			// Errors reach prepareBinaryData through the destroyed tap, and verifier.problem() below.
+		});
+		const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType.startsWith('image/') ? mimeType : verifier.mimeType() ?? 'image/png');
+		const problem = verifier.problem();
+		if (problem) throw new Error(problem);
+		return { binary, size: await verifier.size() };
+	} catch (error) {
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
-		error.message =
-			`Task ${result.taskId} succeeded but downloading its image failed (${error.message}). ` +
-			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with this task ID to download it again.`;
-		throw error;
-	});
-	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
-	const name = fixExtension(fileName, mimeType);
-	const sniffer = headerSniffer();
-	const body = pipeline(downloaded.body as unknown as Readable, sniffer.tap, () => {
-		// Errors reach prepareBinaryData through the destroyed tap.
-	});
-	const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType);
-	return { binary, size: await sniffer.size() };
+		const reason = error instanceof Error ? error.message : String(error);
+		const wrapped = error instanceof Error ? error : new Error(reason);
+		wrapped.message =
+			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
+			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
+		throw wrapped;
+	}
 }
 
+/** Image formats by magic bytes, and how each one's last bytes show the file is complete. */
+const imageFormats: Array<{ mimeType: string; head(b: Buffer): boolean; complete(tail: Buffer, head: Buffer, total: number): boolean }> = [
+	{
+		mimeType: 'image/png',
+		head: (b) => b.length >= 8 && b.readUInt32BE(0) === 0x89504e47 && b.readUInt32BE(4) === 0x0d0a1a0a,
+		// The IEND chunk: length 0, type IEND, its fixed CRC.
+		complete: (tail) => tail.length >= 12 && tail.subarray(-12).equals(Buffer.from('0000000049454e44ae426082', 'hex')),
+	},
+	{
+		mimeType: 'image/jpeg',
+		head: (b) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
+		complete: (tail) => tail.length >= 2 && tail[tail.length - 2] === 0xff && tail[tail.length - 1] === 0xd9,
+	},
+	{
+		mimeType: 'image/webp',
+		head: (b) => b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP',
+		complete: (_tail, head, total) => head.readUInt32LE(4) + 8 === total,
+	},
+	{
+		mimeType: 'image/gif',
+		head: (b) => b.length >= 6 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6)),
+		complete: (tail) => tail.length >= 1 && tail[tail.length - 1] === 0x3b,
+	},
+	{
+		mimeType: 'image/bmp',
+		head: (b) => b.length >= 6 && b.toString('latin1', 0, 2) === 'BM',
+		complete: (_tail, head, total) => head.readUInt32LE(2) === total,
+	},
+];
+
+const HEAD_BYTES = 32;
+const TAIL_BYTES = 16;
 /** Bytes of a download kept for its header: enough for PNG, WebP, BMP and JPEGs without a huge EXIF block. */
 const HEADER_BYTES = 64 * 1024;
 
-/** Passes a download through unchanged, keeping its first bytes so the image's own pixel size can be read. */
-function headerSniffer(): { tap: Transform; size(): Promise<string | undefined> } {
-	const chunks: Buffer[] = [];
+/**
+ * Passes a download through unchanged while checking it is the image the service announced: an image by
+ * its magic bytes (an HTML error page served with 200 is refused at its first bytes), exactly
+ * Content-Length bytes, and — with no Content-Length — a complete file by its format's end marker.
+ * Also keeps the file's first bytes, so the image's own pixel size can be read from its header.
+ */
+export function imageVerifier(contentLength: number | undefined, declaredType: string) {
+	let head = Buffer.alloc(0);
+	const header: Buffer[] = [];
 	let kept = 0;
+	let tail = Buffer.alloc(0);
+	let total = 0;
+	let problem: string | undefined;
+	let format: (typeof imageFormats)[number] | undefined;
+	const notImage = () => {
+		const text = head.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 24);
+		return `the download is not an image (${declaredType || 'no content type'}, starts with "${text}")`;
+	};
+	// Nothing is passed on before the first bytes prove an image: an error page never reaches storage.
+	let held: Buffer[] = [];
 	const tap = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
+			total += chunk.length;
+			tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(-TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+			if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
 			if (kept < HEADER_BYTES) {
-				const part = chunk.subarray(0, HEADER_BYTES - kept);
-				chunks.push(Buffer.from(part));
+				const part = Buffer.from(chunk.subarray(0, HEADER_BYTES - kept));
+				header.push(part);
 				kept += part.length;
 			}
-			done(null, chunk);
+			if (format) return done(null, chunk);
+			held.push(chunk);
+			if (head.length < 12) return done();
+			format = imageFormats.find((f) => f.head(head));
+			if (!format) return done(new Error((problem = notImage())));
+			const ready = Buffer.concat(held);
+			held = [];
+			done(null, ready);
+		},
+		flush(done) {
+			format ??= imageFormats.find((f) => f.head(head));
+			if (format && held.length) this.push(Buffer.concat(held));
+			if (!format) problem = total === 0 ? 'the download was empty' : notImage();
+			else if (contentLength !== undefined && total !== contentLength) {
+				problem = `the download was cut short: ${total} of ${contentLength} bytes`;
+			} else if (contentLength === undefined && !format.complete(tail, head, total)) {
+				problem = `the download was cut short: ${total} bytes and no complete ${format.mimeType.slice(6).toUpperCase()} end`;
+			}
+			done(problem ? new Error(problem) : null);
 		},
 	});
-	const size = async () => {
-		try {
-			const probe = await probeImage(bufferReader(Buffer.concat(chunks)));
-			return probe.width && probe.height ? `${probe.width}*${probe.height}` : undefined;
-		} catch {
-			return undefined; // Not a readable image header: no size rather than a wrong one.
-		}
+	return {
+		tap,
+		problem: () => problem,
+		mimeType: () => format?.mimeType,
+		/** "W*H" from the image's own header, or undefined when it cannot be read (no size rather than a wrong one). */
+		size: async (): Promise<string | undefined> => {
+			try {
+				const probe = await probeImage(bufferReader(Buffer.concat(header)));
+				return probe.width && probe.height ? `${probe.width}*${probe.height}` : undefined;
+			} catch {
+				return undefined;
+			}
+		},
 	};
-	return { tap, size };
+}
+
+/** The tokens a file-name template may use. */
+export const fileNameTokens = ['taskId', 'index', 'item', 'model', 'ext'] as const;
+
+/** `{index}` (mixes with n8n expressions) or the older `{{index}}`; the token is group 1 or 2. */
+const tokenPattern = /\{\{\s*(\w+)\s*\}\}|\{(\w+)\}/g;
+
+/**
+ * Why a file-name template cannot work (checked before anything is submitted), or undefined. Unknown
+ * tokens would end up literally in every file name; control characters are not allowed in file names.
+ */
+export function fileNameTemplateProblem(template: string): string | undefined {
+	const known: readonly string[] = fileNameTokens;
+	const unknown = [...template.matchAll(tokenPattern)].map((m) => m[0]).filter((whole) => !known.includes(whole.replace(/[{}\s]/g, '')));
+	const tokenList = fileNameTokens.map((t) => `{${t}}`).join(', ');
+	if (unknown.length) return `has the unknown token ${unknown[0]}; use only ${tokenList}`;
+	// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+	if (/[\u0000-\u001f\u007f]/.test(template)) return 'contains a control character (e.g. a line break): remove it';
+	if (template.length > 200) return `is ${template.length} characters long; keep it under 200`;
+	return undefined;
 }
 
 /** The size every image shares, or undefined when they differ (each then carries its own). */
@@ -254,13 +355,10 @@ export function renderFileName(
 		model: context.model ?? 'wan',
 		ext: extensions[mimeType] ?? 'png',
 	};
-	const rendered = (template || defaultFileNameTemplate).replace(
-		/\{\{\s*(\w+)\s*\}\}|\{(\w+)\}/g,
-		(whole, doubled: string | undefined, single: string | undefined) => {
-			const token = doubled ?? single!;
-			return token in values ? values[token] : whole;
-		},
-	);
+	const rendered = (template || defaultFileNameTemplate).replace(tokenPattern, (whole, doubled: string | undefined, single: string | undefined) => {
+		const token = doubled ?? single!;
+		return token in values ? values[token] : whole;
+	});
 	// A file name, not a path.
 	return rendered.replace(/[/\\]/g, '_');
 }

@@ -1,11 +1,20 @@
-/* eslint-disable @n8n/community-nodes/require-node-api-error -- TaskWaitError and transport errors are
-   turned into NodeOperationError/NodeApiError (with the task ID) by actions/taskRunner.ts */
-
 /**
- * Polls one task until it is terminal, the timeout passes, or the execution is cancelled.
- * Transient poll failures are retried inside the transport; this loop owns only the schedule.
+ * Polls one task until it is terminal, the Timeout passes, or the execution is cancelled. Nothing here
+ * throws: every way a wait can end is an outcome, and actions/taskRunner.ts turns each into items or an
+ * n8n error that says whether the task is still running and how to collect it.
+ *
+ * Transient poll failures (429, 5xx, resets, timeouts) never end a wait early: the loop backs off and
+ * keeps asking until the Timeout. Every request is bounded by what is left of the Timeout.
  */
-import { getTask, sleep, type DashScopeEndpoint, type TaskResponse, type TaskStatus } from '../transport';
+import {
+	DashScopeError,
+	getTask,
+	shouldRetry,
+	sleep,
+	type DashScopeEndpoint,
+	type TaskResponse,
+	type TaskStatus,
+} from '../transport';
 import { terminalStatuses } from './taskResults';
 
 export interface WaitOptions {
@@ -15,77 +24,78 @@ export interface WaitOptions {
 	pollIntervalMs?: number;
 }
 
-/** Why waiting stopped without a terminal status; the task may still run (and be billed). */
-export class TaskWaitError extends Error {
-	constructor(
-		readonly reason: 'timeout' | 'aborted',
-		readonly taskId: string,
-		readonly lastStatus: TaskStatus | undefined,
-		message: string,
-	) {
-		super(message);
-		this.name = 'TaskWaitError';
-	}
-}
+/** How a wait ended. Only `finished` carries a terminal status; the others leave a task that may run on. */
+export type WaitOutcome =
+	| { kind: 'finished'; response: TaskResponse }
+	| { kind: 'timeout'; taskId: string; lastStatus?: TaskStatus; lastError?: unknown; failedPolls: number; timeoutMs: number }
+	| { kind: 'aborted'; taskId: string; lastStatus?: TaskStatus }
+	/** A poll failed in a way retrying cannot fix (bad key, unreadable answer). */
+	| { kind: 'failed'; taskId: string; lastStatus?: TaskStatus; error: unknown };
 
 /** The official SDKs' schedule: start at 1 s, double after every third poll, cap at 5 s. */
 export function autoPollDelayMs(pollNumber: number): number {
 	return Math.min(1000 * 2 ** Math.floor(pollNumber / 3), 5000);
 }
 
-export async function waitForTask(
-	endpoint: DashScopeEndpoint,
-	taskId: string,
-	options: WaitOptions,
-): Promise<TaskResponse> {
-	const deadline = Date.now() + options.timeoutMs;
-	let lastStatus: TaskStatus | undefined;
-	for (let poll = 0; ; poll++) {
-		if (options.signal?.aborted) throw aborted(taskId, lastStatus);
-		let response: TaskResponse;
-		try {
-			response = await getTask(endpoint, taskId, {
-				signal: options.signal,
-				timeoutMs: Math.max(1000, Math.min(30_000, deadline - Date.now())),
-			});
-		} catch (error) {
-			if (options.signal?.aborted) throw aborted(taskId, lastStatus);
-			throw error;
-		}
-		lastStatus = response.output.task_status;
-		if (terminalStatuses.has(lastStatus)) return response;
+/** Backoff after the n-th transient poll failure in a row: 1, 2, 4, 8, 16, 30, 30… s. */
+export function failedPollDelayMs(failuresInARow: number): number {
+	return Math.min(1000 * 2 ** Math.max(0, failuresInARow - 1), 30_000);
+}
 
-		const delay = options.pollIntervalMs ? options.pollIntervalMs : autoPollDelayMs(poll);
-		const remaining = deadline - Date.now();
-		if (remaining <= 0) throw timedOut(taskId, lastStatus, options.timeoutMs);
+/** A poll that may also be the last look after the Timeout still gets this long. */
+const MIN_POLL_MS = 2_000;
+
+export async function waitForTask(endpoint: DashScopeEndpoint, taskId: string, options: WaitOptions): Promise<WaitOutcome> {
+	const deadline = Date.now() + options.timeoutMs;
+	const signal = options.signal;
+	let lastStatus: TaskStatus | undefined;
+	let lastError: unknown;
+	let failuresInARow = 0;
+	let failedPolls = 0;
+	const timeout = (): WaitOutcome => ({ kind: 'timeout', taskId, lastStatus, lastError, failedPolls, timeoutMs: options.timeoutMs });
+
+	for (let poll = 0; ; poll++) {
+		if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
+		let delay: number;
 		try {
-			await sleep(Math.min(delay, remaining), options.signal);
-		} catch {
-			throw aborted(taskId, lastStatus);
+			const response = await getTask(endpoint, taskId, { signal, deadline: Math.max(deadline, Date.now() + MIN_POLL_MS) });
+			lastStatus = response.output.task_status;
+			lastError = undefined;
+			failuresInARow = 0;
+			if (terminalStatuses.has(lastStatus)) return { kind: 'finished', response };
+			delay = options.pollIntervalMs ? options.pollIntervalMs : autoPollDelayMs(poll);
+		} catch (error) {
+			if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
+			if (!isTransient(error)) return { kind: 'failed', taskId, lastStatus, error };
+			lastError = error;
+			failedPolls++;
+			delay = failedPollDelayMs(++failuresInARow);
 		}
+		const remaining = deadline - Date.now();
+		if (remaining <= 0) return timeout();
+		try {
+			await sleep(Math.min(delay, remaining), signal);
+		} catch {
+			return { kind: 'aborted', taskId, lastStatus };
+		}
+		// If the Timeout passed during the sleep, the next poll is the last look: a task that finished
+		// meanwhile is collected, not reported as timed out.
 		if (Date.now() >= deadline) {
-			// One last look, so a task that finished during the final sleep is not reported as timed out.
-			const last = await getTask(endpoint, taskId, { signal: options.signal });
-			if (terminalStatuses.has(last.output.task_status)) return last;
-			throw timedOut(taskId, last.output.task_status, options.timeoutMs);
+			try {
+				const last = await getTask(endpoint, taskId, { signal, deadline: Date.now() + MIN_POLL_MS, retry: { maxAttempts: 1 } });
+				lastStatus = last.output.task_status;
+				if (terminalStatuses.has(lastStatus)) return { kind: 'finished', response: last };
+			} catch (error) {
+				if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
+				lastError = error;
+				failedPolls++;
+			}
+			return timeout();
 		}
 	}
 }
 
-function timedOut(taskId: string, status: TaskStatus | undefined, timeoutMs: number): TaskWaitError {
-	return new TaskWaitError(
-		'timeout',
-		taskId,
-		status,
-		`Task ${taskId} was still ${status ?? 'unfinished'} after ${Math.round(timeoutMs / 1000)} s`,
-	);
-}
-
-function aborted(taskId: string, status: TaskStatus | undefined): TaskWaitError {
-	return new TaskWaitError(
-		'aborted',
-		taskId,
-		status,
-		`The execution was cancelled while task ${taskId} was ${status ?? 'being submitted'}`,
-	);
+/** Network errors, timeouts, 408, 429 (not quota) and 5xx: the task is fine, asking again will work. */
+function isTransient(error: unknown): boolean {
+	return error instanceof DashScopeError && shouldRetry('read', error);
 }

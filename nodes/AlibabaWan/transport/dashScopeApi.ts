@@ -10,11 +10,13 @@ import {
 	isQuotaCode,
 	isRateLimit,
 	redact,
+	timeoutError,
 } from './errors';
 import { headerValue, mapFailure, readText, send } from './httpClient';
 import type { SendResult } from './httpClient';
 import { getLimiter } from './rateLimit';
 import type { RateSlot, SlidingWindowLimiter } from './rateLimit';
+import { claimTask, reconcileSubmit, trackAttempt, bucketKey, type Reconciliation } from './reconcile';
 import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
 import {
 	cancelResponseSchema,
@@ -34,6 +36,7 @@ import type {
 	StreamingJsonBody,
 	SubmitResult,
 	SubmitRoute,
+	TaskListEntry,
 	TaskResponse,
 	TaskStatus,
 } from './types';
@@ -82,6 +85,10 @@ interface CallSpec<T> {
 	keepOpen?: boolean;
 	/** Extra hint adjustments per operation. */
 	decorate?(error: DashScopeError): void;
+	/** Creates only: the account+model bucket and the task-list check after an ambiguous answer. */
+	submit?: { key: string; reconcile(error: DashScopeError, attemptStartedAt: number): Promise<Reconciliation> };
+	/** Creates only: what to return when the task was found in the list. */
+	adopt?(task: TaskListEntry, how: 'request-id' | 'only-candidate'): T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,6 +114,7 @@ export async function submitTask(
 		};
 		if (containsOssUrl(preview)) headers['x-dashscope-ossresourceresolve'] = 'enable';
 		const model = opts.model ?? (preview as { model?: unknown } | undefined)?.model;
+		const key = bucketKey(baseUrl, apiKey, typeof model === 'string' ? model : '');
 		return run<SubmitResult>({
 			operation: 'submitTask',
 			mode: 'create',
@@ -123,6 +131,28 @@ export async function submitTask(
 					error.hint = `${error.hint ?? ''} (model "${model}")`.trim();
 				}
 			},
+			submit: {
+				key,
+				reconcile: (error, attemptStartedAt) =>
+					reconcileSubmit({
+						key,
+						model: typeof model === 'string' ? model : '',
+						attemptStartedAt,
+						requestId: error.requestId,
+						// Free and read-only; own short budget, not the (maybe aborted) execution signal.
+						list: (query) => listTasks(endpoint, query, { timeoutMs: 10_000, retry: { maxAttempts: 3 } }),
+						sleep: (ms, signal) => sleep(ms, signal),
+					}),
+			},
+			adopt: (task, how) => {
+				claimTask(key, task.task_id);
+				return {
+					taskId: task.task_id,
+					taskStatus: (task.status ?? 'PENDING') as TaskStatus,
+					requestId: task.request_id ?? '',
+					adopted: how,
+				};
+			},
 			onSuccess: async (res) => {
 				const json = await readJson(res, 'submitTask');
 				const parsed = submitResponseSchema.safeParse(json);
@@ -131,6 +161,7 @@ export async function submitTask(
 					if (explicit) throw explicit;
 					throw invalidResponse('submitTask', json, parsed.error);
 				}
+				claimTask(key, parsed.data.output.task_id);
 				return {
 					taskId: parsed.data.output.task_id,
 					taskStatus: (parsed.data.output.task_status ?? 'PENDING') as TaskStatus,
@@ -292,7 +323,17 @@ export async function downloadResult(url: string, opts: CallOptions = {}): Promi
 async function run<T>(spec: CallSpec<T>): Promise<T> {
 	const policy = resolvePolicy(spec.opts.retry);
 	const signal = spec.opts.signal;
+	const deadline = spec.opts.deadline;
+	let counted = 0;
 	for (let attempt = 1; ; attempt++) {
+		if (deadline !== undefined && Date.now() >= deadline) {
+			const e = timeoutError(spec.timeoutMs, spec.operation);
+			e.message = 'The Timeout passed before the request could be sent';
+			e.notSent = true;
+			if (spec.taskId) e.taskId = spec.taskId;
+			throw finalize(spec, e);
+		}
+		const attemptStartedAt = Date.now();
 		let error: DashScopeError;
 		try {
 			return await attemptOnce(spec);
@@ -301,11 +342,46 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 		}
 		if (spec.taskId && !error.taskId) error.taskId = spec.taskId;
 		if (!error.operation) error.operation = spec.operation;
-		error.retryable = shouldRetry(spec.mode, error);
-		const tooLong = error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
-		if (!error.retryable || attempt >= policy.maxAttempts || tooLong) throw finalize(spec, error);
 
-		const delayMs = backoffDelay(attempt - 1, policy, error.retryAfterMs);
+		// A create whose answer could have followed acceptance: the task list decides, never a blind resend.
+		if (spec.mode === 'create' && spec.submit && mayFollowAcceptance(error)) {
+			const outcome = await spec.submit.reconcile(error, attemptStartedAt);
+			if (outcome.kind === 'adopt' && spec.adopt) return spec.adopt(outcome.task, outcome.how);
+			if (outcome.kind === 'uncertain') {
+				error.taskMayExist = true;
+				if (outcome.candidates.length) error.candidateTaskIds = outcome.candidates;
+				error.hint =
+					(outcome.candidates.length
+						? `Tasks that may be this item's (created in the same seconds): ${outcome.candidates.join(', ')}; ${outcome.reason}. `
+						: `Whether a task was created is unknown: ${outcome.reason}. `) + (error.hint ?? '');
+				throw finalize(spec, error);
+			}
+			if (outcome.kind === 'none') {
+				// Our own timeout or abort hung up while DashScope may still be processing the request: an empty
+				// list is not proof then. An answer (any status) or the server closing the connection is.
+				if (error.code === 'Timeout' || error.code === 'Aborted') {
+					error.taskMayExist = true;
+					error.hint = `No task is listed yet, but DashScope may still be processing the request. ${error.hint ?? ''}`.trim();
+					throw finalize(spec, error);
+				}
+				error.taskMayExist = false;
+			}
+		}
+
+		error.retryable = shouldRetry(spec.mode, error);
+		// With a deadline, waiting out a rate limit (e.g. the 5-running-tasks limit) is bounded by time, not count.
+		if (!(deadline !== undefined && isRateLimit(error))) counted++;
+		const delayMs = backoffDelay(counted - 1, policy, error.retryAfterMs);
+		const tooLong =
+			deadline !== undefined
+				? Date.now() + delayMs > deadline
+				: error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
+		if (!error.retryable || counted >= policy.maxAttempts || tooLong) {
+			if (tooLong && error.retryable && deadline !== undefined) {
+				error.message += ` (DashScope asked to wait ${Math.ceil(delayMs / 1000)} s, longer than what is left of the Timeout)`;
+			}
+			throw finalize(spec, error);
+		}
 		try {
 			spec.opts.onRetry?.({ operation: spec.operation, attempt, delayMs, error: error.scrubbed(spec.secret ? [spec.secret] : []) });
 		} catch {
@@ -323,29 +399,64 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 	}
 }
 
+/**
+ * Could the service have accepted the create before this failure? Only then is the task list consulted.
+ * A 429 is included on purpose: the docs do not say a throttled create was refused before acceptance
+ * (UNCONFIRMED), and gateways answer 429 after the backend took the request, so a 429 proves nothing —
+ * the list decides, then Retry-After is waited out and the submit resent only if no task is listed.
+ */
+function mayFollowAcceptance(error: DashScopeError): boolean {
+	if (error.notSent === true || error.taskMayExist === false) return false;
+	if (error.code === 'InvalidArgument' || error.code === 'RequestBodyError') return false;
+	const status = error.httpStatus;
+	if (status === undefined) return true; // reset, timeout or abort after the body went out
+	return status === 408 || status === 429 || status >= 500;
+}
+
 async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 	const signal = spec.opts.signal;
 	const limiter = spec.limiter;
+	const deadline = spec.opts.deadline;
 	let slot: RateSlot | undefined;
 	if (limiter) {
+		// Waiting for a slot (pacing, or a pause after a 429) ends at the deadline too.
+		const slotSignal =
+			deadline === undefined
+				? signal
+				: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
 		try {
-			slot = await limiter.acquire(signal);
+			slot = await limiter.acquire(slotSignal);
 		} catch (error) {
-			const e = mapFailure(error, undefined, undefined, spec.operation);
+			const e =
+				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
+					? Object.assign(timeoutError(spec.timeoutMs, spec.operation), {
+							message: 'The Timeout passed while waiting for a free slot to send the request (DashScope limits requests per second and running tasks)',
+						})
+					: mapFailure(error, undefined, undefined, spec.operation);
 			e.notSent = true;
 			throw e;
 		}
 	}
-	const res = await send({
+	// Reads are cut at the deadline. A create in flight is not: cutting it would leave a task unaccounted for.
+	const timeoutMs =
+		deadline !== undefined && spec.mode === 'read' ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
+	const sending = send({
 		method: spec.method,
 		url: spec.url,
 		headers: spec.headers,
 		body: spec.body,
-		timeoutMs: spec.timeoutMs,
+		timeoutMs,
 		signal,
 		operation: spec.operation,
 		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
 	});
+	if (!spec.submit) return await handle(spec, await sending);
+	// A reconciling sibling waits for this whole attempt (answer read, task claimed) before it lists.
+	return await trackAttempt(spec.submit.key, sending.then((res) => handle(spec, res)));
+}
+
+async function handle<T>(spec: CallSpec<T>, res: SendResult): Promise<T> {
+	const limiter = spec.limiter;
 	let handedOver = false;
 	try {
 		if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -383,7 +494,8 @@ async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 		// else one base backoff) instead of letting each of them collect its own 429.
 		if (limiter && isRateLimit(error)) {
 			const policy = resolvePolicy(spec.opts.retry);
-			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, policy.maxRetryAfterMs));
+			const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
+			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
 		}
 		throw error;
 	} finally {
@@ -406,25 +518,20 @@ export function shouldRetry(mode: Mode, error: DashScopeError): boolean {
 		if (status === undefined) return true; // network error or timeout
 		return RETRYABLE_READ_STATUS.has(status);
 	}
-	// create
-	if (status === undefined) return error.notSent === true;
-	if (status === 429) return true;
-	if (status === 503) return hasApiErrorBody(error);
+	// create: only when nothing was created — never sent, or the task list showed no task (reconcile.ts).
+	const nothingCreated = error.notSent === true || error.taskMayExist === false;
+	if (status === undefined) return nothingCreated;
+	if (status === 408 || status === 429 || status >= 500) return nothingCreated;
 	return false;
 }
 
-/** For a failed create: could a task have been created? */
+/** For a failed create that the task list did not settle: could a task have been created? */
 function taskMayExist(error: DashScopeError): boolean {
+	if (error.notSent === true) return false;
 	const status = error.httpStatus;
-	if (status === undefined) return error.notSent !== true;
+	if (status === undefined) return true;
 	if (status >= 200 && status < 300) return true;
-	if (status === 408) return true;
-	if (status === 503) return !hasApiErrorBody(error);
-	return status >= 500;
-}
-
-function hasApiErrorBody(error: DashScopeError): boolean {
-	return error.code !== 'Unknown';
+	return status === 408 || status === 429 || status >= 500;
 }
 
 function finalize<T>(spec: CallSpec<T>, error: DashScopeError): DashScopeError {
@@ -567,7 +674,10 @@ function checkBaseUrl(baseUrl: string): string {
 function checkTaskId(taskId: string): string {
 	const id = typeof taskId === 'string' ? taskId.trim() : '';
 	if (!id) throw usageError('A task ID is required');
-	if (id.length > 200 || /[\s/?#]/.test(id)) throw usageError(`"${id.slice(0, 60)}" is not a valid task ID`);
+	// "." and ".." are dot segments: a URL would resolve them to another endpoint of the same host.
+	if (id.length > 200 || /[\s/?#\\%]/.test(id) || /^\.{1,2}$/.test(id)) {
+		throw usageError(`"${id.slice(0, 60)}" is not a valid task ID`);
+	}
 	return id;
 }
 

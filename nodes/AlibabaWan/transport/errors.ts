@@ -38,6 +38,43 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined> 
 	return out.replace(/(Bearer\s+)[^\s"',;]+/gi, `$1${REDACTED}`);
 }
 
+/**
+ * Scrubs `secrets` from every string reachable from `value`, in place (objects, arrays, errors' message,
+ * stack and own fields). Returns the value (a string is returned scrubbed). The one pass every text that
+ * reaches the user goes through (actions/router.ts), whatever the service or a library put in it.
+ * `skip` names properties left alone (n8n's node definition, binary payloads).
+ */
+export function scrubDeep<T>(value: T, secrets: ReadonlyArray<string | undefined>, skip: ReadonlySet<string> = new Set()): T {
+	const seen = new WeakSet<object>();
+	const walk = (v: unknown, depth: number): unknown => {
+		if (typeof v === 'string') return redact(v, secrets);
+		if (!v || typeof v !== 'object' || depth > 12 || seen.has(v)) return v;
+		seen.add(v);
+		if (Array.isArray(v)) {
+			for (let i = 0; i < v.length; i++) v[i] = walk(v[i], depth + 1);
+			return v;
+		}
+		if (Buffer.isBuffer(v) || ArrayBuffer.isView(v)) return v;
+		const record = v as Record<string, unknown>;
+		const keys = new Set(Object.keys(record));
+		if (v instanceof Error) for (const k of ['message', 'stack', 'description', 'cause']) keys.add(k);
+		for (const key of keys) {
+			if (skip.has(key)) continue;
+			const current = record[key];
+			const next = walk(current, depth + 1);
+			if (next !== current) {
+				try {
+					record[key] = next;
+				} catch {
+					// read-only property: nothing to do
+				}
+			}
+		}
+		return v;
+	};
+	return walk(value, 0) as T;
+}
+
 export class DashScopeError extends Error implements DashScopeErrorFields {
 	code: string;
 	requestId?: string;
@@ -50,6 +87,7 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 	networkCode?: string;
 	notSent?: boolean;
 	operation?: string;
+	candidateTaskIds?: string[];
 
 	constructor(init: DashScopeErrorInit) {
 		super(init.message);
@@ -65,6 +103,7 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 		if (init.networkCode) this.networkCode = init.networkCode;
 		if (init.notSent !== undefined) this.notSent = init.notSent;
 		if (init.operation) this.operation = init.operation;
+		if (init.candidateTaskIds?.length) this.candidateTaskIds = [...init.candidateTaskIds];
 	}
 
 	/** A copy with every string field scrubbed of the given secrets (stack rebuilt from the clean message). */
@@ -96,6 +135,7 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 			networkCode: this.networkCode,
 			notSent: this.notSent,
 			operation: this.operation,
+			candidateTaskIds: this.candidateTaskIds,
 		};
 	}
 
@@ -163,7 +203,7 @@ export function failureCauseOf(error: DashScopeError): FailureCause | undefined 
 
 export const TASK_MAY_EXIST_HINT =
 	'The request reached DashScope but its answer was lost, so a task may have been created and will be billed. ' +
-	'Check the task list (Task > List) or the Model Studio console before running again, and do not use ' +
+	'Check the tasks listed here (collect one with "Wait for Task") or the Model Studio console before running again, and do not use ' +
 	'n8n\'s "Retry On Fail" for task creation: it would submit (and bill) the task again.';
 
 export function hintFor(code: string, message: string, httpStatus?: number): string | undefined {

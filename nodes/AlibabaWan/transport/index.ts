@@ -20,6 +20,7 @@ export {
 	isQuotaCode,
 	isRateLimit,
 	redact,
+	scrubDeep,
 	TASK_MAY_EXIST_HINT,
 } from './errors';
 export type { FailureCause } from './errors';

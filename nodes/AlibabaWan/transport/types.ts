@@ -39,6 +39,12 @@ export interface CallOptions {
 	retry?: RetryOptions;
 	/** Called before each backoff sleep (for logging); receives a key-free error summary. */
 	onRetry?: (event: RetryEvent) => void;
+	/**
+	 * Epoch ms after which no attempt starts and no retry waits (the item's Timeout). Each attempt's own
+	 * timeout is cut to what is left. Rate-limit 429s are then retried until the deadline, however long
+	 * their Retry-After, instead of a fixed number of times.
+	 */
+	deadline?: number;
 }
 
 export interface RetryOptions {
@@ -64,6 +70,8 @@ export interface SubmitResult {
 	taskId: string;
 	taskStatus: TaskStatus;
 	requestId: string;
+	/** Set when the answer was lost and the task was found in the task list instead (see reconcile.ts). */
+	adopted?: 'request-id' | 'only-candidate';
 }
 
 /** `GET /tasks/{id}` body (zod-validated; unknown keys kept). */
@@ -120,6 +128,8 @@ export interface DashScopeErrorFields {
 	retryable: boolean;
 	taskMayExist?: boolean;
 	taskId?: string;
+	/** A submit whose answer was lost: tasks the list showed that may be this one (never resubmitted). */
+	candidateTaskIds?: string[];
 }
 
 /** `GET /tasks` filters (DashScope names in snake_case on the wire). Times are `YYYYMMDDhhmmss`. */

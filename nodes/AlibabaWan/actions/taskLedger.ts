@@ -1,0 +1,96 @@
+/**
+ * Every task this execution created (or collected), with its state. When anything goes wrong — an item
+ * fails, the execution is stopped, a wait times out — the router reports the whole ledger, so no billed
+ * task is ever named nowhere.
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+export type TaskState =
+	/** Finished and its images are in the output. */
+	| 'emitted'
+	/** Finished (billed) but its images did not reach the output. */
+	| 'uncollected'
+	/** Submitted and not finished (billed if it succeeds). */
+	| 'running'
+	/** Ended FAILED (not billed). */
+	| 'failed'
+	/** Cancelled while queued (not billed). */
+	| 'canceled'
+	/** Its state could not be read. */
+	| 'unknown'
+	/** A submit's answer was lost and this task, created in the same seconds, may be that item's. */
+	| 'candidate';
+
+export interface LedgerEntry {
+	taskId: string;
+	/** 0-based item index. */
+	itemIndex: number;
+	state: TaskState;
+	/** Why, when it matters (the failure code, the lost download). */
+	detail?: string;
+}
+
+const COLLECT = 'collect it with "Wait for Task" within 24 hours';
+
+const describe: Record<TaskState, string> = {
+	emitted: 'finished, images in the output',
+	uncollected: `finished but not collected (billed): ${COLLECT}`,
+	running: `still running (billed if it succeeds): ${COLLECT}`,
+	failed: 'failed (not billed)',
+	canceled: 'cancelled (not billed)',
+	unknown: `state unknown (may be billed): check it with "Wait for Task"`,
+	candidate: `may be this item's task, whose submit answer was lost (billed if it succeeds): check it with "Wait for Task"`,
+};
+
+export class TaskLedger {
+	private readonly tasks = new Map<string, LedgerEntry>();
+
+	/** Records or updates a task (the latest state wins; the first item number stays). */
+	record(taskId: string, itemIndex: number, state: TaskState, detail?: string): void {
+		const known = this.tasks.get(taskId);
+		this.tasks.set(taskId, { taskId, itemIndex: known?.itemIndex ?? itemIndex, state, ...(detail ? { detail } : {}) });
+	}
+
+	get size(): number {
+		return this.tasks.size;
+	}
+
+	entries(): LedgerEntry[] {
+		return [...this.tasks.values()].sort((a, b) => a.itemIndex - b.itemIndex);
+	}
+
+	/** "5 tasks: 2 finished, images in the output; 3 still running…" — short, for the error message. */
+	summary(): string {
+		const counts = new Map<TaskState, number>();
+		for (const entry of this.tasks.values()) counts.set(entry.state, (counts.get(entry.state) ?? 0) + 1);
+		const label: Record<TaskState, string> = {
+			emitted: 'emitted',
+			uncollected: 'finished but not collected',
+			running: 'still running',
+			failed: 'failed',
+			canceled: 'cancelled',
+			unknown: 'state unknown',
+			candidate: 'possibly created by a lost submit',
+		};
+		const parts = [...counts].map(([state, n]) => `${n} ${label[state]}`);
+		return `${this.tasks.size} task${this.tasks.size === 1 ? '' : 's'} in this execution (${parts.join(', ')})`;
+	}
+
+	/** One line per task: ID, item, state and how to collect it. */
+	lines(): string[] {
+		return this.entries().map(
+			(entry) =>
+				`Task ${entry.taskId} (item ${entry.itemIndex + 1}): ${describe[entry.state]}${entry.detail ? ` — ${entry.detail}` : ''}`,
+		);
+	}
+
+	toJson(): IDataObject[] {
+		return this.entries().map((entry) => ({
+			taskId: entry.taskId,
+			item: entry.itemIndex + 1,
+			state: entry.state,
+			note: describe[entry.state],
+			...(entry.detail ? { detail: entry.detail } : {}),
+		}));
+	}
+}
