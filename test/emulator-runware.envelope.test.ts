@@ -53,12 +53,12 @@ describe('envelope', () => {
 	});
 
 	test.each([
-		['no taskType', { taskType: undefined }, 'missingTaskType'],
-		['unknown taskType', { taskType: 'videoInference' }, 'invalidTaskType'],
-		['no taskUUID', { taskUUID: undefined }, 'missingTaskUUID'],
-		['taskUUID not a UUID', { taskUUID: 'task-1' }, 'invalidTaskUUID'],
-		['taskUUID v1, not v4', { taskUUID: 'a8098c1a-f86e-11da-bd1a-00112444be1e' }, 'invalidTaskUUID'],
-	])('%s → 400 %s', async (_name, over, code) => {
+		['no taskType', 'missingTaskType', { taskType: undefined }],
+		['unknown taskType', 'invalidTaskType', { taskType: 'videoInference' }],
+		['no taskUUID', 'missingTaskUUID', { taskUUID: undefined }],
+		['taskUUID not a UUID', 'invalidTaskUUID', { taskUUID: 'task-1' }],
+		['taskUUID v1, not v4', 'invalidTaskUUID', { taskUUID: 'a8098c1a-f86e-11da-bd1a-00112444be1e' }],
+	])('%s → 400 %s', async (_name, code, over) => {
 		expectError(await post(emu, [inference(over)]), 400, code);
 		expect(emu.counters().tasksCreated).toBe(0);
 	});
