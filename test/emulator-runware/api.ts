@@ -179,8 +179,6 @@ export class RunwareApi {
 	): Promise<{ task: TaskRecord; fault?: Extract<RunwareFaultAction, { type: 'reset-after-accept' | 'http-after-accept' }> }> {
 		const { state } = this;
 		const c = state.counters;
-		c.submissions += 1;
-		c.submissionsByTaskUUID[taskUUID] = (c.submissionsByTaskUUID[taskUUID] ?? 0) + 1;
 		if (state.tasks.has(taskUUID) || seen.has(taskUUID)) {
 			c.conflicts += 1;
 			throw new RunwareError(400, {

@@ -90,6 +90,12 @@ export class RunwareHttpServer {
 		const c = this.state.counters;
 		if (isApi && method === 'POST') c.requests += 1;
 		if (kind === 'result') c.downloads += 1;
+		for (const task of tasks) {
+			if (task.taskType !== 'imageInference') continue;
+			c.submissions += 1;
+			const uuid = typeof task.taskUUID === 'string' ? task.taskUUID : '(none)';
+			c.submissionsByTaskUUID[uuid] = (c.submissionsByTaskUUID[uuid] ?? 0) + 1;
+		}
 
 		const reply = await this.process(kind, method, url, headers, raw, parsed, tasks);
 		if (reply.type === 'destroy') {

@@ -67,9 +67,9 @@ export interface RunwareFaultRule {
 export interface RunwareCounters {
 	/** POSTs to the API path received. */
 	requests: number;
-	/** imageInference tasks received, whatever their outcome. */
+	/** imageInference tasks that reached the emulator in a parseable array, whatever their outcome (faults and auth failures included). */
 	submissions: number;
-	/** imageInference tasks received per taskUUID (a retry with the same UUID counts again). */
+	/** The same per taskUUID (a retry with the same UUID counts again; '(none)' when missing). */
 	submissionsByTaskUUID: Record<string, number>;
 	/** Tasks created (valid, accepted; at most one per taskUUID). */
 	tasksCreated: number;
