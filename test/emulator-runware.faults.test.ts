@@ -198,7 +198,7 @@ test('counters and the request log', async () => {
 });
 
 test('the HTTP control API', async () => {
-	const control = (path: string, init?: RequestInit) => fetch(`${emu.url}/__emulator/${path}`, init).then(async (r) => ({ status: r.status, body: await r.json() }));
+	const control = (path: string, init?: RequestInit) => fetch(`${emu.url}/__emulator/${path}`, init).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
 	const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 	expect((await control('health')).body).toMatchObject({ ok: true, service: 'runware', apiUrl: emu.apiUrl });
@@ -218,7 +218,7 @@ test('the HTTP control API', async () => {
 	const before = (await control('clock')).body.now as number;
 	expect((await control('clock', json({ advanceMs: 60_000 }))).body.now).toBeGreaterThanOrEqual(before + 60_000);
 	expect((await control('counters')).body).toMatchObject({ tasksCreated: 1 });
-	expect(((await control('requests')).body as unknown[]).length).toBe(1);
+	expect((await control('requests')).body).toHaveLength(1);
 
 	expect((await control('reset', { method: 'POST' })).body).toEqual({ ok: true });
 	expect((await control('counters')).body).toMatchObject({ tasksCreated: 0, requests: 0 });

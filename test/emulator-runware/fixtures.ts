@@ -4,11 +4,12 @@
  * which libjpeg and libwebp decode).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 
 import { Canvas } from '../emulator/canvas';
+import { closeServer, listenOrigin } from '../emulator/http-common';
+import { setupPerFile } from '../emulator/per-file';
 import { pngChunk } from '../emulator/png';
 import { encodeJpeg, encodeWebpLossless } from './encoders';
 import { RUNWARE_EMULATOR_KEYS, startRunwareEmulator, type RunwareEmulator, type RunwareEmulatorOptions } from './index';
@@ -17,21 +18,9 @@ export const KEY = RUNWARE_EMULATOR_KEYS[0];
 export const STANDARD = 'alibaba:wan@2.7-image';
 export const PRO = 'alibaba:wan@2.7-image-pro';
 
-/** Starts an emulator for the file (beforeAll), closes it (afterAll), resets it before each test. */
+/** This file's emulator: started before its tests, reset before each, closed after (test/emulator/per-file.ts). */
 export function setupRunware(options: RunwareEmulatorOptions = {}): RunwareEmulator {
-	let started: RunwareEmulator | undefined;
-	beforeAll(async () => {
-		started = await startRunwareEmulator(options);
-	});
-	afterAll(() => started?.close());
-	beforeEach(() => started!.reset());
-	return new Proxy({} as RunwareEmulator, {
-		get(_target, key) {
-			if (!started) throw new Error(`emulator not started: use emu.${String(key)} inside a test or hook`);
-			const value = started[key as keyof RunwareEmulator];
-			return typeof value === 'function' ? value.bind(started) : value;
-		},
-	});
+	return setupPerFile(() => startRunwareEmulator(options));
 }
 
 export interface ApiAnswer {
@@ -155,16 +144,8 @@ export async function serveFiles(files: Record<string, Buffer>): Promise<{ origi
 		}
 		res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	return {
-		origin: `http://127.0.0.1:${port}`,
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.close(() => resolve());
-				server.closeAllConnections();
-			}),
-	};
+	const origin = await listenOrigin(server, 0, '127.0.0.1');
+	return { origin, close: () => closeServer(server) };
 }
 
 export async function download(url: string): Promise<{ status: number; contentType: string | null; bytes: Buffer }> {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 
 import { Canvas } from '../emulator/canvas';
 import { CHAR_ADVANCE, GLYPH_HEIGHT } from '../emulator/font';
-import { paintOverlay, resultLayout, type RenderInput } from '../emulator/overlay';
+import { paintOverlay, resultLayout, type RenderSpec } from '../emulator/overlay';
 import { encodeJpeg, encodePng, encodeWebpLossless } from './encoders';
 
 export type OutputFormat = 'JPG' | 'PNG' | 'WEBP';
@@ -17,17 +17,8 @@ export type OutputFormat = 'JPG' | 'PNG' | 'WEBP';
 export const CONTENT_TYPES: Record<OutputFormat, string> = { JPG: 'image/jpeg', PNG: 'image/png', WEBP: 'image/webp' };
 export const EXTENSIONS: Record<OutputFormat, string> = { JPG: 'jpg', PNG: 'png', WEBP: 'webp' };
 
-export interface PictureSpec {
-	model: string;
-	width: number;
-	height: number;
-	seed: number;
-	prompt: string;
-	index: number;
-	imageCount: number;
-	inputs: readonly RenderInput[];
-	/** Per input image, boxes [x1, y1, x2, y2] in its pixels. */
-	boxes?: ReadonlyArray<ReadonlyArray<readonly number[]>>;
+/** What the overlay shows (test/emulator/overlay.ts), plus the cost tag and the encoding. */
+export interface PictureSpec extends Omit<RenderSpec, 'watermark'> {
 	/** USD, drawn when defined. */
 	cost?: number;
 	format: OutputFormat;

@@ -1,10 +1,11 @@
 /**
  * HTTP layer: `POST {basePath}` (the API), `GET|HEAD /image/…` (result downloads), `/__emulator/…`
- * (control API); arrival faults, request recording, counters. Keep-alive on, like the DashScope
- * emulator (65 s idle), and close() drops idle sockets so it never hangs.
+ * (control API); arrival faults, request recording, counters. The generic server pieces (keep-alive,
+ * listen/close, body reading) are shared with the DashScope emulator (test/emulator/http-common.ts).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+
+import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
 
 import { errorReply, faultReply, parseTasks, RunwareApi, type Reply } from './api';
 import { RunwareError } from './errors';
@@ -20,7 +21,7 @@ export class RunwareHttpServer {
 
 	constructor(readonly state: RunwareState) {
 		this.api = new RunwareApi(state);
-		this.server = http.createServer({ keepAlive: true }, (req, res) => {
+		this.server = createKeepAliveServer((req, res) => {
 			this.dispatch(req, res).catch((err) => {
 				process.stderr.write(`[runware-emulator] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
 				if (!res.headersSent && !res.destroyed) {
@@ -28,35 +29,22 @@ export class RunwareHttpServer {
 				}
 			});
 		});
-		this.server.keepAliveTimeout = 65_000;
-		this.server.headersTimeout = 70_000;
 	}
 
 	listen(port: number, host: string): Promise<string> {
-		return new Promise((resolve, reject) => {
-			this.server.once('error', reject);
-			this.server.listen(port, host, () => {
-				this.server.off('error', reject);
-				const addr = this.server.address() as AddressInfo;
-				const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
-				const shown = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-				resolve(`http://${shown}:${addr.port}`);
-			});
-		});
+		return listenOrigin(this.server, port, host);
 	}
 
 	close(): Promise<void> {
-		return new Promise((resolve) => {
-			this.state.wakeAll();
-			this.server.close(() => resolve());
-			this.server.closeAllConnections();
-		});
+		this.state.wakeAll();
+		return closeServer(this.server);
 	}
 
 	private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
 		const method = (req.method ?? 'GET').toUpperCase();
 		const url = new URL(req.url ?? '/', 'http://emulator.local');
-		const raw = await readBody(req);
+		const { body: read, tooLarge } = await readBody(req, MAX_BODY_BYTES);
+		const raw = tooLarge ? undefined : read;
 		if (url.pathname.startsWith('/__emulator/')) {
 			this.control(res, method, url, raw);
 			return;
@@ -200,28 +188,6 @@ export class RunwareHttpServer {
 			reply(400, { error: err instanceof Error ? err.message : String(err) });
 		}
 	}
-}
-
-/** The body, or undefined when it is over the cap. */
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-		});
-		req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
-		req.on('error', reject);
-	});
-}
-
-function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const [name, value] of Object.entries(headers)) {
-		if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-	}
-	return out;
 }
 
 function send(res: http.ServerResponse, method: string, reply: Reply): void {

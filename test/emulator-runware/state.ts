@@ -2,6 +2,7 @@
  * Mutable emulator state: clock, keys, timing, counters, recorded requests, tasks (by taskUUID),
  * produced images (by imageUUID), faults and the picture cache.
  */
+import { Sleeper } from '../emulator/http-common';
 import { RunwareFaultQueue } from './faults';
 import { PictureCache, type PictureSpec } from './pictures';
 import { modelRules, type InferenceJob, type ModelId, type ModelRules } from './validation';
@@ -68,8 +69,7 @@ export class RunwareState {
 	readonly rules: Record<ModelId, ModelRules>;
 	origin = '';
 	private clockOffset = 0;
-	private closed = false;
-	private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+	private readonly sleeper = new Sleeper();
 
 	constructor(readonly config: StateConfig) {
 		this.timing = { ...config.timing };
@@ -119,26 +119,11 @@ export class RunwareState {
 
 	/** A delay that close() cuts short. */
 	sleep(ms: number): Promise<void> {
-		if (ms <= 0 || this.closed) return Promise.resolve();
-		return new Promise((resolve) => {
-			const entry = {
-				timer: setTimeout(() => {
-					this.sleepers.delete(entry);
-					resolve();
-				}, ms),
-				resolve,
-			};
-			this.sleepers.add(entry);
-		});
+		return this.sleeper.sleep(ms);
 	}
 
 	wakeAll(): void {
-		this.closed = true;
-		for (const entry of this.sleepers) {
-			clearTimeout(entry.timer);
-			entry.resolve();
-		}
-		this.sleepers.clear();
+		this.sleeper.wakeAll();
 	}
 
 	/** When result `index` is finished (emulator clock). */
