@@ -1,6 +1,8 @@
 /** Runware emulator: the JSON-array envelope, authentication (header or task, not both), task UUIDs, batches, routes, CLI. */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { startRunwareEmulator } from './emulator-runware';
 import { expectError, getResponse, inference, KEY, post, setupRunware } from './emulator-runware/fixtures';
@@ -179,4 +181,14 @@ describe('CLI', () => {
 			expect(line).toMatch(/^DashScope emulator listening on /);
 		});
 	});
+});
+
+test('independence: the emulator imports nothing from nodes/ or credentials/ and no DashScope model knowledge', () => {
+	const dir = join(__dirname, 'emulator-runware');
+	const imports = readdirSync(dir)
+		.filter((f) => f.endsWith('.ts'))
+		.flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/from '([^']+)'|import\('([^']+)'\)/g)].map((m) => `${f}: ${m[1] ?? m[2]}`));
+	expect(imports.length).toBeGreaterThan(10);
+	const forbidden = imports.filter((i) => /nodes\/|credentials\/|emulator\/(models|validation|sizing|api|tasks|responses|state|server|index|fixtures|image-inputs|limits|errors)'?$/.test(i.split(': ')[1]));
+	expect(forbidden).toEqual([]);
 });
