@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
 			case '--help':
 			case '-h':
 				process.stdout.write(
-					'Usage: tsx test/emulator/cli.ts [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
+					'Usage: tsx test/emulator/cli.ts [--service dashscope|runware] [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
 				);
 				process.exit(0);
 				break;
