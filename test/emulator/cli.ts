@@ -2,6 +2,7 @@
  * Runs the DashScope emulator as a process:
  *   npx tsx test/emulator/cli.ts --port 8787 [--host 127.0.0.1] [--pending-ms N] [--running-ms N]
  *     [--sync-delay-ms N] [--default-region ap-southeast-1] [--concurrency reject|queue]
+ *   npx tsx test/emulator/cli.ts --service runware --port 8788 …  (the Runware emulator; test/emulator-runware/cli.ts)
  * Prints "DashScope emulator listening on http://HOST:PORT" and the keys; exits cleanly on SIGTERM/SIGINT.
  */
 import { EMULATOR_KEYS, startEmulator, type EmulatorOptions, type Timing } from './index';
@@ -60,7 +61,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
 			case '--help':
 			case '-h':
 				process.stdout.write(
-					'Usage: tsx test/emulator/cli.ts [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
+					'Usage: tsx test/emulator/cli.ts [--service dashscope|runware] [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
 				);
 				process.exit(0);
 				break;
@@ -72,10 +73,30 @@ function parseArgs(argv: string[]): EmulatorOptions {
 	return opts;
 }
 
+/** `--service runware` (anywhere in the arguments) starts the Runware emulator instead; `dashscope` is the default. */
+function takeService(argv: string[]): { service: string; rest: string[] } {
+	const rest = [...argv];
+	const at = rest.findIndex((a) => a === '--service' || a.startsWith('--service='));
+	if (at < 0) return { service: 'dashscope', rest };
+	const service = rest[at].includes('=') ? rest[at].slice('--service='.length) : (rest[at + 1] ?? '');
+	rest.splice(at, rest[at].includes('=') ? 1 : 2);
+	return { service, rest };
+}
+
 async function main(): Promise<void> {
+	const { service, rest } = takeService(process.argv.slice(2));
+	if (service === 'runware') {
+		const { runRunwareCli } = await import('../emulator-runware/cli');
+		await runRunwareCli(rest);
+		return;
+	}
+	if (service !== 'dashscope') {
+		process.stderr.write('--service must be dashscope (default) or runware\n');
+		process.exit(2);
+	}
 	let opts: EmulatorOptions;
 	try {
-		opts = parseArgs(process.argv.slice(2));
+		opts = parseArgs(rest);
 	} catch (err) {
 		process.stderr.write(`${(err as Error).message}\n`);
 		process.exit(2);

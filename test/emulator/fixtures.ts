@@ -8,30 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
 
 import { EMULATOR_KEYS, startEmulator, type Emulator, type EmulatorOptions, type RegionId } from './index';
+import { setupPerFile } from './per-file';
 import { pngChunk } from './png';
 
 // ------------------------------------------------------------------ per-file emulator
 
-/**
- * Registers this file's hooks — start an emulator with `options` (beforeAll), close it (afterAll),
- * reset it before every test — and returns it. It starts in beforeAll, so use it only inside tests
- * and hooks; hooks the file registers afterwards run after these.
- */
+/** This file's emulator: started with `options` before its tests, reset before each, closed after (per-file.ts). */
 export function setupEmulator(options: EmulatorOptions): Emulator {
-	let started: Emulator | undefined;
-	beforeAll(async () => {
-		started = await startEmulator(options);
-	});
-	afterAll(() => started?.close());
-	beforeEach(() => started!.reset());
-	// Forwards to the running emulator, so a suite can keep one `emu` constant from the top of the file.
-	return new Proxy({} as Emulator, {
-		get(_target, key) {
-			if (!started) throw new Error(`emulator not started: use emu.${String(key)} inside a test or hook`);
-			const value = started[key as keyof Emulator];
-			return typeof value === 'function' ? value.bind(started) : value;
-		},
-	});
+	return setupPerFile(() => startEmulator(options));
 }
 
 // ------------------------------------------------------------------ images

@@ -3,12 +3,12 @@
  * body reading, arrival-stage faults, request recording, counters and answering. Keep-alive is on
  * (65 s idle timeout, see constructor); close() also drops idle keep-alive sockets so it never hangs.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 
 import { DashScopeApi, errorReply, faultReply, type ApiRequest, type Reply } from './api';
 import { ApiError, MSG } from './errors';
+import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from './http-common';
 import type { CreateRoute } from './models';
 import { EmulatorState } from './state';
 import { isRegionId, type FaultAction, type FaultRule, type RecordedRequest, type RegionId, type RequestKind } from './types';
@@ -60,7 +60,7 @@ export class EmulatorHttpServer {
 
 	constructor(readonly state: EmulatorState) {
 		this.api = new DashScopeApi(state);
-		this.server = http.createServer({ keepAlive: true }, (req, res) => {
+		this.server = createKeepAliveServer((req, res) => {
 			this.dispatch(req, res).catch((err) => {
 				process.stderr.write(`[dashscope-emulator] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
 				if (!res.headersSent && !res.destroyed) {
@@ -68,33 +68,15 @@ export class EmulatorHttpServer {
 				}
 			});
 		});
-		// Like a cloud load balancer: idle keep-alive sockets live a minute. Node's 5 s default makes a
-		// client that reuses a socket just as the server drops it (likely on a loaded 2-core CI box)
-		// see ECONNRESET on a POST, which no client may blindly retry.
-		this.server.keepAliveTimeout = 65_000;
-		this.server.headersTimeout = 70_000;
 	}
 
 	listen(port: number, host: string): Promise<string> {
-		return new Promise((resolve, reject) => {
-			this.server.once('error', reject);
-			this.server.listen(port, host, () => {
-				this.server.off('error', reject);
-				const addr = this.server.address() as AddressInfo;
-				// Result/upload URLs embed this origin, so a wildcard bind is advertised as loopback.
-				const wildcard = addr.address === '0.0.0.0' || addr.address === '::';
-				const shownHost = wildcard ? '127.0.0.1' : addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-				resolve(`http://${shownHost}:${addr.port}`);
-			});
-		});
+		return listenOrigin(this.server, port, host);
 	}
 
 	close(): Promise<void> {
-		return new Promise((resolve) => {
-			this.state.wakeAll();
-			this.server.close(() => resolve());
-			this.server.closeAllConnections();
-		});
+		this.state.wakeAll();
+		return closeServer(this.server);
 	}
 
 	private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -107,7 +89,7 @@ export class EmulatorHttpServer {
 		const at = this.state.now();
 		const requestId = randomUUID();
 		const match = matchRoute(method, url.pathname, this.state.defaultRegion);
-		const { body: rawBody, tooLarge } = await readBody(req);
+		const { body: rawBody, tooLarge } = await readBody(req, MAX_BODY_BYTES);
 		const headers = flattenHeaders(req.headers);
 		let body: unknown;
 		let parseError = false;
@@ -186,7 +168,7 @@ export class EmulatorHttpServer {
 	// ------------------------------------------------------------ control API
 
 	private async control(req: http.IncomingMessage, res: http.ServerResponse, method: string, url: URL): Promise<void> {
-		const { body: raw } = await readBody(req);
+		const { body: raw } = await readBody(req, MAX_BODY_BYTES);
 		const reply = (status: number, body: unknown): void => {
 			const text = JSON.stringify(body ?? null);
 			res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -249,30 +231,6 @@ export class EmulatorHttpServer {
 
 function resultTaskId(req: ApiRequest): string | undefined {
 	return req.kind === 'result' ? req.url.pathname.split('/')[3] : undefined;
-}
-
-function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let tooLarge = false;
-		req.on('data', (chunk: Buffer) => {
-			size += chunk.length;
-			if (size > MAX_BODY_BYTES) tooLarge = true;
-			else chunks.push(chunk);
-		});
-		req.on('end', () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
-		req.on('error', reject);
-	});
-}
-
-function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
-	const out: Record<string, string> = {};
-	for (const [name, value] of Object.entries(headers)) {
-		if (value === undefined) continue;
-		out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-	}
-	return out;
 }
 
 /** A body cut short: with the full Content-Length and a dead socket, or chunked and ended cleanly. */

@@ -3,6 +3,7 @@
  * counters, recorded requests, tasks, faults, limiters, uploads and the result cache.
  */
 import { FaultQueue } from './faults';
+import { Sleeper } from './http-common';
 import { SlidingWindowLimiter } from './limits';
 import { QUERIES_PER_SECOND, SUBMISSIONS_PER_SECOND, TASK_TTL_MS } from './models';
 import { producedImages } from './responses';
@@ -59,8 +60,7 @@ export class EmulatorState {
 	readonly signer = new ResultSigner();
 	/** Public origin, e.g. http://127.0.0.1:8787 (set once listening). */
 	origin = '';
-	private closed = false;
-	private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+	private readonly sleeper = new Sleeper();
 
 	constructor(
 		private readonly initialTiming: Timing,
@@ -117,27 +117,12 @@ export class EmulatorState {
 
 	/** A delay that close() can cut short (so no timer outlives the server). */
 	sleep(ms: number): Promise<void> {
-		if (ms <= 0 || this.closed) return Promise.resolve();
-		return new Promise((resolve) => {
-			const entry = {
-				timer: setTimeout(() => {
-					this.sleepers.delete(entry);
-					resolve();
-				}, ms),
-				resolve,
-			};
-			this.sleepers.add(entry);
-		});
+		return this.sleeper.sleep(ms);
 	}
 
 	/** Ends every pending sleep now and makes later ones return at once (server closing). */
 	wakeAll(): void {
-		this.closed = true;
-		for (const entry of this.sleepers) {
-			clearTimeout(entry.timer);
-			entry.resolve();
-		}
-		this.sleepers.clear();
+		this.sleeper.wakeAll();
 	}
 
 	resultUrl(task: TaskRecord, index: number): string {
