@@ -11,13 +11,14 @@ import { ProcessRegistry } from './lib/procs.mjs';
 import { N8nInstance, RestClient } from './lib/n8n.mjs';
 import { startPostgres, startRedis } from './lib/services.mjs';
 import { Results } from './lib/results.mjs';
+import { startBrowser } from './lib/browser.mjs';
 import { freePort, log, fmtSecs, sleep, rmrf, tailFile } from './lib/util.mjs';
 import * as images from './lib/images.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
 
-const PHASES_ALL = ['cli', 'webhook', 'credtest', 'queue'];
+const PHASES_ALL = ['cli', 'webhook', 'credtest', 'browser', 'queue'];
 const phases = new Set(
 	(process.env.E2E_PHASES || PHASES_ALL.join(','))
 		.split(',')
@@ -95,7 +96,9 @@ async function main() {
 
 	// 1. cached installs ----------------------------------------------------------------------------
 	const cacheDir = defaultCacheDir();
-	const install = await timed('install', () => ensureInstalled({ cacheDir, withQueueDeps: phases.has('queue'), registry }));
+	const install = await timed('install', () =>
+		ensureInstalled({ cacheDir, withQueueDeps: phases.has('queue'), withBrowser: phases.has('browser'), registry }),
+	);
 	log(`n8n ${N8N_VERSION} on Node ${NODE_VERSION} from ${cacheDir}${install.n8n.cached && install.toolchain.cached ? ' (cached)' : ''}`);
 
 	const ctx = {
@@ -164,7 +167,7 @@ async function main() {
 	ctx.cred = cred;
 
 	// 4/5/7. regular mode ----------------------------------------------------------------------------
-	if (phases.has('cli') || phases.has('webhook') || phases.has('credtest')) {
+	if (phases.has('cli') || phases.has('webhook') || phases.has('credtest') || phases.has('browser')) {
 		const inst = new N8nInstance({
 			install,
 			registry,
@@ -185,7 +188,7 @@ async function main() {
 		if (imported === undefined) throw new Error('credential import failed; nothing else can run');
 
 		if (phases.has('cli')) await cliPhase(ctx, suite, inst);
-		if (phases.has('webhook') || phases.has('credtest')) await serverPhase(ctx, suite, inst);
+		if (phases.has('webhook') || phases.has('credtest') || phases.has('browser')) await serverPhase(ctx, suite, inst);
 	}
 
 	// 6. queue mode ----------------------------------------------------------------------------------
@@ -266,6 +269,7 @@ async function serverPhase(ctx, suite, inst) {
 			);
 		}
 		if (phases.has('credtest')) await credentialTestPhase(ctx, suite, inst);
+		if (phases.has('browser')) await timed('browser', () => browserPhase(ctx, suite, inst));
 	} finally {
 		await inst.stopAll();
 	}
@@ -291,16 +295,24 @@ async function callWebhook(ctx, inst, hook, { label = '' } = {}) {
 	return `${label}${await hook.assert(res, { ...ctx, instance: inst }, req)} (${res.ms} ms)`;
 }
 
-async function credentialTestPhase(ctx, suite, inst) {
+const OWNER = { email: 'e2e-owner@example.com', password: 'E2e-Passw0rd!x' };
+
+/** The instance owner (set up once per n8n instance through POST /rest/owner/setup) and a logged-in REST client. */
+async function ownerRest(label, inst) {
+	if (inst.ownerRest) return inst.ownerRest;
 	const rest = new RestClient(inst.baseUrl);
-	const owner = { email: 'e2e-owner@example.com', password: 'E2e-Passw0rd!x' };
-	const loggedIn = await results.check('credential test: owner setup + login (REST)', () =>
-		timed('credtest', async () => {
-			const me = await rest.ownerLogin(owner);
-			return `owner ${me?.data?.email ?? owner.email}`;
-		}),
-	);
-	if (!loggedIn) return;
+	const loggedIn = await results.check(`${label}: owner setup + login (REST)`, async () => {
+		const me = await rest.ownerLogin(OWNER);
+		return `owner ${me?.data?.email ?? OWNER.email}`;
+	});
+	if (!loggedIn) return null;
+	inst.ownerRest = rest;
+	return rest;
+}
+
+async function credentialTestPhase(ctx, suite, inst) {
+	const rest = await timed('credtest', () => ownerRest('credential test', inst));
+	if (!rest) return;
 	await results.check('regular: n8n knows the package\'s node types and every type the workflows use', () =>
 		timed('credtest', async () => {
 			// (GET /rest/community-packages stays empty: it lists the installed_packages table, which only UI/API
@@ -327,6 +339,45 @@ async function credentialTestPhase(ctx, suite, inst) {
 				return tc.assert({ result: data, before, after });
 			}),
 		);
+	}
+}
+
+/**
+ * The suite's browser checks in Chromium against the running editor: the owner signs in through the
+ * sign-in page, then each check drives the editor. Screenshots go to <tmp>/browser/screenshots; with
+ * E2E_PICTURES_DIR the checks' README pictures are also written there (`npm run screenshots`).
+ */
+async function browserPhase(ctx, suite, inst) {
+	if (!suite.browserChecks) {
+		results.fail('browser: checks', `suite ${suite.name} has no browserChecks`);
+		return;
+	}
+	const rest = await ownerRest('browser', inst);
+	if (!rest) return;
+	let browser;
+	const up = await results.check('browser: Chromium starts, owner signs in through the sign-in page', async () => {
+		browser = await startBrowser({
+			dir: path.join(ctx.tmpRoot, 'browser'),
+			baseUrl: inst.baseUrl,
+			registry,
+			picturesDir: process.env.E2E_PICTURES_DIR ? path.resolve(repoRoot, process.env.E2E_PICTURES_DIR) : null,
+		});
+		const t = Date.now();
+		await browser.signIn(OWNER);
+		return `${browser.version}; signed in as ${OWNER.email} in ${fmtSecs(Date.now() - t)}`;
+	});
+	try {
+		if (!up) return;
+		for (const check of suite.browserChecks(ctx)) {
+			await results.check(`browser: ${check.name}`, () => check.run({ ...ctx, instance: inst, rest, browser }));
+		}
+		// n8n's editor asks a few outside hosts on its own (nothing the package does): they are aborted.
+		if (browser.blocked.length) log(`INFO  browser: ${browser.blocked.length} request(s) to other hosts aborted: ${[...new Set(browser.blocked.map((u) => new URL(u).host))].join(', ')}`);
+	} finally {
+		if (browser) {
+			await browser.close();
+			log(`browser screenshots (${browser.shots.length}, kept with the temp folder): ${browser.shotsDir}${browser.pictures.length ? `; README pictures: ${browser.pictures.map((p) => path.relative(repoRoot, p)).join(', ')}` : ''}`);
+		}
 	}
 }
 

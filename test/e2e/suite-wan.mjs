@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { run, log } from './lib/util.mjs';
 import { cleanEnv } from './lib/install.mjs';
 import { assert, brief, executionError, findKeys, nodeItems, nodeRunErrors, rewriteCredentials } from './lib/workflows.mjs';
+import { browserChecks } from './browser-wan.mjs';
 
 const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
@@ -230,6 +231,9 @@ export default {
 			},
 		};
 	},
+
+	/** The editor in Chromium: node panel search, grouped actions, per-model fields, a run, errors, credential test. */
+	browserChecks,
 
 	/** Types the running n8n must know (besides every type used by the imported examples). */
 	requiredNodeTypes() {

@@ -1,6 +1,7 @@
 // One-time, cached installs for the e2e harness: Node 24 (+ npm) from the npm registry, n8n, and the
-// Debian packages for queue mode (redis-server, postgresql). Each cached part has a marker file that
-// is written only after that part fully succeeded; a part without its marker is wiped and redone.
+// Debian packages for queue mode (redis-server, postgresql) and the browser phase (chromium). Each
+// cached part has a marker file that is written only after that part fully succeeded; a part without
+// its marker is wiped and redone.
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -244,15 +245,23 @@ export function findRedisServer() {
 	return which('redis-server');
 }
 
-/** apt-get install redis-server / postgresql when missing (root, noninteractive, `apt-get update` first). */
-async function ensureAptPackages(logDir) {
+export function findChromium() {
+	return which('chromium');
+}
+
+/**
+ * apt-get install what the chosen phases need and the machine lacks (root, noninteractive, `apt-get
+ * update` first): redis-server + postgresql for queue mode, chromium for the browser phase.
+ */
+async function ensureAptPackages(logDir, { queue, browser }) {
 	const missing = [];
-	if (!findRedisServer()) missing.push('redis-server');
-	if (!findPostgresBinDir()) missing.push('postgresql');
+	if (queue && !findRedisServer()) missing.push('redis-server');
+	if (queue && !findPostgresBinDir()) missing.push('postgresql');
+	if (browser && !findChromium()) missing.push('chromium');
 	if (!missing.length) return { installed: [] };
 	const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 	if (!isRoot) {
-		throw new Error(`queue mode needs Debian packages ${missing.join(', ')}; run as root or install them first (apt-get install ${missing.join(' ')})`);
+		throw new Error(`the e2e phases need Debian packages ${missing.join(', ')}; run as root or install them first (apt-get install ${missing.join(' ')})`);
 	}
 	const t = Date.now();
 	const logFile = path.join(logDir, 'install-apt.log');
@@ -264,8 +273,10 @@ async function ensureAptPackages(logDir) {
 	const addedPolicy = !fs.existsSync(policy);
 	if (addedPolicy) fs.writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
 	try {
-		await run('apt-get', ['update'], { env, logFile, timeoutMs: 10 * 60_000, registry, label: 'apt-get update' });
-		await run('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...missing], {
+		// Another apt run (a second harness, a person) may hold dpkg's lock: wait for it instead of failing.
+		const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
+		await run('apt-get', [...lockWait, 'update'], { env, logFile, timeoutMs: 10 * 60_000, registry, label: 'apt-get update' });
+		await run('apt-get', [...lockWait, 'install', '-y', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...missing], {
 			env,
 			logFile,
 			timeoutMs: 15 * 60_000,
@@ -275,7 +286,12 @@ async function ensureAptPackages(logDir) {
 	} finally {
 		if (addedPolicy) rmrf(policy);
 	}
-	if (!findRedisServer() || !findPostgresBinDir()) throw new Error(`apt-get install ${missing.join(' ')} did not provide redis-server / postgres binaries`);
+	const still = [
+		...(queue && !findRedisServer() ? ['redis-server'] : []),
+		...(queue && !findPostgresBinDir() ? ['postgres'] : []),
+		...(browser && !findChromium() ? ['chromium'] : []),
+	];
+	if (still.length) throw new Error(`apt-get install ${missing.join(' ')} did not provide ${still.join(', ')}`);
 	log(`apt packages installed in ${fmtSecs(Date.now() - t)}`);
 	return { installed: missing };
 }
@@ -314,18 +330,19 @@ async function withLock(file, fn) {
 }
 
 /**
- * Ensure everything is installed. `withQueueDeps` adds the apt packages. Returns paths.
+ * Ensure everything is installed. `withQueueDeps` adds redis-server + postgresql, `withBrowser` Debian's
+ * chromium (apt). Returns paths.
  */
-export async function ensureInstalled({ cacheDir = defaultCacheDir(), withQueueDeps = true, registry: reg = null } = {}) {
+export async function ensureInstalled({ cacheDir = defaultCacheDir(), withQueueDeps = true, withBrowser = true, registry: reg = null } = {}) {
 	registry = reg;
 	fs.mkdirSync(cacheDir, { recursive: true });
-	return withLock(path.join(cacheDir, '.install.lock'), () => ensureInstalledLocked({ cacheDir, withQueueDeps }));
+	return withLock(path.join(cacheDir, '.install.lock'), () => ensureInstalledLocked({ cacheDir, withQueueDeps, withBrowser }));
 }
 
-async function ensureInstalledLocked({ cacheDir, withQueueDeps }) {
+async function ensureInstalledLocked({ cacheDir, withQueueDeps, withBrowser }) {
 	const logDir = path.join(cacheDir, 'logs');
 	fs.mkdirSync(logDir, { recursive: true });
-	const aptPromise = withQueueDeps ? ensureAptPackages(logDir) : Promise.resolve({ installed: [] });
+	const aptPromise = withQueueDeps || withBrowser ? ensureAptPackages(logDir, { queue: withQueueDeps, browser: withBrowser }) : Promise.resolve({ installed: [] });
 	// apt runs alongside the npm installs (different resources); errors surface after both finish.
 	const aptSettled = aptPromise.then(
 		(v) => ({ ok: true, v }),
@@ -341,6 +358,7 @@ async function ensureInstalledLocked({ cacheDir, withQueueDeps }) {
 		n8n,
 		postgresBinDir: withQueueDeps ? findPostgresBinDir() : null,
 		redisServer: withQueueDeps ? findRedisServer() : null,
+		chromium: withBrowser ? findChromium() : null,
 	};
 }
 
@@ -349,7 +367,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 	const t = Date.now();
 	ensureInstalled()
 		.then((r) => {
-			log(`install ok in ${fmtSecs(Date.now() - t)}: node=${r.toolchain.node} n8n=${r.n8n.bin} pg=${r.postgresBinDir} redis=${r.redisServer}`);
+			log(`install ok in ${fmtSecs(Date.now() - t)}: node=${r.toolchain.node} n8n=${r.n8n.bin} pg=${r.postgresBinDir} redis=${r.redisServer} chromium=${r.chromium}`);
 		})
 		.catch((e) => {
 			log(`install FAILED: ${e.stack || e.message}`);
