@@ -7,6 +7,7 @@ import { run, log } from './lib/util.mjs';
 import { cleanEnv } from './lib/install.mjs';
 import { assert, brief, executionError, findKeys, nodeItems, nodeRunErrors, rewriteCredentials } from './lib/workflows.mjs';
 import { browserChecks } from './browser-wan.mjs';
+import { agentCases, agentWorkflow, openAiCredential, runAgentCase } from './agent-wan.mjs';
 
 const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
@@ -234,6 +235,20 @@ export default {
 
 	/** The editor in Chromium: node panel search, grouped actions, per-model fields, a run, errors, credential test. */
 	browserChecks,
+
+	/** The AI Agent example, twice: as shipped (URLs) and with Output = Binary Files. */
+	agentWorkflows(ctx, chatBaseUrl) {
+		const dashScopeCred = ctx.cred;
+		return {
+			credential: openAiCredential(chatBaseUrl),
+			workflows: {
+				urls: agentWorkflow(ctx.repoRoot, { variant: 'urls', dashScopeCred }),
+				binary: agentWorkflow(ctx.repoRoot, { variant: 'binary', dashScopeCred, toolParameters: { outputFormat: 'binary' } }),
+			},
+		};
+	},
+	agentCases,
+	runAgentCase,
 
 	/** Types the running n8n must know (besides every type used by the imported examples). */
 	requiredNodeTypes() {
