@@ -94,9 +94,17 @@ export function agentCases() {
 			variant: 'urls',
 			arguments: { prompt: SHORT_PROMPT, size: '1K', numberOfImages: 1 },
 			chatInput: 'Make a product photo of a white mug',
-			assert({ seen, before, after, answer, requests, tasks }) {
+			assert({ seen, before, after, answer, requests, tasks, submitted }) {
 				check(after.submissions - before.submissions === 1, `DashScope tasks created: ${after.submissions - before.submissions}, expected 1`);
 				check(requests.length === 2, `chat model requests: ${requests.length}, expected 2 (tool call, final answer)`);
+				// The tool as the model was offered it: the author's description and only the $fromAI fields.
+				const offered = (requests[0].body.tools ?? []).map((t) => t.function);
+				check(offered.length === 1, `tools offered to the model: ${offered.map((f) => f?.name).join(', ')}`);
+				const fn = offered[0];
+				const params = Object.keys(fn.parameters?.properties ?? {}).sort().join(',');
+				check(params === 'numberOfImages,prompt,size', `tool parameters offered: ${params}`);
+				check((fn.parameters.required ?? []).includes('prompt'), `prompt is not required: ${JSON.stringify(fn.parameters.required)}`);
+				check(/billed/.test(fn.description) && /5000 characters/.test(fn.parameters.properties.prompt.description), `tool description: ${fn.description}`);
 				check(Array.isArray(seen.parsed) && seen.parsed.length === 1, `tool result is not a one-element JSON array: ${seen.content.slice(0, 300)}`);
 				const r = seen.parsed[0];
 				check(typeof r.taskId === 'string' && r.taskId === tasks.at(-1)?.taskId, `tool result taskId ${r.taskId}, emulator's task ${tasks.at(-1)?.taskId}`);
@@ -111,7 +119,10 @@ export function agentCases() {
 				check(answer.status === 200, `chat webhook HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
 				check(answer.output === finalAnswer(seen.content), `chat answer ${JSON.stringify(answer.output)} is not the model's final message ${JSON.stringify(finalAnswer(seen.content))}`);
 				check(answer.output.includes(r.images[0].url), 'the answer does not carry the image URL');
-				return `1 task (${r.taskId}); the model received ${seen.bytes} B: ${seen.content}; answer: ${answer.output}`;
+				// The model's arguments reached DashScope as the request's prompt, size and n.
+				const sent = submitted?.input?.messages?.[0]?.content?.find((c) => c.text)?.text;
+				check(sent === SHORT_PROMPT && submitted?.parameters?.size === '1K' && submitted?.parameters?.n === 1, `DashScope received ${JSON.stringify(submitted)?.slice(0, 300)}`);
+				return `1 task (${r.taskId}); tool offered: ${JSON.stringify(fn)}; the model received ${seen.bytes} B: ${seen.content}; answer: ${answer.output}`;
 			},
 		},
 		{
@@ -131,13 +142,14 @@ export function agentCases() {
 			},
 		},
 		{
-			name: 'a billed task that fails later: the model receives the error with its task ID',
+			name: 'a task that fails after it was created: the model receives the error with its task ID (the call gave only a prompt: size and count from $fromAI defaults)',
 			variant: 'urls',
-			arguments: { prompt: SHORT_PROMPT, size: '1K', numberOfImages: 1 },
+			arguments: { prompt: SHORT_PROMPT },
 			chatInput: 'Make a product photo of a white mug',
 			fault: { action: { type: 'fail-task', code: 'InternalError.Algo', message: 'Algorithm process error.' } },
-			assert({ seen, before, after, answer, tasks }) {
+			assert({ seen, before, after, answer, tasks, submitted }) {
 				check(after.submissions - before.submissions === 1, `DashScope tasks created: ${after.submissions - before.submissions}, expected 1`);
+				check(submitted?.parameters?.size === '1K' && submitted?.parameters?.n === 1, `defaults not applied: DashScope received parameters ${JSON.stringify(submitted?.parameters)}`);
 				const r = Array.isArray(seen.parsed) ? seen.parsed[0] : undefined;
 				const task = tasks.at(-1)?.taskId;
 				check(r && typeof r.error === 'string', `tool result has no error: ${seen.content.slice(0, 400)}`);
@@ -181,11 +193,13 @@ export async function runAgentCase(tc, { baseUrl, chat, dashScope, workflows, se
 	const before = await dashScope.counters();
 	const answer = await sendChat(baseUrl, wf.webhookPath, tc.chatInput, sessionId);
 	const after = await dashScope.counters();
+	const created = await dashScope.control('GET', 'requests');
+	const submits = (Array.isArray(created.json) ? created.json : []).filter((r) => r.kind === 'submit' && r.status === 200);
 	const tasksRes = await dashScope.control('GET', 'tasks');
 	const tasks = Array.isArray(tasksRes.json) ? tasksRes.json : (tasksRes.json?.tasks ?? []);
 	await dashScope.control('DELETE', 'faults');
 	const requests = chat.requests();
 	if (answer.status !== 200 && !requests.length) throw new Error(`chat webhook HTTP ${answer.status}: ${answer.text.slice(0, 500)}`);
 	const seen = toolResultSeen(requests);
-	return tc.assert({ seen, before, after, answer, requests, tasks });
+	return tc.assert({ seen, before, after, answer, requests, tasks, submitted: submits.at(-1)?.body });
 }

@@ -124,10 +124,10 @@ export default {
 			}
 			if (!wanNodes.length && !toolNodes.length) problems.push(`no ${NODE_TYPE} node`);
 			if (!(workflow.nodes || []).some((n) => START_TYPES.has(n.type))) {
-				// e.g. a chat-triggered AI-agent example: needs a chat session and an LLM, so `n8n execute`
-				// cannot run it. Its import and the node types it uses are still checked (see toolTypesCheck).
+				// e.g. the chat-triggered AI-agent example: `n8n execute` cannot start a chat. It is imported here
+				// (its node types are checked against the running n8n); the phase `agent` runs it through its chat webhook.
 				const trig = (workflow.nodes || []).find((n) => /trigger/i.test(n.type ?? ''));
-				importOnly = `starts with ${trig?.type ?? 'no trigger'}, not a Manual Trigger: \`n8n execute\` cannot run it; imported, and its node types are checked against the running n8n`;
+				importOnly = `starts with ${trig?.type ?? 'no trigger'}, not a Manual Trigger: \`n8n execute\` cannot run it; imported, node types checked against the running n8n${f === 'agent-tool.json' ? '; run by the phase agent' : ''}`;
 			}
 			const id = exampleId(f, workflow);
 			const name = workflow.name || f;
