@@ -5,6 +5,7 @@
  * (The whole agent round trip in real n8n is the e2e phase `agent`.)
  */
 import { setupEngine } from './fixtures/engine';
+import { REGION } from './fixtures/images';
 
 const { emu, run } = setupEngine();
 
@@ -64,12 +65,15 @@ test('the plain node still stops on the same invalid prompt', async () => {
 	expect(result.error?.message).toMatch(/Item 1: Prompt is 5400 characters/);
 });
 
-test('as a tool: a task that fails after it was created comes back with its task ID and the ledger', async () => {
-	emu.injectFault({ action: { type: 'fail-task', code: 'InternalError.Algo', message: 'Algorithm process error.' } });
-	const result = await run(generate, agentItem, { typeVersion: 2, asTool: true });
+test('as a tool: a task that fails after it was created comes back with its task ID and the ledger, without the key', async () => {
+	const apiKey = 'sk-agent-tool-secret-0001';
+	emu.addKey(apiKey, REGION);
+	emu.injectFault({ action: { type: 'fail-task', code: 'InternalError.Algo', message: `Algorithm process error (caller ${apiKey}).` } });
+	const result = await run(generate, agentItem, { typeVersion: 2, asTool: true, apiKey });
 	expect(result.status).toBe('success');
 	const json = result.items[0].json;
 	const taskId = emu.tasks()[0].taskId;
 	expect(json).toMatchObject({ taskId, code: 'InternalError.Algo', error: expect.stringContaining('Algorithm process error') });
 	expect(json.tasks).toEqual([expect.objectContaining({ taskId, state: 'failed' })]);
+	expect(JSON.stringify(result.items)).not.toContain(apiKey);
 });

@@ -23,14 +23,14 @@ export function openAiCredential(chatBaseUrl) {
  * agent's last output, both credentials pointed at the emulators. `toolParameters` overrides fixed
  * parameters of the Wan tool node (e.g. outputFormat) for a variant.
  */
-export function agentWorkflow(repoRoot, { variant, dashScopeCred, toolParameters = {} }) {
+export function agentWorkflow(repoRoot, { variant, dashScopeCred, toolParameters = {}, responseMode = 'lastNode' }) {
 	const workflow = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', AGENT_EXAMPLE), 'utf8'));
 	const id = `wanAgent${variant.replace(/[^A-Za-z0-9]/g, '').slice(0, 8).padEnd(8, '0')}`;
 	const trigger = workflow.nodes.find((n) => n.type === '@n8n/n8n-nodes-langchain.chatTrigger');
 	const tool = workflow.nodes.find((n) => n.type === TOOL_TYPE);
 	if (!trigger || !tool) throw new Error(`${AGENT_EXAMPLE}: needs a chat trigger and a ${TOOL_TYPE} node`);
 	trigger.webhookId = `wan-agent-e2e-${variant}`;
-	trigger.parameters = { ...trigger.parameters, public: true, mode: 'webhook', options: { responseMode: 'lastNode' } };
+	trigger.parameters = { ...trigger.parameters, public: true, mode: 'webhook', options: { responseMode } };
 	tool.parameters = { ...tool.parameters, ...toolParameters };
 	rewriteCredentials(workflow, 'alibabaDashScopeApi', dashScopeCred);
 	rewriteCredentials(workflow, 'openAiApi', { id: OPENAI_CRED_ID, name: 'OpenAI (chat emulator)' });
@@ -56,7 +56,21 @@ export async function sendChat(baseUrl, webhookPath, chatInput, sessionId) {
 	try {
 		json = JSON.parse(text);
 	} catch {}
-	return { status: r.status, text, json, output: json?.output ?? (Array.isArray(json) ? json[0]?.output : undefined) };
+	if (json) return { status: r.status, text, json, output: json.output ?? (Array.isArray(json) ? json[0]?.output : undefined) };
+	// responseMode "streaming": n8n sends one JSON object per chunk ({type: begin|item|end, content}).
+	const chunks = text
+		.split(/\n/)
+		.filter((l) => l.trim().startsWith('{'))
+		.map((l) => {
+			try {
+				return JSON.parse(l);
+			} catch {
+				return null;
+			}
+		})
+		.filter(Boolean);
+	const items = chunks.filter((c) => c.type === 'item');
+	return { status: r.status, text, json: null, streamed: chunks.length, output: items.length ? items.map((c) => c.content ?? '').join('') : undefined };
 }
 
 /**
@@ -122,7 +136,7 @@ export function agentCases() {
 				// The model's arguments reached DashScope as the request's prompt, size and n.
 				const sent = submitted?.input?.messages?.[0]?.content?.find((c) => c.text)?.text;
 				check(sent === SHORT_PROMPT && submitted?.parameters?.size === '1K' && submitted?.parameters?.n === 1, `DashScope received ${JSON.stringify(submitted)?.slice(0, 300)}`);
-				return `1 task (${r.taskId}); tool offered: ${JSON.stringify(fn)}; the model received ${seen.bytes} B: ${seen.content}; answer: ${answer.output}`;
+				return `1 task (${r.taskId}); model requests streamed: ${requests.map((q) => Boolean(q.body.stream)).join("/")}; tool offered: ${JSON.stringify(fn)}; the model received ${seen.bytes} B: ${seen.content}; answer: ${answer.output}`;
 			},
 		},
 		{
@@ -158,6 +172,21 @@ export function agentCases() {
 				check(seen.bytes <= 2048, `error result is ${seen.bytes} bytes (bound 2048)`);
 				check(answer.status === 200 && answer.output === finalAnswer(seen.content) && answer.output.includes(task), `answer ${JSON.stringify(answer.output)}`);
 				return `the model received ${seen.bytes} B: ${seen.content}; answer: ${answer.output}`;
+			},
+		},
+		{
+			name: 'streaming chat: the model is called with stream=true, the streamed tool call runs the tool, the answer streams back',
+			variant: 'stream',
+			arguments: { prompt: SHORT_PROMPT, size: '1K', numberOfImages: 1 },
+			chatInput: 'Make a product photo of a white mug',
+			assert({ seen, before, after, answer, requests }) {
+				check(after.submissions - before.submissions === 1, `DashScope tasks created: ${after.submissions - before.submissions}, expected 1`);
+				check(requests.length === 2 && requests.every((q) => q.body.stream === true), `model requests streamed: ${requests.map((q) => q.body.stream).join('/')}`);
+				const r = Array.isArray(seen.parsed) ? seen.parsed[0] : undefined;
+				check(r?.images?.length === 1 && r.billedImages === 1, `tool result ${seen.content.slice(0, 300)}`);
+				check(answer.status === 200 && answer.streamed > 0, `chat answer not streamed (HTTP ${answer.status}): ${answer.text.slice(0, 300)}`);
+				check(answer.output === finalAnswer(seen.content), `streamed answer ${JSON.stringify(answer.output)} is not ${JSON.stringify(finalAnswer(seen.content))}`);
+				return `${answer.streamed} chunks streamed to the chat; the model received ${seen.bytes} B; answer: ${answer.output}`;
 			},
 		},
 		{

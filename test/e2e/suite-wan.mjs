@@ -236,7 +236,7 @@ export default {
 	/** The editor in Chromium: node panel search, grouped actions, per-model fields, a run, errors, credential test. */
 	browserChecks,
 
-	/** The AI Agent example, twice: as shipped (URLs) and with Output = Binary Files. */
+	/** The AI Agent example three times: as shipped (URLs), with Output = Binary Files, and answering the chat as a stream. */
 	agentWorkflows(ctx, chatBaseUrl) {
 		const dashScopeCred = ctx.cred;
 		return {
@@ -244,6 +244,7 @@ export default {
 			workflows: {
 				urls: agentWorkflow(ctx.repoRoot, { variant: 'urls', dashScopeCred }),
 				binary: agentWorkflow(ctx.repoRoot, { variant: 'binary', dashScopeCred, toolParameters: { outputFormat: 'binary' } }),
+				stream: agentWorkflow(ctx.repoRoot, { variant: 'stream', dashScopeCred, responseMode: 'streaming' }),
 			},
 		};
 	},
