@@ -12,13 +12,14 @@ import { N8nInstance, RestClient } from './lib/n8n.mjs';
 import { startPostgres, startRedis } from './lib/services.mjs';
 import { Results } from './lib/results.mjs';
 import { startBrowser } from './lib/browser.mjs';
+import { startChatEmulator } from '../chat-emulator/server.mjs';
 import { freePort, log, fmtSecs, sleep, rmrf, tailFile } from './lib/util.mjs';
 import * as images from './lib/images.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
 
-const PHASES_ALL = ['cli', 'webhook', 'credtest', 'browser', 'queue'];
+const PHASES_ALL = ['cli', 'webhook', 'credtest', 'agent', 'browser', 'queue'];
 const phases = new Set(
 	(process.env.E2E_PHASES || PHASES_ALL.join(','))
 		.split(',')
@@ -167,7 +168,7 @@ async function main() {
 	ctx.cred = cred;
 
 	// 4/5/7. regular mode ----------------------------------------------------------------------------
-	if (phases.has('cli') || phases.has('webhook') || phases.has('credtest') || phases.has('browser')) {
+	if (['cli', 'webhook', 'credtest', 'agent', 'browser'].some((p) => phases.has(p))) {
 		const inst = new N8nInstance({
 			install,
 			registry,
@@ -188,7 +189,7 @@ async function main() {
 		if (imported === undefined) throw new Error('credential import failed; nothing else can run');
 
 		if (phases.has('cli')) await cliPhase(ctx, suite, inst);
-		if (phases.has('webhook') || phases.has('credtest') || phases.has('browser')) await serverPhase(ctx, suite, inst);
+		if (['webhook', 'credtest', 'agent', 'browser'].some((p) => phases.has(p))) await serverPhase(ctx, suite, inst);
 	}
 
 	// 6. queue mode ----------------------------------------------------------------------------------
@@ -253,6 +254,7 @@ async function serverPhase(ctx, suite, inst) {
 		);
 		if (ok === undefined) hook = null;
 	}
+	const agent = phases.has('agent') ? await timed('agent', () => agentSetup(ctx, suite, inst)) : null;
 	let svc;
 	const started = await results.check('regular: n8n start', () =>
 		timed('regular-start', async () => {
@@ -269,6 +271,7 @@ async function serverPhase(ctx, suite, inst) {
 			);
 		}
 		if (phases.has('credtest')) await credentialTestPhase(ctx, suite, inst);
+		if (agent) await timed('agent', () => agentPhase(ctx, suite, inst, agent));
 		if (phases.has('browser')) await timed('browser', () => browserPhase(ctx, suite, inst));
 	} finally {
 		await inst.stopAll();
@@ -293,6 +296,46 @@ async function callWebhook(ctx, inst, hook, { label = '' } = {}) {
 	const body = Buffer.from(await r.arrayBuffer());
 	const res = { status: r.status, headers: Object.fromEntries(r.headers), body, ms: Date.now() - t };
 	return `${label}${await hook.assert(res, { ...ctx, instance: inst }, req)} (${res.ms} ms)`;
+}
+
+/**
+ * Before n8n starts: the scripted chat model (in this process), its OpenAI credential and the suite's
+ * agent workflows, imported and published (a chat trigger's webhook exists only once published).
+ */
+async function agentSetup(ctx, suite, inst) {
+	if (!suite.agentWorkflows) {
+		results.fail('agent: workflows', `suite ${suite.name} has no agentWorkflows`);
+		return null;
+	}
+	let setup = null;
+	await results.check('agent: chat emulator + OpenAI credential + agent workflow(s) imported and published', async () => {
+		const chat = await startChatEmulator();
+		registry.onCleanup('chat emulator', () => chat.close());
+		ctx.chat = chat;
+		const { credential, workflows } = suite.agentWorkflows(ctx, chat.baseUrl);
+		await inst.importCredential(credential);
+		for (const wf of Object.values(workflows)) {
+			await inst.importWorkflow(wf.workflow);
+			await inst.publishWorkflow(wf.id);
+		}
+		setup = { chat, workflows };
+		return `chat emulator ${chat.baseUrl}; ${Object.values(workflows).map((w) => `${w.id} POST /webhook/${w.webhookPath}`).join(', ')}`;
+	});
+	return setup;
+}
+
+async function agentPhase(ctx, suite, inst, { chat, workflows }) {
+	try {
+		for (const wf of Object.values(workflows)) await inst.waitForWebhook(wf.webhookPath, 'POST');
+		let n = 0;
+		for (const tc of suite.agentCases(ctx)) {
+			await results.check(`agent: ${tc.name}`, () =>
+				suite.runAgentCase(tc, { baseUrl: inst.baseUrl, chat, dashScope: ctx.emulator, workflows, sessionId: `e2e-agent-${++n}` }),
+			);
+		}
+	} finally {
+		await chat.close();
+	}
 }
 
 const OWNER = { email: 'e2e-owner@example.com', password: 'E2e-Passw0rd!x' };

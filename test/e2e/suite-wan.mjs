@@ -7,6 +7,7 @@ import { run, log } from './lib/util.mjs';
 import { cleanEnv } from './lib/install.mjs';
 import { assert, brief, executionError, findKeys, nodeItems, nodeRunErrors, rewriteCredentials } from './lib/workflows.mjs';
 import { browserChecks } from './browser-wan.mjs';
+import { agentCases, agentWorkflow, openAiCredential, runAgentCase } from './agent-wan.mjs';
 
 const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
@@ -123,10 +124,10 @@ export default {
 			}
 			if (!wanNodes.length && !toolNodes.length) problems.push(`no ${NODE_TYPE} node`);
 			if (!(workflow.nodes || []).some((n) => START_TYPES.has(n.type))) {
-				// e.g. a chat-triggered AI-agent example: needs a chat session and an LLM, so `n8n execute`
-				// cannot run it. Its import and the node types it uses are still checked (see toolTypesCheck).
+				// e.g. the chat-triggered AI-agent example: `n8n execute` cannot start a chat. It is imported here
+				// (its node types are checked against the running n8n); the phase `agent` runs it through its chat webhook.
 				const trig = (workflow.nodes || []).find((n) => /trigger/i.test(n.type ?? ''));
-				importOnly = `starts with ${trig?.type ?? 'no trigger'}, not a Manual Trigger: \`n8n execute\` cannot run it; imported, and its node types are checked against the running n8n`;
+				importOnly = `starts with ${trig?.type ?? 'no trigger'}, not a Manual Trigger: \`n8n execute\` cannot run it; imported, node types checked against the running n8n${f === 'agent-tool.json' ? '; run by the phase agent' : ''}`;
 			}
 			const id = exampleId(f, workflow);
 			const name = workflow.name || f;
@@ -234,6 +235,21 @@ export default {
 
 	/** The editor in Chromium: node panel search, grouped actions, per-model fields, a run, errors, credential test. */
 	browserChecks,
+
+	/** The AI Agent example three times: as shipped (URLs), with Output = Binary Files, and answering the chat as a stream. */
+	agentWorkflows(ctx, chatBaseUrl) {
+		const dashScopeCred = ctx.cred;
+		return {
+			credential: openAiCredential(chatBaseUrl),
+			workflows: {
+				urls: agentWorkflow(ctx.repoRoot, { variant: 'urls', dashScopeCred }),
+				binary: agentWorkflow(ctx.repoRoot, { variant: 'binary', dashScopeCred, toolParameters: { outputFormat: 'binary' } }),
+				stream: agentWorkflow(ctx.repoRoot, { variant: 'stream', dashScopeCred, responseMode: 'streaming' }),
+			},
+		};
+	},
+	agentCases,
+	runAgentCase,
 
 	/** Types the running n8n must know (besides every type used by the imported examples). */
 	requiredNodeTypes() {

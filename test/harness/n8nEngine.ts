@@ -60,8 +60,20 @@ const manualTrigger: INodeType = {
 	},
 };
 
+/**
+ * The node as n8n 2.41 wraps it for an AI Agent (n8n's convertNodeToAiTool): same class, type name
+ * + 'Tool' (what `@tool` displayOptions and the node's tool mode look at). It keeps a main output here
+ * so the engine hands its items back to the test; the agent reads the same items' JSON.
+ */
+export const TOOL_NODE_TYPE = `${NODE_TYPE}Tool`;
+const toolNodeType: INodeType = {
+	description: { ...nodeType.description, name: `${nodeType.description.name}Tool`, displayName: `${nodeType.description.displayName} Tool` },
+	execute: nodeType.execute,
+};
+
 const knownTypes: Record<string, INodeType> = {
 	[NODE_TYPE]: nodeType,
+	[TOOL_NODE_TYPE]: toolNodeType,
 	'n8n-nodes-base.manualTrigger': manualTrigger,
 };
 const nodeTypes = {
@@ -271,6 +283,8 @@ export interface RunOptions {
 	typeVersion?: number;
 	/** The node's "Retry On Fail" setting. */
 	retryOnFail?: boolean;
+	/** Run the tool variant (`alibabaWanTool`), as an AI Agent does. */
+	asTool?: boolean;
 }
 
 export interface RunResult {
@@ -284,7 +298,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 	const node: INode = {
 		id: 'node-1',
 		name: 'Alibaba Wan',
-		type: NODE_TYPE,
+		type: options.asTool ? TOOL_NODE_TYPE : NODE_TYPE,
 		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,

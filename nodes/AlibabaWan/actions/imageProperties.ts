@@ -401,21 +401,32 @@ export function runProperties(operation: string, hasRunMode: boolean): INodeProp
 		});
 	}
 	const whenWaiting: Record<string, unknown[]> = hasRunMode ? { runMode: ['wait'] } : {};
+	const outputOptions = [
+		{ name: 'Binary Files', value: 'binary', description: 'Download every image into n8n binary data' },
+		{
+			name: 'URLs Only',
+			value: 'url',
+			description: 'Image URLs in the JSON (they expire after 24 hours); best for AI agent tools',
+		},
+	];
 	properties.push(
 		{
 			displayName: 'Output',
 			name: 'outputFormat',
 			type: 'options',
 			default: 'binary',
-			options: [
-				{ name: 'Binary Files', value: 'binary', description: 'Download every image into n8n binary data' },
-				{
-					name: 'URLs Only',
-					value: 'url',
-					description: 'Image URLs in the JSON (they expire after 24 hours); best for AI agent tools',
-				},
-			],
-			...show(operation, whenWaiting),
+			options: outputOptions,
+			...show(operation, { ...whenWaiting, '@tool': [false] }),
+		},
+		// As an AI Agent's tool the model reads only JSON: URLs by default, nothing downloaded.
+		{
+			displayName: 'Output',
+			name: 'outputFormat',
+			type: 'options',
+			default: 'url',
+			options: outputOptions,
+			description: toolOutputDescription,
+			...show(operation, { ...whenWaiting, '@tool': [true] }),
 		},
 		{
 			displayName: 'Output Items',
@@ -445,7 +456,7 @@ export function includeInputFieldsProperties(operation: string): INodeProperties
 			type: 'boolean',
 			default: false,
 			description: includeInputFieldsDescription,
-			displayOptions: { show: { operation: [operation], '@version': [1] } },
+			displayOptions: { show: { operation: [operation], '@version': [1], '@tool': [false] } },
 		},
 		{
 			displayName: 'Include Input Fields',
@@ -453,10 +464,13 @@ export function includeInputFieldsProperties(operation: string): INodeProperties
 			type: 'boolean',
 			default: true,
 			description: includeInputFieldsDescription,
-			displayOptions: { show: { operation: [operation], '@version': [2] } },
+			displayOptions: { show: { operation: [operation], '@version': [2], '@tool': [false] } },
 		},
 	];
 }
+
+const toolOutputDescription =
+	"What the agent's model receives is always compact JSON (image URLs, size, task ID, billed images). Binary Files also stores the images in this execution, but n8n 2.41's AI Agent passes only a tool's JSON to the model, never its binary data.";
 
 const includeInputFieldsDescription =
 	"Whether to keep the input item's own JSON fields (e.g. sku, productName) on each output item. Where a name is taken, the node's field wins.";

@@ -26,6 +26,7 @@ import * as generateImage from './generateImage.operation';
 import * as generateImageSet from './generateImageSet.operation';
 import type { OperationHandler } from './operation';
 import { TaskLedger } from './taskLedger';
+import { isToolMode, toolErrorResult, toolResult } from './toolMode';
 import { readConcurrency, type RunEnvironment } from './taskRunner';
 import * as waitForTask from './waitForTask.operation';
 
@@ -40,19 +41,28 @@ const NOT_SCRUBBED = new Set(['node', 'data']);
 export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const credentials = (await ctx.getCredentials(credentialType)) as unknown as DashScopeCredentials;
 	const secrets = [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')];
+	const asTool = isToolMode(ctx);
 	try {
-		const outputs = await runItems(ctx, credentials, secrets);
+		const outputs = await runItems(ctx, credentials, secrets, asTool);
 		for (const item of outputs) {
 			scrubDeep(item.json, secrets);
 			for (const binary of Object.values(item.binary ?? {})) binary.fileName = binary.fileName && redact(binary.fileName, secrets);
 		}
-		return [outputs];
+		return [asTool ? toolResult(outputs) : outputs];
 	} catch (error) {
-		throw scrubDeep(error, secrets, NOT_SCRUBBED);
+		const scrubbed = scrubDeep(error, secrets, NOT_SCRUBBED);
+		// An agent reads a failure as its tool's answer and can correct the call (n8n would only pass on the message).
+		if (asTool && (scrubbed instanceof NodeApiError || scrubbed instanceof NodeOperationError)) return [scrubDeep(toolErrorResult(scrubbed), secrets)];
+		throw scrubbed;
 	}
 }
 
-async function runItems(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): Promise<INodeExecutionData[]> {
+async function runItems(
+	ctx: IExecuteFunctions,
+	credentials: DashScopeCredentials,
+	secrets: string[],
+	asTool: boolean,
+): Promise<INodeExecutionData[]> {
 	const items = ctx.getInputData();
 	const operation = ctx.getNodeParameter('operation', 0) as OperationName;
 	const handler = operations[operation]?.execute as OperationHandler | undefined;
@@ -103,7 +113,8 @@ async function runItems(ctx: IExecuteFunctions, credentials: DashScopeCredential
 	if (failures.length) throw withLedger(failures, env.ledger, stopped);
 	// Error items of items that ran carry the final ledger (prepare errors come before any task exists).
 	if (env.ledger.size) for (const i of runFailed) for (const item of outputs[i]) item.json.tasks = env.ledger.toJson();
-	return outputs.flatMap((itemOutputs, i) => withInputFields(ctx, i, itemOutputs));
+	// A tool's input item is the agent's own (chat input, session, tool arguments): not part of its answer.
+	return outputs.flatMap((itemOutputs, i) => (asTool ? itemOutputs : withInputFields(ctx, i, itemOutputs)));
 }
 
 function runEnvironment(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): RunEnvironment {
