@@ -3,21 +3,14 @@
  * Every call is paced, retried where safe, validated, and scrubbed of the API key before it throws.
  */
 import { z } from 'zod';
-import {
-	DashScopeError,
-	TASK_MAY_EXIST_HINT,
-	errorFromHttp,
-	isQuotaCode,
-	isRateLimit,
-	redact,
-	timeoutError,
-} from './errors';
-import { headerValue, mapFailure, readText, send } from './httpClient';
-import type { SendResult } from './httpClient';
-import { getLimiter } from './rateLimit';
-import type { RateSlot, SlidingWindowLimiter } from './rateLimit';
+import { ApiError, isQuotaCode, isRateLimit, redact, timeoutError } from '../../transport/errors';
+import { headerValue, mapFailure, readText, send } from '../../transport/httpClient';
+import type { SendResult } from '../../transport/httpClient';
+import { getLimiter } from '../../transport/rateLimit';
+import type { RateSlot, SlidingWindowLimiter } from '../../transport/rateLimit';
+import { TASK_MAY_EXIST_HINT, errorFromHttp, hintFor } from './errors';
 import { claimTask, reconcileSubmit, trackAttempt, bucketKey, type Reconciliation } from './reconcile';
-import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
+import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from '../../transport/retry';
 import {
 	cancelResponseSchema,
 	describeZodError,
@@ -25,20 +18,16 @@ import {
 	submitResponseSchema,
 	taskResponseSchema,
 } from './schemas';
+import type { CallOptions, DownloadedResult, RequestBody, StreamingJsonBody, TaskStatus } from '../../transport/types';
 import type {
-	CallOptions,
 	CancelResult,
 	DashScopeEndpoint,
-	DownloadedResult,
 	ListTasksQuery,
 	ListTasksResult,
-	RequestBody,
-	StreamingJsonBody,
 	SubmitResult,
 	SubmitRoute,
 	TaskListEntry,
 	TaskResponse,
-	TaskStatus,
 } from './types';
 
 /** Per-attempt deadlines, ms (CallOptions.timeoutMs overrides). */
@@ -56,6 +45,8 @@ export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
 };
 
 const USER_AGENT = 'n8n-nodes-alibaba-wan';
+/** Named in transport messages ("DashScope did not complete the request…"). */
+const SERVICE = 'DashScope';
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 type Operation = 'submitTask' | 'getTask' | 'cancelTask' | 'listTasks' | 'downloadResult';
@@ -84,9 +75,9 @@ interface CallSpec<T> {
 	onSuccess(res: SendResult): Promise<T>;
 	keepOpen?: boolean;
 	/** Extra hint adjustments per operation. */
-	decorate?(error: DashScopeError): void;
+	decorate?(error: ApiError): void;
 	/** Creates only: the account+model bucket and the task-list check after an ambiguous answer. */
-	submit?: { key: string; reconcile(error: DashScopeError, attemptStartedAt: number): Promise<Reconciliation> };
+	submit?: { key: string; reconcile(error: ApiError, attemptStartedAt: number): Promise<Reconciliation> };
 	/** Creates only: what to return when the task was found in the list. */
 	adopt?(task: TaskListEntry, how: 'request-id' | 'only-candidate'): T;
 }
@@ -327,18 +318,18 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 	let counted = 0;
 	for (let attempt = 1; ; attempt++) {
 		if (deadline !== undefined && Date.now() >= deadline) {
-			const e = timeoutError(spec.timeoutMs, spec.operation);
+			const e = timeoutError(spec.timeoutMs, spec.operation, SERVICE);
 			e.message = 'The Timeout passed before the request could be sent';
 			e.notSent = true;
 			if (spec.taskId) e.taskId = spec.taskId;
-			throw finalize(spec, e);
+			throw finalize(spec, withHint(e));
 		}
 		const attemptStartedAt = Date.now();
-		let error: DashScopeError;
+		let error: ApiError;
 		try {
 			return await attemptOnce(spec);
 		} catch (caught) {
-			error = mapFailure(caught, undefined, undefined, spec.operation);
+			error = withHint(mapFailure(caught, undefined, undefined, spec.operation));
 		}
 		if (spec.taskId && !error.taskId) error.taskId = spec.taskId;
 		if (!error.operation) error.operation = spec.operation;
@@ -394,7 +385,7 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
 			const e = mapFailure(aborted, undefined, undefined, spec.operation);
 			e.notSent = true;
 			if (spec.taskId) e.taskId = spec.taskId;
-			throw finalize(spec, e);
+			throw finalize(spec, withHint(e));
 		}
 	}
 }
@@ -405,7 +396,7 @@ async function run<T>(spec: CallSpec<T>): Promise<T> {
  * (UNCONFIRMED), and gateways answer 429 after the backend took the request, so a 429 proves nothing —
  * the list decides, then Retry-After is waited out and the submit resent only if no task is listed.
  */
-function mayFollowAcceptance(error: DashScopeError): boolean {
+function mayFollowAcceptance(error: ApiError): boolean {
 	if (error.notSent === true || error.taskMayExist === false) return false;
 	if (error.code === 'InvalidArgument' || error.code === 'RequestBodyError') return false;
 	const status = error.httpStatus;
@@ -429,7 +420,7 @@ async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 		} catch (error) {
 			const e =
 				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
-					? Object.assign(timeoutError(spec.timeoutMs, spec.operation), {
+					? Object.assign(timeoutError(spec.timeoutMs, spec.operation, SERVICE), {
 							message: 'The Timeout passed while waiting for a free slot to send the request (DashScope limits requests per second and running tasks)',
 						})
 					: mapFailure(error, undefined, undefined, spec.operation);
@@ -448,6 +439,7 @@ async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
 		timeoutMs,
 		signal,
 		operation: spec.operation,
+		service: SERVICE,
 		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
 	});
 	if (!spec.submit) return await handle(spec, await sending);
@@ -509,7 +501,7 @@ async function handle<T>(spec: CallSpec<T>, res: SendResult): Promise<T> {
 const RETRYABLE_READ_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /** Whether another attempt is both useful and safe. */
-export function shouldRetry(mode: Mode, error: DashScopeError): boolean {
+export function shouldRetry(mode: Mode, error: ApiError): boolean {
 	if (error.code === 'Aborted' || error.code === 'InvalidResponse' || error.code === 'RequestBodyError') return false;
 	if (error.code === 'InvalidArgument') return false;
 	const status = error.httpStatus;
@@ -526,7 +518,7 @@ export function shouldRetry(mode: Mode, error: DashScopeError): boolean {
 }
 
 /** For a failed create that the task list did not settle: could a task have been created? */
-function taskMayExist(error: DashScopeError): boolean {
+function taskMayExist(error: ApiError): boolean {
 	if (error.notSent === true) return false;
 	const status = error.httpStatus;
 	if (status === undefined) return true;
@@ -534,7 +526,13 @@ function taskMayExist(error: DashScopeError): boolean {
 	return status === 408 || status === 429 || status >= 500;
 }
 
-function finalize<T>(spec: CallSpec<T>, error: DashScopeError): DashScopeError {
+/** DashScope's hint for a failure the shared transport raised without one (timeouts, network codes). */
+function withHint(error: ApiError): ApiError {
+	error.hint ??= hintFor(error.code, error.message, error.httpStatus);
+	return error;
+}
+
+function finalize<T>(spec: CallSpec<T>, error: ApiError): ApiError {
 	if (spec.mode === 'create') {
 		if (error.taskMayExist === undefined) error.taskMayExist = taskMayExist(error);
 		if (error.taskMayExist) {
@@ -558,7 +556,7 @@ function parseJsonText(text: string, operation: Operation, taskId?: string): unk
 	const parsed = tryParseJson(text);
 	if (parsed.ok) return parsed.value;
 	const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
-	throw new DashScopeError({
+	throw new ApiError({
 		code: 'InvalidResponse',
 		message: `DashScope answered ${operation} with a body that is not JSON: ${snippet || '(empty)'}`,
 		hint: 'DashScope answered with an unexpected response shape (a proxy or gateway in between?).',
@@ -576,9 +574,9 @@ function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false 
 	}
 }
 
-function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): DashScopeError {
+function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): ApiError {
 	const requestId = typeof json === 'object' && json !== null ? (json as { request_id?: unknown }).request_id : undefined;
-	return new DashScopeError({
+	return new ApiError({
 		code: 'InvalidResponse',
 		message: `DashScope answered ${operation} with an unexpected shape (${describeZodError(error)})`,
 		hint: 'DashScope answered with an unexpected response shape.',
@@ -590,7 +588,7 @@ function invalidResponse(operation: Operation, json: unknown, error: z.ZodError,
 }
 
 /** A 2xx body that is really an error (`{request_id, code, message}` without output). */
-function explicitError(json: unknown, status: number, operation: Operation): DashScopeError | undefined {
+function explicitError(json: unknown, status: number, operation: Operation): ApiError | undefined {
 	if (typeof json !== 'object' || json === null) return undefined;
 	const body = json as Record<string, unknown>;
 	if (typeof body.code !== 'string' || body.code === '' || body.output) return undefined;
@@ -639,7 +637,7 @@ function baseHeaders(apiKey: string): Record<string, string> {
 function cleanKey(endpoint: DashScopeEndpoint): string {
 	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
 	if (!key) {
-		throw new DashScopeError({
+		throw new ApiError({
 			code: 'InvalidApiKey',
 			message: 'No API key is set in the credential',
 			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
@@ -647,7 +645,7 @@ function cleanKey(endpoint: DashScopeEndpoint): string {
 		});
 	}
 	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new DashScopeError({
+		throw new ApiError({
 			code: 'InvalidApiKey',
 			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
 			hint: 'Copy the key again from the Model Studio console.',
@@ -686,8 +684,8 @@ function positiveInt(value: number, name: string): number {
 	return value;
 }
 
-function usageError(message: string): DashScopeError {
-	return new DashScopeError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
+function usageError(message: string): ApiError {
+	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
 }
 
 export function isStreamingBody(body: RequestBody): body is StreamingJsonBody {
@@ -703,7 +701,7 @@ export function containsOssUrl(value: unknown, depth = 0): boolean {
 	return false;
 }
 
-/** Run `fn`; whatever it throws leaves as a DashScopeError with the key scrubbed from every string. */
+/** Run `fn`; whatever it throws leaves as a ApiError with the key scrubbed from every string. */
 async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
 	const outcome = await fn().then(
 		(value) => ({ ok: true as const, value }),
@@ -713,8 +711,11 @@ async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): P
 	throw scrub(outcome.error, apiKey ? [apiKey] : []);
 }
 
-function scrub(error: unknown, secrets: string[]): DashScopeError {
-	if (error instanceof DashScopeError) return error.scrubbed(secrets);
-	const message = error instanceof Error ? error.message : String(error);
-	return new DashScopeError({ code: 'TransportError', message: redact(message, secrets), retryable: false });
+function scrub(error: unknown, secrets: string[]): ApiError {
+	const clean =
+		error instanceof ApiError
+			? error.scrubbed(secrets)
+			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
+	clean.service ??= SERVICE;
+	return clean;
 }
