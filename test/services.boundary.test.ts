@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import { modelIds } from '../nodes/AlibabaWan/catalog/modelCatalog';
 import { defaultService, getService, serviceProperty, services } from '../nodes/AlibabaWan/services';
+import { validityText } from '../nodes/AlibabaWan/tasks/taskResults';
 
 const root = path.join(__dirname, '..', 'nodes', 'AlibabaWan');
 /** The shared pipeline: everything that must work the same whichever service runs the task. */
@@ -103,4 +104,11 @@ test('a workflow without a service parameter runs on DashScope, today\'s behavio
 	expect(getService('no-such-service')).toBeUndefined();
 	expect(serviceProperty.default).toBe(defaultService.id);
 	expect(serviceProperty.options).toEqual(services.map((service) => ({ name: service.displayName, value: service.id })));
+});
+
+test('how long a task stays collectable comes from the service, in words for the messages', () => {
+	expect(defaultService.taskValidityMs).toBe(24 * 60 * 60 * 1000);
+	expect(validityText(defaultService.taskValidityMs)).toBe('24 hours');
+	expect(validityText(60 * 60 * 1000)).toBe('1 hour');
+	expect(validityText(30 * 60 * 1000)).toBe('30 minutes');
 });

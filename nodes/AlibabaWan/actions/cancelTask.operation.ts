@@ -22,10 +22,10 @@ export const properties: INodeProperties[] = [
 ];
 
 export const execute: OperationHandler<string> = {
-	async prepare(ctx, itemIndex) {
+	async prepare(ctx, itemIndex, env) {
 		const fail = fieldFailure(ctx, itemIndex);
 		// The same validator as Wait for Task: an ID goes into the URL path, so ".." or "/" must never pass.
-		const taskIds = toTaskIds(ctx.getNodeParameter('taskId', itemIndex, ''), 'Task ID', fail);
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskId', itemIndex, ''), 'Task ID', fail, env.session.service.shortName);
 		if (taskIds.length > 1) {
 			fail(`Task ID holds ${taskIds.length} IDs (${taskIds.slice(0, 3).join(', ')}${taskIds.length > 3 ? ', …' : ''}); Cancel Task takes one per item: split them into one item each (e.g. with a Split Out node)`);
 		}

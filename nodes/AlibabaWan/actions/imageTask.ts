@@ -167,7 +167,7 @@ export async function runImageTask(
 	if (task.runMode === 'submit') {
 		return [
 			{
-				json: submittedTaskJson(submitted.taskId, context, submitted.requestId, submitted.status),
+				json: submittedTaskJson(submitted.taskId, context, submitted.requestId, submitted.status, env.session.service.taskValidityMs),
 				pairedItem: { item: itemIndex },
 			},
 		];

@@ -134,7 +134,7 @@ function runEnvironment(ctx: IExecuteFunctions, session: WanSession, secrets: st
 	return {
 		session,
 		signal: typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined,
-		ledger: new TaskLedger(),
+		ledger: new TaskLedger(session.service.taskValidityMs),
 		log: (message) => {
 			try {
 				ctx.logger.warn(redact(`Alibaba Wan: ${message}`, secrets));

@@ -4,7 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { runOptionRanges, taskValidityMs } from '../catalog/modelCatalog';
+import { runOptionRanges } from '../catalog/modelCatalog';
 import {
 	defaultFileNameTemplate,
 	fileNameTemplateProblem,
@@ -13,7 +13,7 @@ import {
 	type TaskContext,
 } from '../output/binaryItems';
 import type { WanSession } from '../services';
-import type { TaskResult } from '../tasks/taskResults';
+import { validityText, type TaskResult } from '../tasks/taskResults';
 import { waitForTask, type WaitOutcome } from '../tasks/waitForTask';
 import type { TaskLedger } from './taskLedger';
 import { ApiError, toNodeApiError } from '../transport';
@@ -76,7 +76,13 @@ export function readConcurrency(ctx: IExecuteFunctions): number {
 }
 
 /** What a submit-only run returns: enough to collect the result later, anywhere. */
-export function submittedTaskJson(taskId: string, context: TaskContext, requestId: string | undefined, status: string): IDataObject {
+export function submittedTaskJson(
+	taskId: string,
+	context: TaskContext,
+	requestId: string | undefined,
+	status: string,
+	taskValidityMs: number,
+): IDataObject {
 	const submittedAt = context.submittedAt ?? new Date().toISOString();
 	const json: IDataObject = {
 		taskId,
@@ -146,7 +152,7 @@ export async function collectTask(
 			error.message = `${error.message} (task ${taskId} may still be running: collect it with "Wait for Task")`;
 			error.hint =
 				`${error.hint ? `${error.hint} ` : ''}Task ${taskId} may still be running and will be billed if it succeeds: ` +
-				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within 24 hours.`;
+				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within ${validityText(env.session.service.taskValidityMs)}.`;
 		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
 	}
@@ -250,7 +256,7 @@ async function waitStopped(
 	const fate = cancelled
 		? 'It was still queued, so it was cancelled (not billed).'
 		: stillRunning
-			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within 24 hours with "Wait for Task" and task ID ${taskId}.`
+			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within ${validityText(env.session.service.taskValidityMs)} with "Wait for Task" and task ID ${taskId}.`
 			: `It is now ${status}: collect or check it with "Wait for Task" and task ID ${taskId}.`;
 	const nodeError = new NodeOperationError(ctx.getNode(), `${what}${polls}. ${fate}`, {
 		itemIndex,

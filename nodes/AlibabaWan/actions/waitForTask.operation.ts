@@ -45,8 +45,8 @@ interface PreparedWait {
 }
 
 export const execute: OperationHandler<PreparedWait> = {
-	async prepare(ctx, itemIndex) {
-		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex));
+	async prepare(ctx, itemIndex, env) {
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex), env.session.service.shortName);
 		return { taskIds, wait: readWaitSettings(ctx, itemIndex), output: readOutputSettings(ctx, itemIndex) };
 	},
 	async run(ctx, prepared, itemIndex, env) {

@@ -254,9 +254,6 @@ export const runOptionRanges = {
 	concurrency: { min: 1, max: 20 },
 } satisfies Record<string, Range>;
 
-/** Task ids and result URLs stay valid this long (DASHSCOPE_API.md §7). */
-export const taskValidityMs = 24 * 60 * 60 * 1000;
-
 export function getModel(id: string): ModelEntry {
 	const model = (modelCatalog as Record<string, ModelEntry | undefined>)[id];
 	if (!model) throw new Error(`Unknown model "${id}". Known models: ${modelIds.join(', ')}`);

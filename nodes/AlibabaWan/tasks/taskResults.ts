@@ -41,4 +41,12 @@ export interface TaskResult {
 	message?: string;
 }
 
+/** A validity period in words for messages: "24 hours", "1 hour", "30 minutes". */
+export function validityText(ms: number): string {
+	const hours = ms / 3_600_000;
+	if (Number.isInteger(hours)) return `${hours} hour${hours === 1 ? '' : 's'}`;
+	const minutes = Math.round(ms / 60_000);
+	return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
 export const terminalStatuses: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);

@@ -8,7 +8,7 @@ import { ApiError } from '../../transport/errors';
 import type { WanService, WanSession } from '../types';
 import { cancelTask, downloadResult, getTask, shouldRetry, submitTask } from './dashScopeApi';
 import { hintFor } from './errors';
-import { dashScopeModels } from './models';
+import { dashScopeModels, taskValidityMs } from './models';
 import { regions, resolveBaseUrl, type DashScopeCredentials } from './regions';
 import { buildRequestBody } from './requestBody';
 import { parseTaskResult } from './taskResults';
@@ -20,6 +20,7 @@ export const dashScopeService: WanService = {
 	shortName: 'DashScope',
 	credentialType: 'alibabaDashScopeApi',
 	models: modelIds,
+	taskValidityMs,
 	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],
 	connect(raw) {
 		const credentials = raw as unknown as DashScopeCredentials;

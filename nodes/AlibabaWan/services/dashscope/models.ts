@@ -17,6 +17,9 @@ export interface DashScopeModel {
 	regions: RegionId[];
 }
 
+/** Task IDs and result URLs stay valid this long (DASHSCOPE_API.md §7). */
+export const taskValidityMs = 24 * 60 * 60 * 1000;
+
 const allRegions: RegionId[] = ['ap-southeast-1', 'cn-beijing'];
 
 export const dashScopeModels: Record<ModelId, DashScopeModel> = {

@@ -3,8 +3,8 @@
  * (2.7/2.6: every choice × every image item; text items kept) or `output.results` (2.5; failed
  * entries carry code/message instead of url). Partial failures are reported per image.
  */
-import { taskValidityMs } from '../../catalog/modelCatalog';
 import type { FailedImage, ResultImage, TaskResult } from '../../tasks/taskResults';
+import { taskValidityMs } from './models';
 import type { TaskResponse } from './types';
 
 /**
