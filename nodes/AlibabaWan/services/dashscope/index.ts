@@ -4,6 +4,7 @@
  * downloads results, all through dashScopeApi.ts.
  */
 import { modelIds } from '../../catalog/modelCatalog';
+import { terminalStatuses } from '../../tasks/taskResults';
 import { ApiError } from '../../transport/errors';
 import type { WanService, WanSession } from '../types';
 import { cancelTask, downloadResult, getTask, shouldRetry, submitTask } from './dashScopeApi';
@@ -12,7 +13,6 @@ import { dashScopeModels, taskValidityMs } from './models';
 import { regions, resolveBaseUrl, type DashScopeCredentials } from './regions';
 import { buildRequestBody } from './requestBody';
 import { parseTaskResult } from './taskResults';
-import { terminalStatuses } from '../../tasks/taskResults';
 
 export const dashScopeService: WanService = {
 	id: 'dashscope',
