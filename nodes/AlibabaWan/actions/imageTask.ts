@@ -102,6 +102,7 @@ export async function prepareImageTask(
 		images = await prepareImages(ctx, itemIndex, sources, model, {
 			transparency,
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
+			urls: { service: env.session.service.shortName, schemes: env.session.service.imageUrlSchemes },
 		});
 	} catch (error) {
 		// Image refusals are NodeOperationErrors already. n8n's own helpers (the binary store) end their

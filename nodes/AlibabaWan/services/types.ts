@@ -29,6 +29,8 @@ export interface WanService {
 	 * `WanSession.modelProblem`.
 	 */
 	readonly models: readonly ModelId[];
+	/** Image URL schemes the service fetches itself (with their colon, e.g. 'https:'); other URLs are refused. */
+	readonly imageUrlSchemes: readonly string[];
 	/** How long a task ID can still be collected (and its result URLs fetched) after it was created. */
 	readonly taskValidityMs: number;
 	/** Everything in a credential that must never appear in outputs, errors or logs (the key, as given and trimmed). */

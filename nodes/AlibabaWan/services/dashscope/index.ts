@@ -21,6 +21,8 @@ export const dashScopeService: WanService = {
 	credentialType: 'alibabaDashScopeApi',
 	models: modelIds,
 	taskValidityMs,
+	// oss:// paths are DashScope's temporary uploads (sent with X-DashScope-OssResourceResolve).
+	imageUrlSchemes: ['http:', 'https:', 'oss:'],
 	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],
 	connect(raw) {
 		const credentials = raw as unknown as DashScopeCredentials;
