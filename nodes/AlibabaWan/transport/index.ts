@@ -10,5 +10,7 @@ export type { NodeErrorContext } from './nodeErrors';
 export { getDispatcher, resetDispatcher, setDispatcherForTests, AGENT_OPTIONS } from './httpClient';
 export { resetRateLimiters, DEFAULT_RATE_LIMITS, SlidingWindowLimiter } from './rateLimit';
 export type { RateSlot } from './rateLimit';
+export { ERROR_BODY_LIMIT, runCall, shouldRetry } from './callRunner';
+export type { CallMode, CallSpec, Reconciliation, ServiceProfile } from './callRunner';
 export { DEFAULT_RETRY_POLICY, backoffDelay, parseRetryAfter, sleep } from './retry';
 export type { RetryPolicy } from './retry';

@@ -79,3 +79,14 @@ export interface ApiErrorFields {
 	/** A submit whose answer was lost: tasks the list showed that may be this one (never resubmitted). */
 	candidateTaskIds?: string[];
 }
+
+/** A non-2xx answer as read off the wire, for a service to turn into its ApiError. */
+export interface ErrorAnswer {
+	status: number;
+	statusText?: string;
+	bodyText: string;
+	contentType?: string;
+	retryAfterMs?: number;
+	operation?: string;
+	taskId?: string;
+}

@@ -2,6 +2,7 @@
  * DashScope's error answers → ApiError, and a human hint per DashScope code (DASHSCOPE_API.md §8).
  */
 import { ApiError, isQuotaCode } from '../../transport/errors';
+import type { ErrorAnswer } from '../../transport/types';
 
 export const TASK_MAY_EXIST_HINT =
 	'The request reached DashScope but its answer was lost, so a task may have been created and will be billed. ' +
@@ -69,15 +70,7 @@ function pickString(v: unknown): string | undefined {
 }
 
 /** Build an ApiError from a non-2xx answer (JSON `{request_id, code, message}` or anything else). */
-export function errorFromHttp(args: {
-	status: number;
-	statusText?: string;
-	bodyText: string;
-	contentType?: string;
-	retryAfterMs?: number;
-	operation?: string;
-	taskId?: string;
-}): ApiError {
+export function errorFromHttp(args: ErrorAnswer): ApiError {
 	const { status, bodyText } = args;
 	let code: string | undefined;
 	let message: string | undefined;
