@@ -165,6 +165,9 @@ export async function runImageTask(
 		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
 	}
 
+	// A synchronous service answered with the finished task: its images are emitted even on "Submit
+	// Only", since there is nothing to collect later.
+	if (submitted.result) return await emitResult(ctx, env, submitted.taskId, submitted.result, context, task.output, itemIndex, started);
 	if (task.runMode === 'submit') {
 		return [
 			{
@@ -173,8 +176,6 @@ export async function runImageTask(
 			},
 		];
 	}
-	// A synchronous service answered with the finished task: nothing to wait for.
-	if (submitted.result) return await emitResult(ctx, env, submitted.taskId, submitted.result, context, task.output, itemIndex, started);
 	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex, deadline);
 }
 
