@@ -7,7 +7,8 @@ import type {
 } from 'n8n-workflow';
 
 import { modelCatalog, modelIds } from '../nodes/AlibabaWan/catalog/modelCatalog';
-import { regions, type RegionId } from '../nodes/AlibabaWan/catalog/regions';
+import { dashScopeModels } from '../nodes/AlibabaWan/services/dashscope/models';
+import { regions, type RegionId } from '../nodes/AlibabaWan/services/dashscope/regions';
 
 /**
  * The credential test's base URL, as an n8n expression mirroring `resolveBaseUrl`: the override
@@ -23,7 +24,7 @@ const testBaseUrl =
 
 /** The Wan models a region serves, from the model catalog: "every Wan image model" or their names. */
 function servedModels(region: RegionId): string {
-	const served = modelIds.filter((id) => modelCatalog[id].regions.includes(region));
+	const served = modelIds.filter((id) => dashScopeModels[id].regions.includes(region));
 	return served.length === modelIds.length
 		? 'every Wan image model'
 		: `${served.map((id) => modelCatalog[id].displayName).join(', ')} only`;

@@ -12,7 +12,8 @@ import {
 	modelsFor,
 	type ImageOperation,
 } from '../nodes/AlibabaWan/catalog/modelCatalog';
-import { regions, resolveBaseUrl } from '../nodes/AlibabaWan/catalog/regions';
+import { dashScopeModels } from '../nodes/AlibabaWan/services/dashscope/models';
+import { regions, resolveBaseUrl } from '../nodes/AlibabaWan/services/dashscope/regions';
 import { checkTaskParameters, normalizeSize, type ImageTaskParameters } from '../nodes/AlibabaWan/catalog/taskParameters';
 
 const operations: ImageOperation[] = ['generateImage', 'editImage', 'fuseImages', 'generateImageSet'];
@@ -32,7 +33,7 @@ describe('model catalog entries', () => {
 	test.each(modelIds)('%s: every range is ordered and every default lies inside it', (id) => {
 		const model = modelCatalog[id];
 		expect(model.id).toBe(id);
-		expect(model.regions.length).toBeGreaterThan(0);
+		expect(dashScopeModels[id].regions.length).toBeGreaterThan(0);
 		for (const [operation, spec] of Object.entries(model.operations)) {
 			expect([operation, spec.images.min <= spec.images.max]).toEqual([operation, true]);
 			expect(spec.n.min).toBeLessThanOrEqual(spec.n.default);
@@ -55,8 +56,8 @@ describe('model catalog entries', () => {
 		expect(getModel('wan2.7-image-pro').operations.generateImage!.size.tiers).toContain('4K');
 		expect(getModel('wan2.7-image').operations.generateImage!.size.tiers).not.toContain('4K');
 		expect(getModel('wan2.7-image-pro').operations.generateImageSet!.size.tiers).not.toContain('4K');
-		expect(getModel('wan2.6-image').regions).toEqual(['ap-southeast-1', 'cn-beijing', 'us-east-1', 'eu-central-1']);
-		expect(getModel('wan2.5-i2i-preview').protocol).toBe('image-synthesis');
+		expect(dashScopeModels['wan2.6-image'].regions).toEqual(['ap-southeast-1', 'cn-beijing', 'us-east-1', 'eu-central-1']);
+		expect(dashScopeModels['wan2.5-i2i-preview'].protocol).toBe('image-synthesis');
 		expect(() => getModel('wan9-image')).toThrow(/Unknown model "wan9-image"/);
 	});
 });

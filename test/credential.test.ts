@@ -6,7 +6,7 @@ import { NodeHelpers, Workflow, type INode, type INodeType } from 'n8n-workflow'
 
 import { AlibabaDashScopeApi } from '../credentials/AlibabaDashScopeApi.credentials';
 import { AlibabaWan } from '../nodes/AlibabaWan/AlibabaWan.node';
-import { resolveBaseUrl, type DashScopeCredentials } from '../nodes/AlibabaWan/catalog/regions';
+import { resolveBaseUrl, type DashScopeCredentials } from '../nodes/AlibabaWan/services/dashscope/regions';
 
 const credential = new AlibabaDashScopeApi();
 const nodeType: INodeType = new AlibabaWan();

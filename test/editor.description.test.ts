@@ -9,7 +9,8 @@ import { NodeHelpers, Workflow, type INode, type INodeParameters, type INodeProp
 import { AlibabaDashScopeApi } from '../credentials/AlibabaDashScopeApi.credentials';
 import { AlibabaWan } from '../nodes/AlibabaWan/AlibabaWan.node';
 import { modelCatalog, modelIds, modelsFor, type ImageOperation } from '../nodes/AlibabaWan/catalog/modelCatalog';
-import { regions } from '../nodes/AlibabaWan/catalog/regions';
+import { dashScopeModels } from '../nodes/AlibabaWan/services/dashscope/models';
+import { regions } from '../nodes/AlibabaWan/services/dashscope/regions';
 
 const nodeType: INodeType = new AlibabaWan();
 const { description } = nodeType;
@@ -197,7 +198,7 @@ describe('credential: region dropdown and key test', () => {
 
 	test.each(Object.values(regions))('$displayName names the models it serves, from the catalog', ({ id }) => {
 		const option = region.options!.find((entry) => (entry as { value: string }).value === id) as { description: string };
-		const served = modelIds.filter((model) => modelCatalog[model].regions.includes(id));
+		const served = modelIds.filter((model) => dashScopeModels[model].regions.includes(id));
 		if (served.length === modelIds.length) expect(option.description).toContain('every Wan image model');
 		else for (const model of served) expect(option.description).toContain(modelCatalog[model].displayName);
 	});

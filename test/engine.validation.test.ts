@@ -352,7 +352,7 @@ describe('input images', () => {
 	test.each([
 		['not Base64', 'data:image/png,iVBORw0KGgo', 'not Base64-encoded'],
 		['Base64 of no image', `data:image/png;base64,${Buffer.from('not an image at all').toString('base64')}`, 'could not be read as an image'],
-		['a file: URL', 'file:///etc/passwd', 'file: URL'],
+		['a file: URL', 'file:///etc/passwd', 'file: URL, which DashScope cannot fetch: use a public http(s):// URL, an oss:// path, or a data URI'],
 		['not a URL', 'just words', 'invalid URL'],
 	] as const)('image URL: %s', async (_label, url, part) => {
 		await expectRejected(

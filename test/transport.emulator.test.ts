@@ -6,20 +6,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeApiError } from 'n8n-workflow';
+import { ApiError, resetRateLimiters, toNodeApiError, type RetryEvent } from '../nodes/AlibabaWan/transport';
 import {
-	DashScopeError,
 	cancelTask,
 	downloadResult,
 	getTask,
 	listTasks,
-	resetRateLimiters,
 	submitTask,
-	toNodeApiError,
-	type DashScopeEndpoint,
-	type RetryEvent,
 	SUBMIT_PATHS,
-	type TaskResponse,
-} from '../nodes/AlibabaWan/transport';
+} from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
+import type { DashScopeEndpoint, TaskResponse } from '../nodes/AlibabaWan/services/dashscope/types';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
 import type { FaultAction, RequestKind } from './emulator/types';
 import { TEST_NODE, caught } from './fixtures/transport';
@@ -305,7 +301,7 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		).json()) as { output: { task_id: string } };
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
 		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
-		expect(error).toBeInstanceOf(DashScopeError);
+		expect(error).toBeInstanceOf(ApiError);
 		expect(error).toMatchObject({ taskMayExist: true, retryable: false });
 		expect(emu.counters().submissions).toBe(2);
 		expect(emu.counters().submitAttempts).toBe(2);

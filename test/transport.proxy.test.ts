@@ -5,7 +5,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { getTask, resetDispatcher, resetRateLimiters, submitTask } from '../nodes/AlibabaWan/transport';
+import { getTask, submitTask } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
+import { resetDispatcher, resetRateLimiters } from '../nodes/AlibabaWan/transport';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
 
 const ENV_NAMES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];

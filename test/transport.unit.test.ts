@@ -7,21 +7,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeApiError } from 'n8n-workflow';
 import {
-	DashScopeError,
+	ApiError,
 	SlidingWindowLimiter,
 	backoffDelay,
-	containsOssUrl,
-	downloadResult,
-	getTask,
-	hintFor,
 	parseRetryAfter,
 	redact,
 	resetRateLimiters,
-	submitTask,
 	toNodeApiError,
 	type StreamingJsonBody,
 } from '../nodes/AlibabaWan/transport';
-import { errorFromHttp } from '../nodes/AlibabaWan/transport/errors';
+import { containsOssUrl, downloadResult, getTask, submitTask } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
+import { errorFromHttp, hintFor } from '../nodes/AlibabaWan/services/dashscope/errors';
 import { DEFAULT_RETRY_POLICY } from '../nodes/AlibabaWan/transport/retry';
 import { TEST_NODE, caught } from './fixtures/transport';
 
@@ -160,7 +156,7 @@ describe('error mapping', () => {
 	});
 
 	it('toNodeApiError carries code, message, hint, ids, httpCode and failure cause', () => {
-		const error = new DashScopeError({
+		const error = new ApiError({
 			code: 'Throttling.RateQuota',
 			message: 'Requests rate limit exceeded, please try again later.',
 			requestId: 'req-9',
@@ -168,6 +164,7 @@ describe('error mapping', () => {
 			hint: hintFor('Throttling.RateQuota', ''),
 			retryable: true,
 			retryAfterMs: 3000,
+			service: 'DashScope', // set by the DashScope client on every error it throws
 		});
 		const apiError = toNodeApiError(TEST_NODE, error, { itemIndex: 2, taskId: 'task-7' }) as NodeApiError;
 		expect(apiError).toBeInstanceOf(NodeApiError);
@@ -180,16 +177,16 @@ describe('error mapping', () => {
 		expect(apiError.context.itemIndex).toBe(2);
 		expect(apiError.context.dashScope).toMatchObject({ code: 'Throttling.RateQuota', request_id: 'req-9', task_id: 'task-7' });
 
-		const network = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'ECONNRESET', networkCode: 'UND_ERR_SOCKET', message: 'Connection reset by the server' }), {});
+		const network = toNodeApiError(TEST_NODE, new ApiError({ code: 'ECONNRESET', networkCode: 'UND_ERR_SOCKET', message: 'Connection reset by the server', service: 'DashScope' }), {});
 		expect(network.message).toBe('DashScope ECONNRESET: Connection reset by the server'); // not n8n's generic text
 		expect((network as NodeApiError).httpCode).toBeNull();
 		expect(network.failure).toEqual({ cause: 'temporarily-unavailable' });
 
-		const quota = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'Arrearage', message: 'overdue', httpStatus: 400 }), {});
+		const quota = toNodeApiError(TEST_NODE, new ApiError({ code: 'Arrearage', message: 'overdue', httpStatus: 400 }), {});
 		expect(quota.failure).toEqual({ cause: 'quota-exhausted' });
-		const cred = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'InvalidApiKey', message: 'x', httpStatus: 401 }), {});
+		const cred = toNodeApiError(TEST_NODE, new ApiError({ code: 'InvalidApiKey', message: 'x', httpStatus: 401 }), {});
 		expect(cred.failure).toEqual({ cause: 'credential-invalid' });
-		const model = toNodeApiError(TEST_NODE, new DashScopeError({ code: 'ModelNotFound', message: 'x', httpStatus: 404 }), {});
+		const model = toNodeApiError(TEST_NODE, new ApiError({ code: 'ModelNotFound', message: 'x', httpStatus: 404 }), {});
 		expect(model.failure).toEqual({ cause: 'configuration-invalid' });
 	});
 });
@@ -206,7 +203,7 @@ describe('hand-made servers', () => {
 		});
 		try {
 			const error = await caught(submitTask({ baseUrl: `${server.url}/api/v1`, apiKey: KEY }, 'image-generation', body, { retry: FAST }));
-			expect(error).toBeInstanceOf(DashScopeError);
+			expect(error).toBeInstanceOf(ApiError);
 			expect(error.code).toBe('InvalidResponse');
 			expect(error.taskMayExist).toBe(true);
 			expect(error.hint).toMatch(/may have been created/);
@@ -268,7 +265,7 @@ describe('hand-made servers', () => {
 			const endpoint = { baseUrl: `${server.url}/api/v1`, apiKey: KEY };
 			for (const id of ['json', 'text']) {
 				const error = await caught(getTask(endpoint, id, { retry: FAST }));
-				expect(error).toBeInstanceOf(DashScopeError);
+				expect(error).toBeInstanceOf(ApiError);
 				expect(error.message).toContain('[redacted]');
 				expectNoKey(error);
 				const apiError = toNodeApiError(TEST_NODE, error, { itemIndex: 0 });

@@ -8,7 +8,8 @@ import {
 
 import { operationPropertyV1, resourceAndOperationPropertiesV2, subtitle } from './actions/operationOptions';
 import { warnIfRetryOnFail } from './actions/retryWarning';
-import { credentialType, operations, route } from './actions/router';
+import { credentialProperties, operations, route } from './actions/router';
+import { serviceProperty } from './services';
 
 export class AlibabaWan implements INodeType {
 	description: INodeTypeDescription = {
@@ -25,8 +26,9 @@ export class AlibabaWan implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: credentialType, required: true }],
+		credentials: credentialProperties,
 		properties: [
+			serviceProperty,
 			operationPropertyV1,
 			...resourceAndOperationPropertiesV2,
 			...Object.values(operations).flatMap((operation) => operation.properties),

@@ -1,7 +1,8 @@
 import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 
-import { cancelTask, getTask, toNodeApiError } from '../transport';
+import { toNodeApiError } from '../transport';
 import { includeInputFieldsProperties } from './imageProperties';
+import type { TaskStatus } from '../services';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
 
@@ -21,10 +22,10 @@ export const properties: INodeProperties[] = [
 ];
 
 export const execute: OperationHandler<string> = {
-	async prepare(ctx, itemIndex) {
+	async prepare(ctx, itemIndex, env) {
 		const fail = fieldFailure(ctx, itemIndex);
 		// The same validator as Wait for Task: an ID goes into the URL path, so ".." or "/" must never pass.
-		const taskIds = toTaskIds(ctx.getNodeParameter('taskId', itemIndex, ''), 'Task ID', fail);
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskId', itemIndex, ''), 'Task ID', fail, env.session.service.shortName);
 		if (taskIds.length > 1) {
 			fail(`Task ID holds ${taskIds.length} IDs (${taskIds.slice(0, 3).join(', ')}${taskIds.length > 3 ? ', …' : ''}); Cancel Task takes one per item: split them into one item each (e.g. with a Split Out node)`);
 		}
@@ -38,19 +39,20 @@ export const execute: OperationHandler<string> = {
 			return nodeError;
 		};
 		// Ask first, so a running or finished task gets a clear answer instead of a bare API error.
-		let status: string;
+		const { session } = env;
+		let status: TaskStatus;
 		try {
-			status = (await getTask(env.endpoint, taskId, { signal: env.signal })).output.task_status;
+			status = (await session.getTask(taskId, { signal: env.signal })).status;
 		} catch (error) {
 			throw apiError(error);
 		}
-		if (status !== 'PENDING') {
+		if (!session.cancellableStatuses.includes(status)) {
 			const why: Record<string, string> = {
-				RUNNING: 'it is already running; DashScope can only cancel tasks that are still queued',
+				RUNNING: session.texts.runningNotCancellable,
 				SUCCEEDED: 'it has already finished; collect its images with "Wait for Task"',
 				FAILED: 'it has already failed',
 				CANCELED: 'it was already cancelled',
-				UNKNOWN: 'DashScope does not know it (task IDs expire after 24 hours, or it belongs to another region)',
+				UNKNOWN: session.texts.unknownTaskOnCancel,
 			};
 			const error = new NodeOperationError(
 				ctx.getNode(),
@@ -62,7 +64,7 @@ export const execute: OperationHandler<string> = {
 			throw error;
 		}
 		try {
-			const { requestId } = await cancelTask(env.endpoint, taskId, { signal: env.signal });
+			const { requestId } = await session.cancelTask(taskId, { signal: env.signal });
 			return [{ json: { taskId, canceled: true, previousStatus: status, requestId }, pairedItem: { item: itemIndex } }];
 		} catch (error) {
 			throw apiError(error);

@@ -14,7 +14,6 @@ import {
 	type ModelEntry,
 	type OperationSpec,
 } from '../catalog/modelCatalog';
-import { regions } from '../catalog/regions';
 import {
 	checkTaskParameters,
 	formatPercent,
@@ -24,8 +23,8 @@ import {
 } from '../catalog/taskParameters';
 import { prepareImages, type ImageSourceSpec, type PreparedImage } from '../images/imageSources';
 import type { OutputSettings, TaskContext } from '../output/binaryItems';
-import { buildRequestBody } from '../request/requestBody';
-import { DashScopeError, submitTask, toNodeApiError, type StreamingJsonBody } from '../transport';
+import type { ServiceRequest } from '../services';
+import { ApiError, toNodeApiError } from '../transport';
 import {
 	fieldFailure,
 	itemError,
@@ -39,6 +38,7 @@ import {
 } from './parameterReaders';
 import {
 	collectTask,
+	emitResult,
 	readOutputSettings,
 	readWaitSettings,
 	submittedTaskJson,
@@ -51,7 +51,7 @@ export interface PreparedImageTask {
 	model: ModelEntry;
 	parameters: ImageTaskParameters;
 	images: PreparedImage[];
-	body: StreamingJsonBody;
+	request: ServiceRequest;
 	runMode: 'wait' | 'submit' | 'validate';
 	wait: WaitSettings;
 	output: OutputSettings;
@@ -72,12 +72,8 @@ export async function prepareImageTask(
 		throw fail(`Model "${modelId}" is not a model for this operation: use one of ${offered.map((entry) => entry.id).join(', ')}`);
 	}
 	const spec = getOperationSpec(model, operation);
-	if (!model.regions.includes(env.region)) {
-		throw fail(
-			`${model.displayName} is not served in ${regions[env.region].displayName}. ` +
-				`Regions serving it: ${model.regions.map((id) => regions[id].displayName).join(', ')} — use a credential for one of them.`,
-		);
-	}
+	const notServed = env.session.modelProblem(model);
+	if (notServed) throw fail(notServed);
 
 	const parameters = readParameters(ctx, itemIndex, spec);
 	const problems = checkTaskParameters(model, operation, parameters);
@@ -106,6 +102,7 @@ export async function prepareImageTask(
 		images = await prepareImages(ctx, itemIndex, sources, model, {
 			transparency,
 			maxBoxesPerImage: spec.boxesPerImage ?? 0,
+			urls: { service: env.session.service.shortName, schemes: env.session.service.imageUrlSchemes },
 		});
 	} catch (error) {
 		// Image refusals are NodeOperationErrors already. n8n's own helpers (the binary store) end their
@@ -125,7 +122,7 @@ export async function prepareImageTask(
 		model,
 		parameters,
 		images,
-		body: buildRequestBody(model, operation, parameters, images),
+		request: env.session.buildRequest(model, operation, parameters, images),
 		runMode,
 		wait,
 		output,
@@ -143,7 +140,7 @@ export async function runImageTask(
 	const context: TaskContext = {
 		operation: task.operation,
 		model: task.model.id,
-		region: env.region,
+		region: env.session.location,
 		prompt: task.parameters.prompt,
 		seed: task.parameters.seed,
 		requestedSize: task.parameters.size,
@@ -152,16 +149,13 @@ export async function runImageTask(
 		submittedAt: new Date().toISOString(),
 	};
 	// The item's Timeout covers waiting for a submit slot (the 5-running-tasks limit) and for the task.
-	const deadline = Date.now() + task.wait.timeoutMs;
+	const started = Date.now();
+	const deadline = started + task.wait.timeoutMs;
 	let submitted;
 	try {
-		submitted = await submitTask(env.endpoint, task.model.submitRoute, task.body, {
-			signal: env.signal,
-			model: task.model.id,
-			deadline,
-		});
+		submitted = await env.session.submitTask(task.request, { signal: env.signal, deadline });
 	} catch (error) {
-		for (const candidate of (error instanceof DashScopeError && error.candidateTaskIds) || []) {
+		for (const candidate of (error instanceof ApiError && error.candidateTaskIds) || []) {
 			env.ledger.record(candidate, itemIndex, 'candidate');
 		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
@@ -171,10 +165,13 @@ export async function runImageTask(
 		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
 	}
 
+	// A synchronous service answered with the finished task: its images are emitted even on "Submit
+	// Only", since there is nothing to collect later.
+	if (submitted.result) return await emitResult(ctx, env, submitted.taskId, submitted.result, context, task.output, itemIndex, started);
 	if (task.runMode === 'submit') {
 		return [
 			{
-				json: submittedTaskJson(submitted.taskId, context, submitted.requestId, submitted.taskStatus),
+				json: submittedTaskJson(submitted.taskId, context, submitted.requestId, submitted.status, env.session.service.taskValidityMs),
 				pairedItem: { item: itemIndex },
 			},
 		];
@@ -188,8 +185,8 @@ function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
 		valid: true,
 		operation: task.operation,
 		model: task.model.id,
-		region: env.region,
-		route: task.model.submitRoute,
+		region: env.session.location,
+		route: task.request.route,
 		images: task.images.map((image) => ({
 			number: image.number,
 			source: image.source,
@@ -205,8 +202,8 @@ function dryRunJson(task: PreparedImageTask, env: RunEnvironment): IDataObject {
 			flattened: image.flattened,
 			boxes: image.boxes,
 		})),
-		requestBytes: task.body.contentLength,
-		request: task.body.preview() as IDataObject,
+		requestBytes: task.request.body.contentLength,
+		request: task.request.body.preview() as IDataObject,
 	};
 }
 

@@ -124,13 +124,13 @@ export function readOptions(ctx: IExecuteFunctions, itemIndex: number): IDataObj
 // -------------------------------------------------------------------------------------------- task IDs
 
 /**
- * DashScope task IDs are UUID-like: letters, digits, "-" and "_". Anything else ("..", ".", "/", spaces)
+ * Task IDs are UUID-like on every service: letters, digits, "-" and "_". Anything else ("..", ".", "/", spaces)
  * would address another endpoint of the same host once put in the URL path, so it is refused.
  */
 const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 /** Task IDs from text (separated by commas, spaces, semicolons or new lines) or an array of texts. */
-export function toTaskIds(value: unknown, label: string, fail: FieldFailure): string[] {
+export function toTaskIds(value: unknown, label: string, fail: FieldFailure, service: string): string[] {
 	const entries = Array.isArray(value) ? value : [value];
 	const ids: string[] = [];
 	for (const entry of entries) {
@@ -147,7 +147,7 @@ export function toTaskIds(value: unknown, label: string, fail: FieldFailure): st
 	const bad = ids.find((id) => !taskIdPattern.test(id));
 	if (bad !== undefined) {
 		fail(
-			`${label}: "${bad.length > 60 ? `${bad.slice(0, 60)}…` : bad}" is not a DashScope task ID (letters, digits, "-" and "_" only, ` +
+			`${label}: "${bad.length > 60 ? `${bad.slice(0, 60)}…` : bad}" is not a ${service} task ID (letters, digits, "-" and "_" only, ` +
 				'at most 128): use the taskId field of a "Submit Only" result',
 		);
 	}

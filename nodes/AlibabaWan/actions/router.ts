@@ -16,9 +16,9 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { resolveBaseUrl, type DashScopeCredentials } from '../catalog/regions';
 import { withInputFields } from '../output/inputFields';
-import { redact, scrubDeep, toNodeApiError } from '../transport';
+import { getService, services, type WanService, type WanSession } from '../services';
+import { ERROR_DETAILS_KEY, redact, scrubDeep, toNodeApiError } from '../transport';
 import * as cancelTask from './cancelTask.operation';
 import * as editImage from './editImage.operation';
 import * as fuseImages from './fuseImages.operation';
@@ -33,17 +33,23 @@ import * as waitForTask from './waitForTask.operation';
 export const operations = { generateImage, editImage, fuseImages, generateImageSet, waitForTask, cancelTask };
 export type OperationName = keyof typeof operations;
 
-export const credentialType = 'alibabaDashScopeApi';
+/** Each service's credential, asked for only when that service is chosen. */
+export const credentialProperties = services.map((service) => ({
+	name: service.credentialType,
+	required: true,
+	displayOptions: { show: { service: [service.id] } },
+}));
 
 /** Properties the scrub leaves alone: n8n's own node definition and binary payloads. */
 const NOT_SCRUBBED = new Set(['node', 'data']);
 
 export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const credentials = (await ctx.getCredentials(credentialType)) as unknown as DashScopeCredentials;
-	const secrets = [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')];
+	const service = readService(ctx);
+	const credentials = (await ctx.getCredentials(service.credentialType)) as Record<string, unknown>;
+	const secrets = service.secretsOf(credentials);
 	const asTool = isToolMode(ctx);
 	try {
-		const outputs = await runItems(ctx, credentials, secrets, asTool);
+		const outputs = await runItems(ctx, connect(ctx, service, credentials), secrets, asTool);
 		for (const item of outputs) {
 			scrubDeep(item.json, secrets);
 			for (const binary of Object.values(item.binary ?? {})) binary.fileName = binary.fileName && redact(binary.fileName, secrets);
@@ -57,9 +63,27 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 	}
 }
 
+function readService(ctx: IExecuteFunctions): WanService {
+	const id = ctx.getNodeParameter('service', 0, '') as string;
+	const service = getService(id);
+	if (!service) {
+		throw new NodeOperationError(ctx.getNode(), `Unknown service "${id}": choose one of ${services.map((entry) => entry.displayName).join(', ')}`);
+	}
+	return service;
+}
+
+/** The credential → a session; a credential that cannot work (bad Base URL…) stops the run before anything is sent. */
+function connect(ctx: IExecuteFunctions, service: WanService, credentials: Record<string, unknown>): WanSession {
+	try {
+		return service.connect(credentials);
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
+	}
+}
+
 async function runItems(
 	ctx: IExecuteFunctions,
-	credentials: DashScopeCredentials,
+	session: WanSession,
 	secrets: string[],
 	asTool: boolean,
 ): Promise<INodeExecutionData[]> {
@@ -67,7 +91,7 @@ async function runItems(
 	const operation = ctx.getNodeParameter('operation', 0) as OperationName;
 	const handler = operations[operation]?.execute as OperationHandler | undefined;
 	if (!handler) throw new NodeOperationError(ctx.getNode(), `Unknown operation "${operation}"`);
-	const env = runEnvironment(ctx, credentials, secrets);
+	const env = runEnvironment(ctx, session, secrets);
 	const continueOnFail = ctx.continueOnFail();
 	// One value for the whole run: checked before any item is prepared, so a bad value sends nothing.
 	const concurrency = readConcurrency(ctx);
@@ -117,18 +141,11 @@ async function runItems(
 	return outputs.flatMap((itemOutputs, i) => (asTool ? itemOutputs : withInputFields(ctx, i, itemOutputs)));
 }
 
-function runEnvironment(ctx: IExecuteFunctions, credentials: DashScopeCredentials, secrets: string[]): RunEnvironment {
-	let baseUrl: string;
-	try {
-		baseUrl = resolveBaseUrl(credentials);
-	} catch (error) {
-		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
-	}
+function runEnvironment(ctx: IExecuteFunctions, session: WanSession, secrets: string[]): RunEnvironment {
 	return {
-		endpoint: { baseUrl, apiKey: String(credentials.apiKey ?? '').trim() },
-		region: credentials.region,
+		session,
 		signal: typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined,
-		ledger: new TaskLedger(),
+		ledger: new TaskLedger(session.service.taskValidityMs),
 		log: (message) => {
 			try {
 				ctx.logger.warn(redact(`Alibaba Wan: ${message}`, secrets));
@@ -148,7 +165,7 @@ function asNodeError(ctx: IExecuteFunctions, error: unknown, itemIndex: number):
 function errorItem(ctx: IExecuteFunctions, error: unknown, itemIndex: number): INodeExecutionData {
 	const nodeError = asNodeError(ctx, error, itemIndex) as NodeApiError | NodeOperationError;
 	const context = (nodeError.context ?? {}) as IDataObject;
-	const details = (context.dashScope ?? {}) as IDataObject;
+	const details = (context[ERROR_DETAILS_KEY] ?? {}) as IDataObject;
 	const json: IDataObject = {
 		error: nodeError.message,
 		description: nodeError.description ?? undefined,

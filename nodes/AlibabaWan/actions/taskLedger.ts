@@ -5,6 +5,8 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
+import { validityText } from '../tasks/taskResults';
+
 export type TaskState =
 	/** Finished and its images are in the output. */
 	| 'emitted'
@@ -30,20 +32,27 @@ export interface LedgerEntry {
 	detail?: string;
 }
 
-const COLLECT = 'collect it with "Wait for Task" within 24 hours';
-
-const describe: Record<TaskState, string> = {
-	emitted: 'finished, images in the output',
-	uncollected: `finished but not collected (billed): ${COLLECT}`,
-	running: `still running (billed if it succeeds): ${COLLECT}`,
-	failed: 'failed (not billed)',
-	canceled: 'cancelled (not billed)',
-	unknown: `state unknown (may be billed): check it with "Wait for Task"`,
-	candidate: `may be this item's task, whose submit answer was lost (billed if it succeeds): check it with "Wait for Task"`,
-};
+/** What each state means for the user; `validityMs` is how long the service keeps a task collectable. */
+function descriptions(validityMs: number): Record<TaskState, string> {
+	const collect = `collect it with "Wait for Task" within ${validityText(validityMs)}`;
+	return {
+		emitted: 'finished, images in the output',
+		uncollected: `finished but not collected (billed): ${collect}`,
+		running: `still running (billed if it succeeds): ${collect}`,
+		failed: 'failed (not billed)',
+		canceled: 'cancelled (not billed)',
+		unknown: `state unknown (may be billed): check it with "Wait for Task"`,
+		candidate: `may be this item's task, whose submit answer was lost (billed if it succeeds): check it with "Wait for Task"`,
+	};
+}
 
 export class TaskLedger {
 	private readonly tasks = new Map<string, LedgerEntry>();
+	private readonly describe: Record<TaskState, string>;
+
+	constructor(taskValidityMs: number) {
+		this.describe = descriptions(taskValidityMs);
+	}
 
 	/** Records or updates a task (the latest state wins; the first item number stays). */
 	record(taskId: string, itemIndex: number, state: TaskState, detail?: string): void {
@@ -80,7 +89,7 @@ export class TaskLedger {
 	lines(): string[] {
 		return this.entries().map(
 			(entry) =>
-				`Task ${entry.taskId} (item ${entry.itemIndex + 1}): ${describe[entry.state]}${entry.detail ? ` — ${entry.detail}` : ''}`,
+				`Task ${entry.taskId} (item ${entry.itemIndex + 1}): ${this.describe[entry.state]}${entry.detail ? ` — ${entry.detail}` : ''}`,
 		);
 	}
 
@@ -89,7 +98,7 @@ export class TaskLedger {
 			taskId: entry.taskId,
 			item: entry.itemIndex + 1,
 			state: entry.state,
-			note: describe[entry.state],
+			note: this.describe[entry.state],
 			...(entry.detail ? { detail: entry.detail } : {}),
 		}));
 	}

@@ -4,8 +4,7 @@
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
-import { runOptionRanges, taskValidityMs } from '../catalog/modelCatalog';
-import type { RegionId } from '../catalog/regions';
+import { runOptionRanges } from '../catalog/modelCatalog';
 import {
 	defaultFileNameTemplate,
 	fileNameTemplateProblem,
@@ -13,16 +12,17 @@ import {
 	type OutputSettings,
 	type TaskContext,
 } from '../output/binaryItems';
-import { parseTaskResult } from '../tasks/taskResults';
+import type { WanSession } from '../services';
+import { validityText, type TaskResult } from '../tasks/taskResults';
 import { waitForTask, type WaitOutcome } from '../tasks/waitForTask';
 import type { TaskLedger } from './taskLedger';
-import { cancelTask, DashScopeError, getTask, hintFor, toNodeApiError, type DashScopeEndpoint } from '../transport';
+import { ApiError, toNodeApiError } from '../transport';
 import { fieldFailure, readOptions, toBoolean, toChoice, toNumber, toText } from './parameterReaders';
 
 /** Per-execution facts every operation needs. */
 export interface RunEnvironment {
-	endpoint: DashScopeEndpoint;
-	region: RegionId;
+	/** The chosen service with the run's credential: every request goes through it. */
+	session: WanSession;
 	signal?: AbortSignal;
 	/** Every task this execution created or collected, with its state (reported when anything fails). */
 	ledger: TaskLedger;
@@ -76,7 +76,13 @@ export function readConcurrency(ctx: IExecuteFunctions): number {
 }
 
 /** What a submit-only run returns: enough to collect the result later, anywhere. */
-export function submittedTaskJson(taskId: string, context: TaskContext, requestId: string, status: string): IDataObject {
+export function submittedTaskJson(
+	taskId: string,
+	context: TaskContext,
+	requestId: string | undefined,
+	status: string,
+	taskValidityMs: number,
+): IDataObject {
 	const submittedAt = context.submittedAt ?? new Date().toISOString();
 	const json: IDataObject = {
 		taskId,
@@ -99,7 +105,7 @@ export function submittedTaskJson(taskId: string, context: TaskContext, requestI
  * What a "Submit Only" item says about its task, so "Wait for Task" outputs what a waiting run would
  * (model, prompt, seed, file names with {model}…). Used only when the item's taskId is the ID collected.
  */
-export function contextFromSubmittedItem(json: IDataObject, taskId: string, region: string): TaskContext | undefined {
+export function contextFromSubmittedItem(json: IDataObject, taskId: string, region: string | undefined): TaskContext | undefined {
 	if (json.taskId !== taskId) return undefined;
 	const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
 	return {
@@ -131,43 +137,61 @@ export async function collectTask(
 ): Promise<INodeExecutionData[]> {
 	const started = Date.now();
 	env.ledger.record(taskId, itemIndex, 'running');
-	const outcome = await waitForTask(env.endpoint, taskId, {
+	const outcome = await waitForTask(env.session, taskId, {
 		signal: env.signal,
 		timeoutMs: deadline !== undefined ? Math.max(0, deadline - started) : wait.timeoutMs,
 		pollIntervalMs: wait.pollIntervalMs,
+		requestedImages: context.requestedImages,
 	});
 	if (outcome.kind === 'timeout' || outcome.kind === 'aborted') throw await waitStopped(ctx, env, outcome, wait, itemIndex);
 	if (outcome.kind === 'failed') {
 		env.ledger.record(taskId, itemIndex, 'unknown', 'its status could not be read');
 		const error = withTaskId(outcome.error, taskId);
-		if (error instanceof DashScopeError) {
+		if (error instanceof ApiError) {
 			// The wait ended, the task did not: the message itself says so.
 			error.message = `${error.message} (task ${taskId} may still be running: collect it with "Wait for Task")`;
 			error.hint =
 				`${error.hint ? `${error.hint} ` : ''}Task ${taskId} may still be running and will be billed if it succeeds: ` +
-				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within 24 hours.`;
+				`once this is fixed, collect it with "Wait for Task" and task ID ${taskId} within ${validityText(env.session.service.taskValidityMs)}.`;
 		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex, taskId });
 	}
 
-	const result = parseTaskResult(outcome.response, context.requestedImages);
+	return await emitResult(ctx, env, taskId, outcome.result, context, output, itemIndex, started);
+}
+
+/**
+ * A finished task (polled, or answered at once by a synchronous service) → items, or the error of a
+ * task that did not succeed. The ledger follows: emitted, failed, or uncollected.
+ */
+export async function emitResult(
+	ctx: IExecuteFunctions,
+	env: RunEnvironment,
+	taskId: string,
+	result: TaskResult,
+	context: TaskContext,
+	output: OutputSettings,
+	itemIndex: number,
+	started: number,
+): Promise<INodeExecutionData[]> {
 	if (result.status !== 'SUCCEEDED') {
 		const explanation: Record<string, string> = {
 			FAILED: 'The task failed',
 			CANCELED: 'The task was cancelled',
-			UNKNOWN: 'DashScope does not know this task: task IDs expire after 24 hours, or the ID is wrong or from another region',
+			UNKNOWN: env.session.texts.unknownTask,
 		};
 		env.ledger.record(taskId, itemIndex, result.status === 'FAILED' ? 'failed' : result.status === 'CANCELED' ? 'canceled' : 'unknown', result.code);
 		const code = result.code ?? (result.status === 'UNKNOWN' ? 'TaskUnknown' : `Task${result.status}`);
 		throw toNodeApiError(
 			ctx.getNode(),
-			new DashScopeError({
+			new ApiError({
 				code,
 				message: `${explanation[result.status] ?? `The task ended ${result.status}`}${result.message ? `: ${result.message}` : ''}`,
 				requestId: result.requestId,
 				taskId,
+				service: env.session.service.shortName,
 				hint:
-					hintFor(code, result.message ?? '') ??
+					env.session.hintFor(code, result.message ?? '') ??
 					(result.status === 'FAILED' ? 'Failed tasks are not billed. Check the inputs, or submit again.' : undefined),
 				retryable: false,
 			}),
@@ -176,7 +200,10 @@ export async function collectTask(
 	}
 
 	try {
-		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, env.signal);
+		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, {
+			download: (url, options) => env.session.downloadResult(url, options),
+			signal: env.signal,
+		});
 		env.ledger.record(taskId, itemIndex, 'emitted');
 		return items;
 	} catch (error) {
@@ -186,7 +213,7 @@ export async function collectTask(
 }
 
 function withTaskId(error: unknown, taskId: string): unknown {
-	if (error instanceof DashScopeError && !error.taskId) error.taskId = taskId;
+	if (error instanceof ApiError && !error.taskId) error.taskId = taskId;
 	return error;
 }
 
@@ -203,10 +230,10 @@ async function waitStopped(
 	if (wait.cancelPending) {
 		// The execution signal may already be aborted: cancel with a short budget of our own.
 		try {
-			const current = await getTask(env.endpoint, taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
-			status = current.output.task_status;
-			if (status === 'PENDING') {
-				await cancelTask(env.endpoint, taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+			const current = await env.session.getTask(taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+			status = current.status;
+			if (env.session.cancellableStatuses.includes(status)) {
+				await env.session.cancelTask(taskId, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
 				cancelled = true;
 				status = 'CANCELED';
 			}
@@ -229,7 +256,7 @@ async function waitStopped(
 	const fate = cancelled
 		? 'It was still queued, so it was cancelled (not billed).'
 		: stillRunning
-			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within 24 hours with "Wait for Task" and task ID ${taskId}.`
+			? `It is still ${status ?? 'running'} and will be billed if it succeeds: collect it within ${validityText(env.session.service.taskValidityMs)} with "Wait for Task" and task ID ${taskId}.`
 			: `It is now ${status}: collect or check it with "Wait for Task" and task ID ${taskId}.`;
 	const nodeError = new NodeOperationError(ctx.getNode(), `${what}${polls}. ${fate}`, {
 		itemIndex,

@@ -45,8 +45,8 @@ interface PreparedWait {
 }
 
 export const execute: OperationHandler<PreparedWait> = {
-	async prepare(ctx, itemIndex) {
-		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex));
+	async prepare(ctx, itemIndex, env) {
+		const taskIds = toTaskIds(ctx.getNodeParameter('taskIds', itemIndex, ''), 'Task IDs', fieldFailure(ctx, itemIndex), env.session.service.shortName);
 		return { taskIds, wait: readWaitSettings(ctx, itemIndex), output: readOutputSettings(ctx, itemIndex) };
 	},
 	async run(ctx, prepared, itemIndex, env) {
@@ -56,7 +56,7 @@ export const execute: OperationHandler<PreparedWait> = {
 		const failed: Array<{ taskId: string; error: NodeApiError | NodeOperationError }> = [];
 		const input = ctx.getInputData()[itemIndex]?.json ?? {};
 		for (const taskId of prepared.taskIds) {
-			const context = contextFromSubmittedItem(input, taskId, env.region) ?? { operation, region: env.region };
+			const context = contextFromSubmittedItem(input, taskId, env.session.location) ?? { operation, region: env.session.location };
 			try {
 				items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
 			} catch (error) {

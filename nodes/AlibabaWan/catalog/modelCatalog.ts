@@ -1,15 +1,11 @@
 /**
  * The single source of truth for every Wan model this node drives: one entry per model holding
  * every limit (DASHSCOPE_API.md §4, §7, §10). The UI options and the zod validation both derive
- * from it; nothing else in the node may branch on a model id.
+ * from it; nothing else in the node may branch on a model id. How a service reaches a model (routes,
+ * protocols, regions) lives in that service's folder (services/<id>/models.ts).
  */
-import type { RegionId } from './regions';
-import type { SubmitRoute } from '../transport/types';
 
 export type ModelId = 'wan2.7-image-pro' | 'wan2.7-image' | 'wan2.6-image' | 'wan2.5-i2i-preview';
-
-/** The two request/response families: `input.messages` → `output.choices`, or `input.prompt/images` → `output.results`. */
-export type Protocol = 'messages' | 'image-synthesis';
 
 export type ImageOperation = 'generateImage' | 'editImage' | 'fuseImages' | 'generateImageSet';
 
@@ -65,10 +61,6 @@ export interface ModelEntry {
 	id: ModelId;
 	displayName: string;
 	description: string;
-	protocol: Protocol;
-	submitRoute: SubmitRoute;
-	/** Regions whose hosts serve this model (RL table). */
-	regions: RegionId[];
 	promptMaxLength: number;
 	/** `negative_prompt` max length, when the model has it. */
 	negativePromptMaxLength?: number;
@@ -80,7 +72,6 @@ export interface ModelEntry {
 
 const MB = 1024 * 1024;
 const px = (side: number) => side * side;
-const allRegions: RegionId[] = ['ap-southeast-1', 'cn-beijing'];
 
 const wan27Inputs: InputImageLimits = {
 	formats: ['jpeg', 'png', 'bmp', 'webp'],
@@ -161,9 +152,6 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 		id: 'wan2.7-image-pro',
 		displayName: 'Wan 2.7 Image Pro',
 		description: 'Highest quality; text-to-image up to 4K, up to 9 reference images, region boxes, image sets',
-		protocol: 'messages',
-		submitRoute: 'image-generation',
-		regions: allRegions,
 		promptMaxLength: 5000,
 		seed: true,
 		watermark: true,
@@ -174,9 +162,6 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 		id: 'wan2.7-image',
 		displayName: 'Wan 2.7 Image',
 		description: 'Faster 2.7 model; up to 2K, up to 9 reference images, region boxes, image sets',
-		protocol: 'messages',
-		submitRoute: 'image-generation',
-		regions: allRegions,
 		promptMaxLength: 5000,
 		seed: true,
 		watermark: true,
@@ -187,9 +172,6 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 		id: 'wan2.6-image',
 		displayName: 'Wan 2.6 Image',
 		description: 'Editing with 1–4 reference images; text-to-image through mixed text+image output; all regions',
-		protocol: 'messages',
-		submitRoute: 'image-generation',
-		regions: ['ap-southeast-1', 'cn-beijing', 'us-east-1', 'eu-central-1'],
 		promptMaxLength: 2000,
 		negativePromptMaxLength: 500,
 		seed: true,
@@ -227,9 +209,6 @@ export const modelCatalog: Record<ModelId, ModelEntry> = {
 		id: 'wan2.5-i2i-preview',
 		displayName: 'Wan 2.5 Image-to-Image (Preview)',
 		description: 'Editing and fusion of 1–3 images',
-		protocol: 'image-synthesis',
-		submitRoute: 'image-synthesis',
-		regions: allRegions,
 		promptMaxLength: 2000,
 		negativePromptMaxLength: 500,
 		seed: true,
@@ -274,9 +253,6 @@ export const runOptionRanges = {
 	pollIntervalSeconds: { min: 0, max: 600 },
 	concurrency: { min: 1, max: 20 },
 } satisfies Record<string, Range>;
-
-/** Task ids and result URLs stay valid this long (DASHSCOPE_API.md §7). */
-export const taskValidityMs = 24 * 60 * 60 * 1000;
 
 export function getModel(id: string): ModelEntry {
 	const model = (modelCatalog as Record<string, ModelEntry | undefined>)[id];

@@ -44,6 +44,13 @@ export interface PreparedImage {
 type Refuse = (imageNumber: number, message: string) => NodeOperationError;
 
 /** One image being checked: its place, its origin, the model's limits and what to do with transparency. */
+/** Which image URLs the service fetches itself (it names itself in the refusal). */
+export interface ImageUrlPolicy {
+	service: string;
+	/** URL schemes with their colon, e.g. 'https:'. */
+	schemes: readonly string[];
+}
+
 interface ImageJob {
 	number: number;
 	source: string;
@@ -63,7 +70,7 @@ export async function prepareImages(
 	itemIndex: number,
 	specs: ImageSourceSpec[],
 	model: ModelEntry,
-	options: { transparency: TransparencyPolicy; maxBoxesPerImage: number },
+	options: { transparency: TransparencyPolicy; maxBoxesPerImage: number; urls: ImageUrlPolicy },
 ): Promise<PreparedImage[]> {
 	const refuse: Refuse = (number, message) =>
 		new NodeOperationError(ctx.getNode(), `Item ${itemIndex + 1}: Image ${number} ${message}`, { itemIndex });
@@ -79,7 +86,7 @@ export async function prepareImages(
 				`Region Boxes: has region boxes, which ${model.displayName} and this operation do not support: clear the field, or choose a Wan 2.7 model`,
 			);
 		}
-		const image = await prepareOne(ctx, itemIndex, spec, number, model, options.transparency, refuse);
+		const image = await prepareOne(ctx, itemIndex, spec, number, model, options, refuse);
 		image.boxes = boxes;
 		const problem = boxesProblem(image, options.maxBoxesPerImage);
 		if (problem) throw refuse(number, `Region Boxes: ${problem}`);
@@ -94,10 +101,10 @@ async function prepareOne(
 	spec: ImageSourceSpec,
 	number: number,
 	model: ModelEntry,
-	transparency: TransparencyPolicy,
+	{ transparency, urls }: { transparency: TransparencyPolicy; urls: ImageUrlPolicy },
 	refuse: Refuse,
 ): Promise<PreparedImage> {
-	if (spec.kind === 'url') return prepareUrl(spec.url, { number, source: 'URL', model, transparency, refuse });
+	if (spec.kind === 'url') return prepareUrl(spec.url, { number, source: 'URL', model, transparency, refuse }, urls);
 
 	const source = `binary property "${spec.propertyName}"`;
 	const job: ImageJob = { number, source, model, transparency, refuse };
@@ -195,10 +202,23 @@ async function finishImage(
 	return { number, source, value: bufferPayload('image/png', flat), probe: flatProbe, flattened: true, boxes: [] };
 }
 
-async function prepareUrl(url: string, job: ImageJob): Promise<PreparedImage> {
+/** "use a public http(s):// URL, an oss:// path, or a data URI like …" for the schemes a service fetches. */
+function acceptedUrls(schemes: readonly string[]): string {
+	const web = ['http:', 'https:'].filter((scheme) => schemes.includes(scheme));
+	const parts = [
+		...(web.length === 2 ? ['a public http(s):// URL'] : web.map((scheme) => `a public ${scheme}// URL`)),
+		...schemes
+			.filter((scheme) => !web.includes(scheme))
+			.map((scheme) => `${/^[aeiou]/.test(scheme) ? 'an' : 'a'} ${scheme}// path`),
+		'a data URI like data:image/png;base64,iVBORw0…',
+	];
+	return `use ${parts.slice(0, -1).join(', ')}, or ${parts[parts.length - 1]}`;
+}
+
+async function prepareUrl(url: string, job: ImageJob, urls: ImageUrlPolicy): Promise<PreparedImage> {
 	const { number, refuse } = job;
 	const trimmed = url.trim();
-	const accepted = 'use a public http(s):// URL, an oss:// path, or a data URI like data:image/png;base64,iVBORw0…';
+	const accepted = acceptedUrls(urls.schemes);
 	if (!trimmed) throw refuse(number, `Image URL is empty: ${accepted}`);
 	if (dataUriPrefix.test(trimmed)) {
 		const dataUri = dataUriPattern.exec(trimmed);
@@ -226,10 +246,10 @@ async function prepareUrl(url: string, job: ImageJob): Promise<PreparedImage> {
 	}
 	if (!URL.canParse(trimmed)) throw refuse(number, `Image URL "${truncate(trimmed)}" is an invalid URL: ${accepted}`);
 	const parsed = new URL(trimmed);
-	if (!['http:', 'https:', 'oss:'].includes(parsed.protocol)) {
-		throw refuse(number, `Image URL is a ${parsed.protocol} URL, which DashScope cannot fetch: ${accepted}`);
+	if (!urls.schemes.includes(parsed.protocol)) {
+		throw refuse(number, `Image URL is a ${parsed.protocol} URL, which ${urls.service} cannot fetch: ${accepted}`);
 	}
-	// URLs pass through: DashScope downloads them itself, so they cannot be probed here.
+	// URLs pass through: the service downloads them itself, so they cannot be probed here.
 	return { number, source: `URL ${truncate(trimmed)}`, value: trimmed, flattened: false, boxes: [] };
 }
 

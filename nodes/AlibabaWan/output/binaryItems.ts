@@ -6,8 +6,8 @@ import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INode
 import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { bufferReader, probeImage } from '../images/probeImage';
-import { downloadResult } from '../transport';
 import type { TaskResult } from '../tasks/taskResults';
+import type { CallOptions, DownloadedResult } from '../transport/types';
 
 export type OutputFormat = 'binary' | 'url';
 export type OutputItems = 'perImage' | 'perTask';
@@ -25,7 +25,8 @@ export interface OutputSettings {
 export interface TaskContext {
 	operation: string;
 	model?: string;
-	region: string;
+	/** Where the task ran, when the service has such a notion (DashScope: the region ID). */
+	region?: string;
 	prompt?: string;
 	seed?: number;
 	requestedSize?: string;
@@ -62,13 +63,19 @@ const extensions: Record<string, string> = {
 	'image/gif': 'gif',
 };
 
+/** How result images are fetched: the service's download call, under the execution's cancel signal. */
+export interface ResultFetcher {
+	download(url: string, options: CallOptions): Promise<DownloadedResult>;
+	signal?: AbortSignal;
+}
+
 export async function resultToItems(
 	ctx: IExecuteFunctions,
 	result: TaskResult,
 	context: TaskContext,
 	settings: OutputSettings,
 	itemIndex: number,
-	signal?: AbortSignal,
+	fetcher: ResultFetcher,
 ): Promise<INodeExecutionData[]> {
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
@@ -84,7 +91,7 @@ export async function resultToItems(
 				image.url,
 				renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
 				result,
-				signal,
+				fetcher,
 			),
 		);
 		for (const { binary, size } of downloaded) {
@@ -169,10 +176,10 @@ async function downloadImage(
 	url: string,
 	fileName: string,
 	result: TaskResult,
-	signal?: AbortSignal,
+	fetcher: ResultFetcher,
 ) {
 	try {
-		const downloaded = await downloadResult(url, { signal });
+		const downloaded = await fetcher.download(url, { signal: fetcher.signal });
 		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
 		const name = fixExtension(fileName, mimeType.startsWith('image/') ? mimeType : mimeFromUrl(url));
 		const verifier = imageVerifier(downloaded.contentLength, mimeType);

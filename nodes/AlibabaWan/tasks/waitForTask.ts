@@ -3,30 +3,25 @@
  * throws: every way a wait can end is an outcome, and actions/taskRunner.ts turns each into items or an
  * n8n error that says whether the task is still running and how to collect it.
  *
- * Transient poll failures (429, 5xx, resets, timeouts) never end a wait early: the loop backs off and
+ * Transient poll failures (the session's `isTransient`: 429, 5xx, resets, timeouts) never end a wait early: the loop backs off and
  * keeps asking until the Timeout. Every request is bounded by what is left of the Timeout.
  */
-import {
-	DashScopeError,
-	getTask,
-	shouldRetry,
-	sleep,
-	type DashScopeEndpoint,
-	type TaskResponse,
-	type TaskStatus,
-} from '../transport';
-import { terminalStatuses } from './taskResults';
+import type { WanSession } from '../services';
+import { sleep } from '../transport';
+import type { TaskResult, TaskStatus } from './taskResults';
 
 export interface WaitOptions {
 	signal?: AbortSignal;
 	timeoutMs: number;
 	/** Fixed poll interval; 0 or undefined = the SDKs' schedule 1,1,2,2,2,4,4,4,5… s. */
 	pollIntervalMs?: number;
+	/** Images the task owes when `n` is exact (the result reports each missing one). */
+	requestedImages?: number;
 }
 
 /** How a wait ended. Only `finished` carries a terminal status; the others leave a task that may run on. */
 export type WaitOutcome =
-	| { kind: 'finished'; response: TaskResponse }
+	| { kind: 'finished'; result: TaskResult }
 	| { kind: 'timeout'; taskId: string; lastStatus?: TaskStatus; lastError?: unknown; failedPolls: number; timeoutMs: number }
 	| { kind: 'aborted'; taskId: string; lastStatus?: TaskStatus }
 	/** A poll failed in a way retrying cannot fix (bad key, unreadable answer). */
@@ -45,9 +40,9 @@ export function failedPollDelayMs(failuresInARow: number): number {
 /** A poll that may also be the last look after the Timeout still gets this long. */
 const MIN_POLL_MS = 2_000;
 
-export async function waitForTask(endpoint: DashScopeEndpoint, taskId: string, options: WaitOptions): Promise<WaitOutcome> {
+export async function waitForTask(session: WanSession, taskId: string, options: WaitOptions): Promise<WaitOutcome> {
 	const deadline = Date.now() + options.timeoutMs;
-	const signal = options.signal;
+	const { signal, requestedImages } = options;
 	let lastStatus: TaskStatus | undefined;
 	let lastError: unknown;
 	let failuresInARow = 0;
@@ -58,15 +53,15 @@ export async function waitForTask(endpoint: DashScopeEndpoint, taskId: string, o
 		if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
 		let delay: number;
 		try {
-			const response = await getTask(endpoint, taskId, { signal, deadline: Math.max(deadline, Date.now() + MIN_POLL_MS) });
-			lastStatus = response.output.task_status;
+			const snapshot = await session.getTask(taskId, { signal, deadline: Math.max(deadline, Date.now() + MIN_POLL_MS), requestedImages });
+			lastStatus = snapshot.status;
 			lastError = undefined;
 			failuresInARow = 0;
-			if (terminalStatuses.has(lastStatus)) return { kind: 'finished', response };
+			if (snapshot.result) return { kind: 'finished', result: snapshot.result };
 			delay = options.pollIntervalMs ? options.pollIntervalMs : autoPollDelayMs(poll);
 		} catch (error) {
 			if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
-			if (!isTransient(error)) return { kind: 'failed', taskId, lastStatus, error };
+			if (!session.isTransient(error)) return { kind: 'failed', taskId, lastStatus, error };
 			lastError = error;
 			failedPolls++;
 			delay = failedPollDelayMs(++failuresInARow);
@@ -82,9 +77,9 @@ export async function waitForTask(endpoint: DashScopeEndpoint, taskId: string, o
 		// meanwhile is collected, not reported as timed out.
 		if (Date.now() >= deadline) {
 			try {
-				const last = await getTask(endpoint, taskId, { signal, deadline: Date.now() + MIN_POLL_MS, retry: { maxAttempts: 1 } });
-				lastStatus = last.output.task_status;
-				if (terminalStatuses.has(lastStatus)) return { kind: 'finished', response: last };
+				const last = await session.getTask(taskId, { signal, deadline: Date.now() + MIN_POLL_MS, retry: { maxAttempts: 1 }, requestedImages });
+				lastStatus = last.status;
+				if (last.result) return { kind: 'finished', result: last.result };
 			} catch (error) {
 				if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
 				lastError = error;
@@ -93,9 +88,4 @@ export async function waitForTask(endpoint: DashScopeEndpoint, taskId: string, o
 			return timeout();
 		}
 	}
-}
-
-/** Network errors, timeouts, 408, 429 (not quota) and 5xx: the task is fine, asking again will work. */
-function isTransient(error: unknown): boolean {
-	return error instanceof DashScopeError && shouldRetry('read', error);
 }

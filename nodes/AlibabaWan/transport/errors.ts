@@ -1,8 +1,9 @@
 /**
- * DashScopeError: the one error type the transport throws, plus the mapping from HTTP answers and
- * network failures to it, human hints per DashScope code, and secret scrubbing.
+ * ApiError: the one error type every service's client throws, the mapping from network failures to
+ * it, failure classification and secret scrubbing. Each service turns its own error answers into
+ * ApiErrors and adds its hints (services/<id>/errors.ts).
  */
-import type { DashScopeErrorFields } from './types';
+import type { ApiErrorFields } from './types';
 
 /** n8n 2.41 `failure.cause` vocabulary (NodeApiError options). */
 export type FailureCause =
@@ -12,7 +13,7 @@ export type FailureCause =
 	| 'credential-invalid'
 	| 'configuration-invalid';
 
-export interface DashScopeErrorInit extends Omit<DashScopeErrorFields, 'retryable'> {
+export interface ApiErrorInit extends Omit<ApiErrorFields, 'retryable'> {
 	retryable?: boolean;
 	/** Server-suggested wait (Retry-After), ms. */
 	retryAfterMs?: number;
@@ -22,6 +23,8 @@ export interface DashScopeErrorInit extends Omit<DashScopeErrorFields, 'retryabl
 	notSent?: boolean;
 	/** Which transport operation failed (submit, getTask, cancelTask, listTasks, download). */
 	operation?: string;
+	/** The service that answered or was asked, named in the n8n error ("DashScope InvalidApiKey: …"). */
+	service?: string;
 }
 
 const REDACTED = '[redacted]';
@@ -75,7 +78,7 @@ export function scrubDeep<T>(value: T, secrets: ReadonlyArray<string | undefined
 	return walk(value, 0) as T;
 }
 
-export class DashScopeError extends Error implements DashScopeErrorFields {
+export class ApiError extends Error implements ApiErrorFields {
 	code: string;
 	requestId?: string;
 	httpStatus?: number;
@@ -88,10 +91,11 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 	notSent?: boolean;
 	operation?: string;
 	candidateTaskIds?: string[];
+	service?: string;
 
-	constructor(init: DashScopeErrorInit) {
+	constructor(init: ApiErrorInit) {
 		super(init.message);
-		this.name = 'DashScopeError';
+		this.name = 'ApiError';
 		this.code = init.code;
 		this.retryable = init.retryable ?? false;
 		if (init.requestId) this.requestId = init.requestId;
@@ -104,12 +108,13 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 		if (init.notSent !== undefined) this.notSent = init.notSent;
 		if (init.operation) this.operation = init.operation;
 		if (init.candidateTaskIds?.length) this.candidateTaskIds = [...init.candidateTaskIds];
+		if (init.service) this.service = init.service;
 	}
 
 	/** A copy with every string field scrubbed of the given secrets (stack rebuilt from the clean message). */
-	scrubbed(secrets: ReadonlyArray<string | undefined>): DashScopeError {
+	scrubbed(secrets: ReadonlyArray<string | undefined>): ApiError {
 		const clean = (s: string | undefined) => (s === undefined ? undefined : redact(s, secrets));
-		const copy = new DashScopeError({
+		const copy = new ApiError({
 			...this.fields(),
 			code: clean(this.code) ?? 'Unknown',
 			message: clean(this.message) ?? '',
@@ -121,7 +126,7 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 		return copy;
 	}
 
-	fields(): DashScopeErrorInit & { retryable: boolean } {
+	fields(): ApiErrorInit & { retryable: boolean } {
 		return {
 			code: this.code,
 			message: this.message,
@@ -136,6 +141,7 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 			notSent: this.notSent,
 			operation: this.operation,
 			candidateTaskIds: this.candidateTaskIds,
+			service: this.service,
 		};
 	}
 
@@ -146,8 +152,8 @@ export class DashScopeError extends Error implements DashScopeErrorFields {
 	}
 }
 
-export function isDashScopeError(error: unknown): error is DashScopeError {
-	return error instanceof DashScopeError;
+export function isApiError(error: unknown): error is ApiError {
+	return error instanceof ApiError;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,12 +176,12 @@ export function isQuotaCode(code: string | undefined, message?: string): boolean
 }
 
 /** A 429 that is a rate limit (wait and retry), not exhausted quota. */
-export function isRateLimit(error: DashScopeError): boolean {
+export function isRateLimit(error: ApiError): boolean {
 	if (isQuotaCode(error.code, error.message)) return false;
 	return error.httpStatus === 429 || /^Throttling/.test(error.code) || error.code === 'LimitRequests';
 }
 
-export function failureCauseOf(error: DashScopeError): FailureCause | undefined {
+export function failureCauseOf(error: ApiError): FailureCause | undefined {
 	const { code, httpStatus } = error;
 	if (isQuotaCode(code, error.message)) return 'quota-exhausted';
 	if (isRateLimit(error)) return 'rate-limited';
@@ -196,147 +202,6 @@ export function failureCauseOf(error: DashScopeError): FailureCause | undefined 
 	// Network failures and timeouts (no HTTP answer).
 	if (httpStatus === undefined && (error.networkCode !== undefined || code === 'Timeout')) return 'temporarily-unavailable';
 	return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hints
-
-export const TASK_MAY_EXIST_HINT =
-	'The request reached DashScope but its answer was lost, so a task may have been created and will be billed. ' +
-	'Check the tasks listed here (collect one with "Wait for Task") or the Model Studio console before running again, and do not use ' +
-	'n8n\'s "Retry On Fail" for task creation: it would submit (and bill) the task again.';
-
-export function hintFor(code: string, message: string, httpStatus?: number): string | undefined {
-	const m = message ?? '';
-	if (code === 'InvalidApiKey' || code === 'NOT AUTHORIZED' || httpStatus === 401) {
-		return (
-			'DashScope rejected the API key. A key only works in the region where it was created: check the ' +
-			"credential's region (or Base URL / Workspace ID) matches the key, and that the key was copied in full."
-		);
-	}
-	if (code === 'AccessDenied' && /does not support synchronous calls/i.test(m)) {
-		return 'This model only runs as an asynchronous task: the request must carry the "X-DashScope-Async: enable" header.';
-	}
-	if (code === 'AccessDenied' && /asynchronous calls/i.test(m)) {
-		return 'This endpoint does not accept asynchronous calls: the "X-DashScope-Async" header must not be sent here.';
-	}
-	if (code === 'DataInspectionFailed') {
-		return 'Content moderation flagged the prompt or one of the input images (or the generated output). Rephrase the prompt or use different images.';
-	}
-	if (code === 'IPInfringementSuspect') {
-		return 'DashScope suspects intellectual-property infringement. Edit the prompt, or turn prompt rewriting (prompt_extend) off.';
-	}
-	if (isQuotaCode(code, m)) {
-		return 'Quota or billing problem on the Alibaba Cloud account (free quota used up, overdue bill or model not purchased). Retrying will not help: top up or purchase the model in the Model Studio console.';
-	}
-	if (code.startsWith('Throttling') || code === 'LimitRequests' || httpStatus === 429) {
-		return 'DashScope rate limit reached (about 5 task submissions per second per account and model). Lower the node\'s Concurrency or spread the items out over time.';
-	}
-	if (code === 'ModelNotFound' || code === 'WorkSpaceNotFound' || code === 'Model.AccessDenied' || code === 'Workspace.AccessDenied') {
-		return 'The model or workspace is not available here: check the model name, and that the credential\'s region / Workspace ID offers this model (wan2.7 and wan2.5 run in Beijing and Singapore only).';
-	}
-	if (code.startsWith('InvalidURL') || code === 'InvalidParameter.DataInspection' || code === 'BadRequest.InputDownloadFailed') {
-		return 'DashScope could not download an input image URL (unreachable, slow or cross-border). Send the image as binary data instead, or host it somewhere DashScope can reach.';
-	}
-	if (code === 'BadRequest.TooLarge' || httpStatus === 413) {
-		return 'The request body is too large. Send fewer or smaller images, or pass large images as URLs instead of binary data.';
-	}
-	if (code === 'InternalError.Timeout') {
-		return 'The task produced no result within DashScope\'s time limit. Submit it again later.';
-	}
-	if (code === 'ModelUnavailable' || code === 'ModelServingError') {
-		return 'The model is temporarily out of capacity. Try again in a little while.';
-	}
-	if (code === 'Timeout') {
-		return 'DashScope did not answer in time. Increase the timeout or try again later.';
-	}
-	if (code === 'Aborted') {
-		return 'The execution was cancelled.';
-	}
-	if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'NetworkError' || code === 'ECONNRESET') {
-		return 'Could not reach DashScope. Check the network, proxy settings (HTTP_PROXY / HTTPS_PROXY / NO_PROXY) and the credential\'s Base URL.';
-	}
-	if (code === 'InvalidResponse') {
-		return 'DashScope answered with an unexpected response shape.';
-	}
-	return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// From HTTP answers
-
-function pickString(v: unknown): string | undefined {
-	return typeof v === 'string' && v.length > 0 ? v : undefined;
-}
-
-/** Build a DashScopeError from a non-2xx answer (JSON `{request_id, code, message}` or anything else). */
-export function errorFromHttp(args: {
-	status: number;
-	statusText?: string;
-	bodyText: string;
-	contentType?: string;
-	retryAfterMs?: number;
-	operation?: string;
-	taskId?: string;
-}): DashScopeError {
-	const { status, bodyText } = args;
-	let code: string | undefined;
-	let message: string | undefined;
-	let requestId: string | undefined;
-	let parsedJson = false;
-	const trimmed = bodyText.trim();
-	if (trimmed.startsWith('{')) {
-		try {
-			const parsed = JSON.parse(trimmed) as Record<string, unknown>;
-			if (parsed && typeof parsed === 'object') {
-				parsedJson = true;
-				code = pickString(parsed.code);
-				message = pickString(parsed.message) ?? pickString(parsed.msg);
-				requestId = pickString(parsed.request_id) ?? pickString(parsed.requestId);
-			}
-		} catch {
-			// not JSON after all
-		}
-	} else if (trimmed.startsWith('<')) {
-		// OSS (result downloads) answers XML: <Error><Code>AccessDenied</Code><Message>…</Message>
-		code = /<Code>([^<]{1,100})<\/Code>/.exec(trimmed)?.[1];
-		message = /<Message>([^<]{1,300})<\/Message>/.exec(trimmed)?.[1];
-		requestId = /<RequestId>([^<]{1,100})<\/RequestId>/.exec(trimmed)?.[1];
-	}
-	const statusText = args.statusText || defaultStatusText(status);
-	if (!code) code = 'Unknown';
-	if (!message) {
-		const snippet = parsedJson ? '' : trimmed.replace(/\s+/g, ' ').slice(0, 200);
-		message = snippet ? `${status} ${statusText}: ${snippet}` : `${status} ${statusText}`;
-	}
-	return new DashScopeError({
-		code,
-		message,
-		requestId,
-		httpStatus: status,
-		hint: hintFor(code, message, status),
-		retryAfterMs: args.retryAfterMs,
-		operation: args.operation,
-		taskId: args.taskId,
-		retryable: false,
-	});
-}
-
-function defaultStatusText(status: number): string {
-	const known: Record<number, string> = {
-		400: 'Bad Request',
-		401: 'Unauthorized',
-		403: 'Forbidden',
-		404: 'Not Found',
-		408: 'Request Timeout',
-		413: 'Payload Too Large',
-		429: 'Too Many Requests',
-		500: 'Internal Server Error',
-		502: 'Bad Gateway',
-		503: 'Service Unavailable',
-		504: 'Gateway Timeout',
-	};
-	return known[status] ?? 'HTTP error';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,8 +259,8 @@ const NETWORK_MESSAGES: Record<string, string> = {
 	UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'The request body length did not match its Content-Length',
 };
 
-/** Map a network-level failure (no HTTP answer) to a DashScopeError with a transport code. */
-export function errorFromNetwork(error: unknown, args: { operation?: string; host?: string }): DashScopeError {
+/** Map a network-level failure (no HTTP answer) to a ApiError with a transport code. */
+export function errorFromNetwork(error: unknown, args: { operation?: string; host?: string }): ApiError {
 	const low = lowLevelCode(error) ?? 'NetworkError';
 	let code = low;
 	if (low === 'UND_ERR_HEADERS_TIMEOUT' || low === 'UND_ERR_BODY_TIMEOUT' || low === 'UND_ERR_CONNECT_TIMEOUT' || low === 'ETIMEDOUT') {
@@ -407,32 +272,31 @@ export function errorFromNetwork(error: unknown, args: { operation?: string; hos
 	// Never copy the raw error text blindly: undici errors may describe sockets/headers. Use our own words
 	// plus the low-level code.
 	const where = args.host ? ` (${args.host})` : '';
-	return new DashScopeError({
+	return new ApiError({
 		code,
 		networkCode: low,
 		message: `${what}${where}`,
-		hint: hintFor(code, ''),
 		operation: args.operation,
 		retryable: false,
 	});
 }
 
-export function abortedError(operation?: string): DashScopeError {
-	return new DashScopeError({
+export function abortedError(operation?: string): ApiError {
+	return new ApiError({
 		code: 'Aborted',
 		message: 'The request was aborted because the execution was cancelled',
-		hint: hintFor('Aborted', ''),
+		hint: 'The execution was cancelled.',
 		operation,
 		retryable: false,
 	});
 }
 
-export function timeoutError(timeoutMs: number, operation?: string): DashScopeError {
-	return new DashScopeError({
+/** `service` names who did not answer, e.g. "DashScope". */
+export function timeoutError(timeoutMs: number, operation?: string, service = 'The service'): ApiError {
+	return new ApiError({
 		code: 'Timeout',
 		networkCode: 'TIMEOUT',
-		message: `DashScope did not complete the request within ${Math.round(timeoutMs / 100) / 10} s`,
-		hint: hintFor('Timeout', ''),
+		message: `${service} did not complete the request within ${Math.round(timeoutMs / 100) / 10} s`,
 		operation,
 		retryable: false,
 	});

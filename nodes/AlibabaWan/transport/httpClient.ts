@@ -4,7 +4,7 @@
  * which is what decides whether a failed create can be retried safely.
  */
 import { Dispatcher, EnvHttpProxyAgent, request } from 'undici';
-import { DashScopeError, abortedError, errorFromNetwork, timeoutError } from './errors';
+import { ApiError, abortedError, errorFromNetwork, timeoutError } from './errors';
 import type { StreamingJsonBody } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +103,8 @@ export interface SendOptions {
 	timeoutMs: number;
 	signal?: AbortSignal;
 	operation: string;
+	/** Who is asked, for messages ("DashScope did not complete the request…"). */
+	service?: string;
 	/** Called when the request is about to be written on a connected socket (rate-limit bookkeeping). */
 	onDispatch?: () => void;
 }
@@ -118,19 +120,19 @@ export interface SendResult {
 }
 
 /**
- * One HTTP attempt. Resolves once response headers arrived; rejects with a DashScopeError
+ * One HTTP attempt. Resolves once response headers arrived; rejects with a ApiError
  * (Aborted / Timeout / network code) carrying `notSent` when the request provably never fully left.
  * The returned body stays under the deadline and the caller's signal until `done()`.
  */
 export async function send(options: SendOptions): Promise<SendResult> {
-	const { signal, timeoutMs, operation } = options;
+	const { signal, timeoutMs, operation, service } = options;
 	const progress: RequestProgress = { connected: false, sent: false };
 	if (signal?.aborted) throw withProgress(abortedError(operation), progress);
 
 	const controller = new AbortController();
 	const onCallerAbort = () => controller.abort(abortedError(operation));
 	signal?.addEventListener('abort', onCallerAbort, { once: true });
-	const timer = setTimeout(() => controller.abort(timeoutError(timeoutMs, operation)), timeoutMs);
+	const timer = setTimeout(() => controller.abort(timeoutError(timeoutMs, operation, service)), timeoutMs);
 	let finished = false;
 	const done = () => {
 		if (finished) return;
@@ -175,20 +177,20 @@ export async function send(options: SendOptions): Promise<SendResult> {
 	}
 }
 
-/** Turn whatever a request/body read threw into a DashScopeError. */
+/** Turn whatever a request/body read threw into a ApiError. */
 export function mapFailure(
 	error: unknown,
 	attemptSignal: AbortSignal | undefined,
 	progress: RequestProgress | undefined,
 	operation: string,
 	host?: string,
-): DashScopeError {
-	if (attemptSignal?.aborted && attemptSignal.reason instanceof DashScopeError) {
-		return new DashScopeError(attemptSignal.reason.fields());
+): ApiError {
+	if (attemptSignal?.aborted && attemptSignal.reason instanceof ApiError) {
+		return new ApiError(attemptSignal.reason.fields());
 	}
-	if (error instanceof DashScopeError) return error;
+	if (error instanceof ApiError) return error;
 	if (progress?.bodyError !== undefined) {
-		return new DashScopeError({
+		return new ApiError({
 			code: 'RequestBodyError',
 			message: `Could not read the request body: ${messageOf(progress.bodyError)}`,
 			operation,
@@ -203,7 +205,7 @@ export function mapFailure(
 	return mapped;
 }
 
-function withProgress(error: DashScopeError, progress: RequestProgress): DashScopeError {
+function withProgress(error: ApiError, progress: RequestProgress): ApiError {
 	// Nothing fully sent: a create cannot have happened (a server needs the complete JSON body).
 	if (error.notSent === undefined) error.notSent = !progress.sent;
 	return error;
@@ -242,7 +244,7 @@ export async function readText(body: AsyncIterable<Uint8Array | string>, maxByte
 		if (total > maxBytes) {
 			const destroyable = body as { destroy?: () => void };
 			destroyable.destroy?.();
-			throw new DashScopeError({
+			throw new ApiError({
 				code: 'InvalidResponse',
 				message: `The response body is larger than ${maxBytes} bytes`,
 				retryable: false,

@@ -1,10 +1,10 @@
 /**
- * Turn transport errors into n8n errors: NodeApiError with DashScope's code/message, a description
+ * Turn API errors into n8n errors: NodeApiError with the service's code/message, a description
  * carrying the hint, request id and task id, `httpCode`, and `failure` (cause + retryAfterMs).
  */
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { INode, JsonObject } from 'n8n-workflow';
-import { DashScopeError, failureCauseOf, redact } from './errors';
+import { ApiError, failureCauseOf, redact } from './errors';
 
 type Failure = NonNullable<NodeApiError['failure']>;
 
@@ -13,8 +13,14 @@ export interface NodeErrorContext {
 	taskId?: string;
 }
 
-/** The machine-readable part a continueOnFail item can show (`error.context.dashScope`, `errorResponse`). */
-export function dashScopeDetails(error: DashScopeError, taskId?: string): JsonObject {
+/**
+ * Where the machine-readable details sit in `error.context`. The name predates other services and is
+ * kept so workflows reading `context.dashScope` keep working.
+ */
+export const ERROR_DETAILS_KEY = 'dashScope';
+
+/** The machine-readable part a continueOnFail item can show (`error.context[ERROR_DETAILS_KEY]`, `errorResponse`). */
+export function apiErrorDetails(error: ApiError, taskId?: string): JsonObject {
 	const details: JsonObject = { code: error.code, message: error.message, retryable: error.retryable };
 	if (error.requestId) details.request_id = error.requestId;
 	const id = taskId ?? error.taskId;
@@ -32,13 +38,13 @@ export function toNodeApiError(
 	context: NodeErrorContext = {},
 ): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	if (!(error instanceof DashScopeError)) {
+	if (!(error instanceof ApiError)) {
 		const message = redact(error instanceof Error ? error.message : String(error));
 		return new NodeOperationError(node, message, { itemIndex: context.itemIndex });
 	}
 
 	const taskId = context.taskId ?? error.taskId;
-	const message = `DashScope ${error.code}: ${error.message}`;
+	const message = `${error.service ?? 'API'} ${error.code}: ${error.message}`;
 	const lines: string[] = [];
 	if (error.hint) lines.push(error.hint);
 	const ids: string[] = [];
@@ -57,7 +63,7 @@ export function toNodeApiError(
 		failure = { cause };
 	}
 
-	const details = dashScopeDetails(error, taskId);
+	const details = apiErrorDetails(error, taskId);
 	const apiError = new NodeApiError(node, details, {
 		message,
 		description,
@@ -70,7 +76,7 @@ export function toNodeApiError(
 	apiError.message = message;
 	apiError.description = description;
 	apiError.httpCode = error.httpStatus !== undefined ? String(error.httpStatus) : null;
-	apiError.context.dashScope = details;
+	apiError.context[ERROR_DETAILS_KEY] = details;
 	if (taskId) apiError.context.taskId = taskId;
 	if (error.requestId) apiError.context.requestId = error.requestId;
 	apiError.context.code = error.code;

@@ -62,7 +62,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 	return Math.max(0, date - now);
 }
 
-/** Sleep `ms`, rejecting at once with an `Aborted` DashScopeError when `signal` fires. */
+/** Sleep `ms`, rejecting at once with an `Aborted` ApiError when `signal` fires. */
 export function sleep(ms: number, signal?: AbortSignal, operation?: string): Promise<void> {
 	if (signal?.aborted) return Promise.reject(abortedError(operation));
 	if (ms <= 0) return Promise.resolve();

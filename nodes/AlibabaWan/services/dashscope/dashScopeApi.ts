@@ -1,23 +1,18 @@
 /**
  * DashScope calls: submit (create a billable async task), query, cancel, list, and result download.
- * Every call is paced, retried where safe, validated, and scrubbed of the API key before it throws.
+ * Each call is run by the shared call runner (transport/callRunner.ts: paced, retried where safe,
+ * deadlines); here are DashScope's paths, headers, answer schemas, task-list reconciliation for
+ * ambiguous submits, and the key scrub before anything throws.
  */
 import { z } from 'zod';
-import {
-	DashScopeError,
-	TASK_MAY_EXIST_HINT,
-	errorFromHttp,
-	isQuotaCode,
-	isRateLimit,
-	redact,
-	timeoutError,
-} from './errors';
-import { headerValue, mapFailure, readText, send } from './httpClient';
-import type { SendResult } from './httpClient';
-import { getLimiter } from './rateLimit';
-import type { RateSlot, SlidingWindowLimiter } from './rateLimit';
-import { claimTask, reconcileSubmit, trackAttempt, bucketKey, type Reconciliation } from './reconcile';
-import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
+import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
+import { ApiError, redact } from '../../transport/errors';
+import { headerValue, readText } from '../../transport/httpClient';
+import type { SendResult } from '../../transport/httpClient';
+import { getLimiter } from '../../transport/rateLimit';
+import { sleep } from '../../transport/retry';
+import { TASK_MAY_EXIST_HINT, errorFromHttp, hintFor } from './errors';
+import { claimTask, reconcileSubmit, trackAttempt, bucketKey } from './reconcile';
 import {
 	cancelResponseSchema,
 	describeZodError,
@@ -25,20 +20,16 @@ import {
 	submitResponseSchema,
 	taskResponseSchema,
 } from './schemas';
+import type { CallOptions, DownloadedResult, RequestBody, StreamingJsonBody, TaskStatus } from '../../transport/types';
 import type {
-	CallOptions,
 	CancelResult,
 	DashScopeEndpoint,
-	DownloadedResult,
 	ListTasksQuery,
 	ListTasksResult,
-	RequestBody,
-	StreamingJsonBody,
 	SubmitResult,
 	SubmitRoute,
 	TaskListEntry,
 	TaskResponse,
-	TaskStatus,
 } from './types';
 
 /** Per-attempt deadlines, ms (CallOptions.timeoutMs overrides). */
@@ -56,41 +47,16 @@ export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
 };
 
 const USER_AGENT = 'n8n-nodes-alibaba-wan';
-const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** DashScope to the shared call runner: its name, its error answers and hints. */
+const DASHSCOPE: ServiceProfile = {
+	name: 'DashScope',
+	errorFromAnswer: errorFromHttp,
+	hintFor: (error) => hintFor(error.code, error.message, error.httpStatus),
+	taskMayExistHint: TASK_MAY_EXIST_HINT,
+};
 
 type Operation = 'submitTask' | 'getTask' | 'cancelTask' | 'listTasks' | 'downloadResult';
-
-/**
- * `read`: idempotent, retried on network errors, 408, 429 (not quota), 500/502/503/504.
- * `create`: billable; retried only when the failure provably created no task.
- */
-type Mode = 'read' | 'create';
-
-interface CallSpec<T> {
-	operation: Operation;
-	mode: Mode;
-	method: 'GET' | 'POST';
-	url: string;
-	headers: Record<string, string>;
-	/** Built per attempt (a StreamingJsonBody is re-opened by send()). */
-	body?: string | StreamingJsonBody;
-	limiter?: SlidingWindowLimiter;
-	timeoutMs: number;
-	opts: CallOptions;
-	/** The API key, so retry events can be scrubbed before they leave. */
-	secret?: string;
-	taskId?: string;
-	/** Handle a 2xx answer. `keepOpen` callers own `res.done()` (streamed downloads). */
-	onSuccess(res: SendResult): Promise<T>;
-	keepOpen?: boolean;
-	/** Extra hint adjustments per operation. */
-	decorate?(error: DashScopeError): void;
-	/** Creates only: the account+model bucket and the task-list check after an ambiguous answer. */
-	submit?: { key: string; reconcile(error: DashScopeError, attemptStartedAt: number): Promise<Reconciliation> };
-	/** Creates only: what to return when the task was found in the list. */
-	adopt?(task: TaskListEntry, how: 'request-id' | 'only-candidate'): T;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Public API
 
@@ -115,7 +81,8 @@ export async function submitTask(
 		if (containsOssUrl(preview)) headers['x-dashscope-ossresourceresolve'] = 'enable';
 		const model = opts.model ?? (preview as { model?: unknown } | undefined)?.model;
 		const key = bucketKey(baseUrl, apiKey, typeof model === 'string' ? model : '');
-		return run<SubmitResult>({
+		return runCall<SubmitResult, TaskListEntry>({
+			service: DASHSCOPE,
 			operation: 'submitTask',
 			mode: 'create',
 			method: 'POST',
@@ -132,7 +99,7 @@ export async function submitTask(
 				}
 			},
 			submit: {
-				key,
+				track: (attempt) => trackAttempt(key, attempt),
 				reconcile: (error, attemptStartedAt) =>
 					reconcileSubmit({
 						key,
@@ -177,7 +144,8 @@ export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts:
 	return scrubbing(apiKey, async () => {
 		const baseUrl = checkBaseUrl(endpoint.baseUrl);
 		const id = checkTaskId(taskId);
-		return run<TaskResponse>({
+		return runCall<TaskResponse>({
+			service: DASHSCOPE,
 			operation: 'getTask',
 			mode: 'read',
 			method: 'GET',
@@ -198,7 +166,8 @@ export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, op
 	return scrubbing(apiKey, async () => {
 		const baseUrl = checkBaseUrl(endpoint.baseUrl);
 		const id = checkTaskId(taskId);
-		return run<CancelResult>({
+		return runCall<CancelResult>({
+			service: DASHSCOPE,
 			operation: 'cancelTask',
 			mode: 'read', // cancelling twice is harmless
 			method: 'POST',
@@ -244,7 +213,8 @@ export async function listTasks(
 			const v = query[from];
 			if (v !== undefined && v !== null && String(v) !== '') params.set(to, String(v));
 		}
-		return run<ListTasksResult>({
+		return runCall<ListTasksResult>({
+			service: DASHSCOPE,
 			operation: 'listTasks',
 			mode: 'read',
 			method: 'GET',
@@ -288,7 +258,8 @@ export async function downloadResult(url: string, opts: CallOptions = {}): Promi
 			throw usageError(`Result URLs must use http or https, not "${parsed.protocol}"`);
 		}
 		if (parsed.username || parsed.password) throw usageError('Result URLs must not contain credentials');
-		return run<DownloadedResult>({
+		return runCall<DownloadedResult>({
+			service: DASHSCOPE,
 			operation: 'downloadResult',
 			mode: 'read',
 			method: 'GET',
@@ -318,235 +289,6 @@ export async function downloadResult(url: string, opts: CallOptions = {}): Promi
 }
 
 // ---------------------------------------------------------------------------------------------
-// The retry loop
-
-async function run<T>(spec: CallSpec<T>): Promise<T> {
-	const policy = resolvePolicy(spec.opts.retry);
-	const signal = spec.opts.signal;
-	const deadline = spec.opts.deadline;
-	let counted = 0;
-	for (let attempt = 1; ; attempt++) {
-		if (deadline !== undefined && Date.now() >= deadline) {
-			const e = timeoutError(spec.timeoutMs, spec.operation);
-			e.message = 'The Timeout passed before the request could be sent';
-			e.notSent = true;
-			if (spec.taskId) e.taskId = spec.taskId;
-			throw finalize(spec, e);
-		}
-		const attemptStartedAt = Date.now();
-		let error: DashScopeError;
-		try {
-			return await attemptOnce(spec);
-		} catch (caught) {
-			error = mapFailure(caught, undefined, undefined, spec.operation);
-		}
-		if (spec.taskId && !error.taskId) error.taskId = spec.taskId;
-		if (!error.operation) error.operation = spec.operation;
-
-		// A create whose answer could have followed acceptance: the task list decides, never a blind resend.
-		if (spec.mode === 'create' && spec.submit && mayFollowAcceptance(error)) {
-			const outcome = await spec.submit.reconcile(error, attemptStartedAt);
-			if (outcome.kind === 'adopt' && spec.adopt) return spec.adopt(outcome.task, outcome.how);
-			if (outcome.kind === 'uncertain') {
-				error.taskMayExist = true;
-				if (outcome.candidates.length) error.candidateTaskIds = outcome.candidates;
-				error.hint =
-					(outcome.candidates.length
-						? `Tasks that may be this item's (created in the same seconds): ${outcome.candidates.join(', ')}; ${outcome.reason}. `
-						: `Whether a task was created is unknown: ${outcome.reason}. `) + (error.hint ?? '');
-				throw finalize(spec, error);
-			}
-			if (outcome.kind === 'none') {
-				// Our own timeout or abort hung up while DashScope may still be processing the request: an empty
-				// list is not proof then. An answer (any status) or the server closing the connection is.
-				if (error.code === 'Timeout' || error.code === 'Aborted') {
-					error.taskMayExist = true;
-					error.hint = `No task is listed yet, but DashScope may still be processing the request. ${error.hint ?? ''}`.trim();
-					throw finalize(spec, error);
-				}
-				error.taskMayExist = false;
-			}
-		}
-
-		error.retryable = shouldRetry(spec.mode, error);
-		// With a deadline, waiting out a rate limit (e.g. the 5-running-tasks limit) is bounded by time, not count.
-		if (!(deadline !== undefined && isRateLimit(error))) counted++;
-		const delayMs = backoffDelay(counted - 1, policy, error.retryAfterMs);
-		const tooLong =
-			deadline !== undefined
-				? Date.now() + delayMs > deadline
-				: error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
-		if (!error.retryable || counted >= policy.maxAttempts || tooLong) {
-			if (tooLong && error.retryable && deadline !== undefined) {
-				error.message += ` (DashScope asked to wait ${Math.ceil(delayMs / 1000)} s, longer than what is left of the Timeout)`;
-			}
-			throw finalize(spec, error);
-		}
-		try {
-			spec.opts.onRetry?.({ operation: spec.operation, attempt, delayMs, error: error.scrubbed(spec.secret ? [spec.secret] : []) });
-		} catch {
-			// a logging callback must not change the outcome
-		}
-		try {
-			await sleep(delayMs, signal, spec.operation);
-		} catch (aborted) {
-			// Only safe-to-retry failures get here, so an abort during the wait leaves no task behind.
-			const e = mapFailure(aborted, undefined, undefined, spec.operation);
-			e.notSent = true;
-			if (spec.taskId) e.taskId = spec.taskId;
-			throw finalize(spec, e);
-		}
-	}
-}
-
-/**
- * Could the service have accepted the create before this failure? Only then is the task list consulted.
- * A 429 is included on purpose: the docs do not say a throttled create was refused before acceptance
- * (UNCONFIRMED), and gateways answer 429 after the backend took the request, so a 429 proves nothing —
- * the list decides, then Retry-After is waited out and the submit resent only if no task is listed.
- */
-function mayFollowAcceptance(error: DashScopeError): boolean {
-	if (error.notSent === true || error.taskMayExist === false) return false;
-	if (error.code === 'InvalidArgument' || error.code === 'RequestBodyError') return false;
-	const status = error.httpStatus;
-	if (status === undefined) return true; // reset, timeout or abort after the body went out
-	return status === 408 || status === 429 || status >= 500;
-}
-
-async function attemptOnce<T>(spec: CallSpec<T>): Promise<T> {
-	const signal = spec.opts.signal;
-	const limiter = spec.limiter;
-	const deadline = spec.opts.deadline;
-	let slot: RateSlot | undefined;
-	if (limiter) {
-		// Waiting for a slot (pacing, or a pause after a 429) ends at the deadline too.
-		const slotSignal =
-			deadline === undefined
-				? signal
-				: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
-		try {
-			slot = await limiter.acquire(slotSignal);
-		} catch (error) {
-			const e =
-				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
-					? Object.assign(timeoutError(spec.timeoutMs, spec.operation), {
-							message: 'The Timeout passed while waiting for a free slot to send the request (DashScope limits requests per second and running tasks)',
-						})
-					: mapFailure(error, undefined, undefined, spec.operation);
-			e.notSent = true;
-			throw e;
-		}
-	}
-	// Reads are cut at the deadline. A create in flight is not: cutting it would leave a task unaccounted for.
-	const timeoutMs =
-		deadline !== undefined && spec.mode === 'read' ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
-	const sending = send({
-		method: spec.method,
-		url: spec.url,
-		headers: spec.headers,
-		body: spec.body,
-		timeoutMs,
-		signal,
-		operation: spec.operation,
-		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
-	});
-	if (!spec.submit) return await handle(spec, await sending);
-	// A reconciling sibling waits for this whole attempt (answer read, task claimed) before it lists.
-	return await trackAttempt(spec.submit.key, sending.then((res) => handle(spec, res)));
-}
-
-async function handle<T>(spec: CallSpec<T>, res: SendResult): Promise<T> {
-	const limiter = spec.limiter;
-	let handedOver = false;
-	try {
-		if (res.statusCode >= 200 && res.statusCode < 300) {
-			try {
-				const value = await spec.onSuccess(res);
-				handedOver = !!spec.keepOpen;
-				return value;
-			} catch (error) {
-				const e = mapFailure(error, undefined, undefined, spec.operation);
-				e.notSent = false;
-				// A 2xx to a create whose body we could not use: the task most likely exists.
-				if (spec.mode === 'create' && e.taskMayExist === undefined) e.taskMayExist = true;
-				throw e;
-			}
-		}
-		let text = '';
-		try {
-			text = await readText(res.body, ERROR_BODY_LIMIT);
-		} catch (error) {
-			const e = mapFailure(error, undefined, undefined, spec.operation);
-			if (e.code === 'Aborted' || e.code === 'Timeout') throw Object.assign(e, { notSent: false });
-		}
-		const retryAfter = headerValue(res.headers, 'retry-after');
-		const error = errorFromHttp({
-			status: res.statusCode,
-			statusText: res.statusText,
-			bodyText: text,
-			contentType: headerValue(res.headers, 'content-type'),
-			retryAfterMs: parseRetryAfter(retryAfter),
-			operation: spec.operation,
-			taskId: spec.taskId,
-		});
-		error.notSent = false;
-		// One 429 means the account is over its rate: hold the other queued requests too (for Retry-After,
-		// else one base backoff) instead of letting each of them collect its own 429.
-		if (limiter && isRateLimit(error)) {
-			const policy = resolvePolicy(spec.opts.retry);
-			const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
-			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
-		}
-		throw error;
-	} finally {
-		if (!handedOver) {
-			if (spec.keepOpen && !res.body.destroyed) res.body.destroy();
-			res.done();
-		}
-	}
-}
-
-const RETRYABLE_READ_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-
-/** Whether another attempt is both useful and safe. */
-export function shouldRetry(mode: Mode, error: DashScopeError): boolean {
-	if (error.code === 'Aborted' || error.code === 'InvalidResponse' || error.code === 'RequestBodyError') return false;
-	if (error.code === 'InvalidArgument') return false;
-	const status = error.httpStatus;
-	if (status === 429 && isQuotaCode(error.code, error.message)) return false;
-	if (mode === 'read') {
-		if (status === undefined) return true; // network error or timeout
-		return RETRYABLE_READ_STATUS.has(status);
-	}
-	// create: only when nothing was created — never sent, or the task list showed no task (reconcile.ts).
-	const nothingCreated = error.notSent === true || error.taskMayExist === false;
-	if (status === undefined) return nothingCreated;
-	if (status === 408 || status === 429 || status >= 500) return nothingCreated;
-	return false;
-}
-
-/** For a failed create that the task list did not settle: could a task have been created? */
-function taskMayExist(error: DashScopeError): boolean {
-	if (error.notSent === true) return false;
-	const status = error.httpStatus;
-	if (status === undefined) return true;
-	if (status >= 200 && status < 300) return true;
-	return status === 408 || status === 429 || status >= 500;
-}
-
-function finalize<T>(spec: CallSpec<T>, error: DashScopeError): DashScopeError {
-	if (spec.mode === 'create') {
-		if (error.taskMayExist === undefined) error.taskMayExist = taskMayExist(error);
-		if (error.taskMayExist) {
-			error.retryable = false;
-			error.hint = error.hint ? `${TASK_MAY_EXIST_HINT} ${error.hint}` : TASK_MAY_EXIST_HINT;
-		}
-	}
-	spec.decorate?.(error);
-	return error;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Responses
 
 async function readJson(res: SendResult, operation: Operation, taskId?: string): Promise<unknown> {
@@ -558,7 +300,7 @@ function parseJsonText(text: string, operation: Operation, taskId?: string): unk
 	const parsed = tryParseJson(text);
 	if (parsed.ok) return parsed.value;
 	const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
-	throw new DashScopeError({
+	throw new ApiError({
 		code: 'InvalidResponse',
 		message: `DashScope answered ${operation} with a body that is not JSON: ${snippet || '(empty)'}`,
 		hint: 'DashScope answered with an unexpected response shape (a proxy or gateway in between?).',
@@ -576,9 +318,9 @@ function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false 
 	}
 }
 
-function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): DashScopeError {
+function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): ApiError {
 	const requestId = typeof json === 'object' && json !== null ? (json as { request_id?: unknown }).request_id : undefined;
-	return new DashScopeError({
+	return new ApiError({
 		code: 'InvalidResponse',
 		message: `DashScope answered ${operation} with an unexpected shape (${describeZodError(error)})`,
 		hint: 'DashScope answered with an unexpected response shape.',
@@ -590,7 +332,7 @@ function invalidResponse(operation: Operation, json: unknown, error: z.ZodError,
 }
 
 /** A 2xx body that is really an error (`{request_id, code, message}` without output). */
-function explicitError(json: unknown, status: number, operation: Operation): DashScopeError | undefined {
+function explicitError(json: unknown, status: number, operation: Operation): ApiError | undefined {
 	if (typeof json !== 'object' || json === null) return undefined;
 	const body = json as Record<string, unknown>;
 	if (typeof body.code !== 'string' || body.code === '' || body.output) return undefined;
@@ -639,7 +381,7 @@ function baseHeaders(apiKey: string): Record<string, string> {
 function cleanKey(endpoint: DashScopeEndpoint): string {
 	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
 	if (!key) {
-		throw new DashScopeError({
+		throw new ApiError({
 			code: 'InvalidApiKey',
 			message: 'No API key is set in the credential',
 			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
@@ -647,7 +389,7 @@ function cleanKey(endpoint: DashScopeEndpoint): string {
 		});
 	}
 	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new DashScopeError({
+		throw new ApiError({
 			code: 'InvalidApiKey',
 			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
 			hint: 'Copy the key again from the Model Studio console.',
@@ -686,8 +428,8 @@ function positiveInt(value: number, name: string): number {
 	return value;
 }
 
-function usageError(message: string): DashScopeError {
-	return new DashScopeError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
+function usageError(message: string): ApiError {
+	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
 }
 
 export function isStreamingBody(body: RequestBody): body is StreamingJsonBody {
@@ -703,7 +445,7 @@ export function containsOssUrl(value: unknown, depth = 0): boolean {
 	return false;
 }
 
-/** Run `fn`; whatever it throws leaves as a DashScopeError with the key scrubbed from every string. */
+/** Run `fn`; whatever it throws leaves as a ApiError with the key scrubbed from every string. */
 async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
 	const outcome = await fn().then(
 		(value) => ({ ok: true as const, value }),
@@ -713,8 +455,11 @@ async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): P
 	throw scrub(outcome.error, apiKey ? [apiKey] : []);
 }
 
-function scrub(error: unknown, secrets: string[]): DashScopeError {
-	if (error instanceof DashScopeError) return error.scrubbed(secrets);
-	const message = error instanceof Error ? error.message : String(error);
-	return new DashScopeError({ code: 'TransportError', message: redact(message, secrets), retryable: false });
+function scrub(error: unknown, secrets: string[]): ApiError {
+	const clean =
+		error instanceof ApiError
+			? error.scrubbed(secrets)
+			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
+	clean.service ??= DASHSCOPE.name;
+	return clean;
 }

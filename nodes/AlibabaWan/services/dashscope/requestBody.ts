@@ -3,12 +3,13 @@
  * `input.messages` for 2.7/2.6, `input.prompt` + `input.images` for 2.5 (DASHSCOPE_API.md §4).
  * Images stay streamed payloads; the body is serialised by buildStreamingJsonBody.
  */
-import type { ImageOperation, ModelEntry } from '../catalog/modelCatalog';
-import { getOperationSpec } from '../catalog/modelCatalog';
-import type { ImageTaskParameters } from '../catalog/taskParameters';
-import type { PreparedImage } from '../images/imageSources';
-import type { StreamingJsonBody } from '../transport/types';
-import { buildStreamingJsonBody } from './streamingJsonBody';
+import type { ImageOperation, ModelEntry } from '../../catalog/modelCatalog';
+import { getOperationSpec } from '../../catalog/modelCatalog';
+import type { ImageTaskParameters } from '../../catalog/taskParameters';
+import type { PreparedImage } from '../../images/imageSources';
+import type { StreamingJsonBody } from '../../transport/types';
+import { buildStreamingJsonBody } from '../../request/streamingJsonBody';
+import { dashScopeModels } from './models';
 
 /** Only what the user set (or the node's explicit cost-control default for n) is sent. */
 function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
@@ -29,7 +30,7 @@ export function buildRequestBody(
 		watermark: parameters.watermark,
 	};
 
-	if (model.protocol === 'image-synthesis') {
+	if (dashScopeModels[model.id].protocol === 'image-synthesis') {
 		return buildStreamingJsonBody({
 			model: model.id,
 			input: defined({

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'crypto';
 
+import type { Reconciliation as CallReconciliation } from '../../transport/callRunner';
 import type { ListTasksQuery, ListTasksResult, TaskListEntry } from './types';
 
 /** How far around the attempt the list is searched (clock skew between us and DashScope). */
@@ -75,10 +76,7 @@ export function trackAttempt<T>(key: string, attempt: Promise<T>): Promise<T> {
 	return attempt;
 }
 
-export type Reconciliation =
-	| { kind: 'adopt'; task: TaskListEntry; how: 'request-id' | 'only-candidate' }
-	| { kind: 'none' }
-	| { kind: 'uncertain'; candidates: string[]; reason: string };
+export type Reconciliation = CallReconciliation<TaskListEntry>;
 
 export interface ReconcileArgs {
 	key: string;

@@ -1,0 +1,85 @@
+/**
+ * DashScope (Alibaba Cloud Model Studio) behind the service interface: a credential → a session that
+ * builds its request bodies, submits (never twice; see reconcile.ts), polls, cancels queued tasks and
+ * downloads results, all through dashScopeApi.ts.
+ */
+import { modelIds } from '../../catalog/modelCatalog';
+import { terminalStatuses } from '../../tasks/taskResults';
+import { ApiError } from '../../transport/errors';
+import type { WanService, WanSession } from '../types';
+import { shouldRetry } from '../../transport/callRunner';
+import { cancelTask, downloadResult, getTask, submitTask } from './dashScopeApi';
+import { hintFor } from './errors';
+import { dashScopeModels, taskValidityMs } from './models';
+import { regions, resolveBaseUrl, type DashScopeCredentials } from './regions';
+import { buildRequestBody } from './requestBody';
+import { parseTaskResult } from './taskResults';
+
+export const dashScopeService: WanService = {
+	id: 'dashscope',
+	displayName: 'DashScope — Alibaba Cloud Model Studio',
+	shortName: 'DashScope',
+	credentialType: 'alibabaDashScopeApi',
+	models: modelIds,
+	taskValidityMs,
+	// oss:// paths are DashScope's temporary uploads (sent with X-DashScope-OssResourceResolve).
+	imageUrlSchemes: ['http:', 'https:', 'oss:'],
+	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],
+	connect(raw) {
+		const credentials = raw as unknown as DashScopeCredentials;
+		const endpoint = { baseUrl: resolveBaseUrl(credentials), apiKey: String(credentials.apiKey ?? '').trim() };
+		const region = credentials.region;
+		const session: WanSession = {
+			service: dashScopeService,
+			location: region,
+			texts: {
+				unknownTask: 'DashScope does not know this task: task IDs expire after 24 hours, or the ID is wrong or from another region',
+				unknownTaskOnCancel: 'DashScope does not know it (task IDs expire after 24 hours, or it belongs to another region)',
+				runningNotCancellable: 'it is already running; DashScope can only cancel tasks that are still queued',
+			},
+			cancellableStatuses: ['PENDING'],
+			modelProblem(model) {
+				const served = dashScopeModels[model.id].regions;
+				if (served.includes(region)) return undefined;
+				return (
+					`${model.displayName} is not served in ${regions[region].displayName}. ` +
+					`Regions serving it: ${served.map((id) => regions[id].displayName).join(', ')} — use a credential for one of them.`
+				);
+			},
+			buildRequest(model, operation, parameters, images) {
+				const route = dashScopeModels[model.id].submitRoute;
+				return { model, operation, route, body: buildRequestBody(model, operation, parameters, images) };
+			},
+			async submitTask(request, opts) {
+				const submitted = await submitTask(endpoint, dashScopeModels[request.model.id].submitRoute, request.body, {
+					...opts,
+					model: request.model.id,
+				});
+				return {
+					taskId: submitted.taskId,
+					status: submitted.taskStatus,
+					requestId: submitted.requestId,
+					adopted: submitted.adopted,
+				};
+			},
+			async getTask(taskId, opts) {
+				const { requestedImages, ...callOptions } = opts;
+				const response = await getTask(endpoint, taskId, callOptions);
+				const status = response.output.task_status;
+				return {
+					taskId,
+					status,
+					requestId: response.request_id,
+					result: terminalStatuses.has(status) ? parseTaskResult(response, requestedImages) : undefined,
+				};
+			},
+			async cancelTask(taskId, opts) {
+				return await cancelTask(endpoint, taskId, opts);
+			},
+			downloadResult: (url, opts) => downloadResult(url, opts),
+			isTransient: (error) => error instanceof ApiError && shouldRetry('read', error),
+			hintFor: (code, message) => hintFor(code, message),
+		};
+		return session;
+	},
+};
