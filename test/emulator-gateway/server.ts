@@ -178,6 +178,10 @@ export class GatewayHttpServer {
 		}
 		const fault = state.faults.take('work', 'generation', job.requestedModel);
 		const generation = state.start(key, job);
+		// The client leaving (timeout, cancel) is seen as the connection closing before the answer was written.
+		res.once('close', () => {
+			if (!res.writableFinished) generation.clientGone = true;
+		});
 		// Synchronous work: the answer waits for it. A client that leaves does not stop it (it is billed).
 		await state.workWait(state.timing.generationMs + job.n * state.timing.perImageMs);
 		const count = fault?.type === 'fewer-images' ? Math.min(fault.count, job.n) : job.n;
@@ -186,14 +190,14 @@ export class GatewayHttpServer {
 		if (fault?.type === 'slow-answer') await state.workWait(fault.ms);
 		let reply: Reply;
 		if (fault?.type === 'error-after-work') {
+			c.answersLost += 1; // the images exist and are billed, but the client gets an error instead
 			reply = fault.body !== undefined
 				? { type: 'raw', status: fault.status ?? 502, contentType: fault.contentType ?? 'text/html', body: fault.body }
 				: errorReply(new GatewayError(fault.status ?? 500, fault.code ?? 'InternalError', fault.message ?? 'An internal error has occurred, please try again later.', null, 'server_error'));
 		} else {
 			reply = { type: 'json', status: 200, body: await this.answer(generation) };
 		}
-		const gone = res.destroyed || res.writableEnded || req.socket.destroyed;
-		if (gone) {
+		if (generation.clientGone || res.destroyed || req.socket.destroyed) {
 			c.answersLost += 1;
 			return;
 		}

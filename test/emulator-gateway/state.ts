@@ -41,6 +41,8 @@ export interface GenerationRecord {
 	resultIds: string[];
 	startedAt: number;
 	completedAt?: number;
+	/** The client closed the connection before the answer was written. */
+	clientGone: boolean;
 }
 
 export interface StateConfig {
@@ -147,7 +149,7 @@ export class GatewayState {
 	// ---------------------------------------------------------------- generations
 
 	start(apiKey: string, job: GenerationJob): GenerationRecord {
-		const generation: GenerationRecord = { id: randomUUID(), apiKey, job, state: 'generating', billedImages: 0, resultIds: [], startedAt: this.now() };
+		const generation: GenerationRecord = { id: randomUUID(), apiKey, job, state: 'generating', billedImages: 0, resultIds: [], startedAt: this.now(), clientGone: false };
 		this.generations.set(generation.id, generation);
 		this.counters.generationsStarted += 1;
 		const started = this.counters.generationsStarted;
@@ -253,6 +255,7 @@ export class GatewayState {
 			state: g.state,
 			billedImages: g.billedImages,
 			resultIds: [...g.resultIds],
+			clientGone: g.clientGone,
 			startedAt: g.startedAt,
 		};
 	}

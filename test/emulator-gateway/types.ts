@@ -110,7 +110,7 @@ export interface GatewayCounters {
 	billedImages: number;
 	/** The same per API key. */
 	billedImagesByKey: Record<string, number>;
-	/** Completed generations whose answer was lost (client gone, reset fault). */
+	/** Completed (billed) generations whose images did not reach the client: client gone, reset mid-answer, error after the work. */
 	answersLost: number;
 	/** Result-URL downloads received. */
 	downloads: number;
@@ -167,5 +167,7 @@ export interface GatewayGenerationSnapshot {
 	billedImages: number;
 	/** Result ids (the URL path is /results/{id}.png). */
 	resultIds: string[];
+	/** The client closed the connection before the answer was written (timeout, cancel). */
+	clientGone: boolean;
 	startedAt: number;
 }
