@@ -147,7 +147,7 @@ describe('GET {base}/models (credential test: creates nothing billable)', () => 
 		const ok = await post(emu, undefined, { path: '/models', method: 'GET' });
 		expect(ok.status).toBe(200);
 		expect(ok.body.object).toBe('list');
-		expect(ok.body.data.map((m: { id: string }) => m.id)).toEqual([STANDARD, PRO, 'wan-2.7-pro']);
+		expect(ok.body.data.map((m) => m.id)).toEqual([STANDARD, PRO, 'wan-2.7-pro']);
 		expectError(await post(emu, undefined, { path: '/models', method: 'GET', key: 'sk-wrong' }), 401, 'invalid_api_key', null);
 		expect(emu.counters()).toMatchObject({ modelsCalls: 2, authFailures: 1, generationRequests: 0, generationsStarted: 0, billedImages: 0 });
 	});
@@ -177,6 +177,7 @@ describe('counters, log and control API over HTTP', () => {
 	test('/__emulator/… : health, counters, generations, faults, timing, clock, reset', async () => {
 		const control = async (method: string, path: string, body?: unknown) => {
 			const res = await fetch(`${emu.url}/__emulator/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+			// eslint-disable-next-line @typescript-eslint/no-explicit-any -- control answers of several shapes, checked by the assertions
 			return { status: res.status, body: (await res.json()) as any };
 		};
 		expect((await control('GET', 'health')).body).toMatchObject({ ok: true, service: 'gateway', apiUrl: emu.apiUrl, dialect: 'seed' });

@@ -5,6 +5,7 @@
  *   --generation-ms N  --per-image-ms N  --url-ttl-s N  --key K (repeatable; replaces the default keys)
  * Prints "Gateway emulator listening on http://HOST:PORT" and the keys; exits cleanly on SIGTERM/SIGINT.
  */
+import { eachFlag, runEmulatorCli } from '../emulator/cli-common';
 import { isDialectName } from './dialects';
 import { GATEWAY_EMULATOR_KEYS, startGatewayEmulator, type GatewayDialect, type GatewayDialectName, type GatewayEmulatorOptions, type GatewayTiming } from './index';
 
@@ -17,21 +18,7 @@ export function parseGatewayArgs(argv: string[]): GatewayEmulatorOptions {
 	const timing: Partial<GatewayTiming> = {};
 	const dialect: Partial<GatewayDialect> & { preset?: GatewayDialectName } = {};
 	const keys: string[] = [];
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		const eq = arg.indexOf('=');
-		const flag = eq > 0 ? arg.slice(0, eq) : arg;
-		const value = (): string => {
-			if (eq > 0) return arg.slice(eq + 1);
-			const v = argv[++i];
-			if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
-			return v;
-		};
-		const num = (): number => {
-			const n = Number(value());
-			if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number`);
-			return n;
-		};
+	eachFlag(argv, ({ flag, arg, value, num }) => {
 		const oneOf = <T extends string>(allowed: readonly T[]): T => {
 			const v = value();
 			if (!(allowed as readonly string[]).includes(v)) throw new Error(`${flag} must be ${allowed.join(' or ')}`);
@@ -53,40 +40,23 @@ export function parseGatewayArgs(argv: string[]): GatewayEmulatorOptions {
 		else if (flag === '--url-ttl-s') opts.urlTtlSeconds = num();
 		else if (flag === '--key') keys.push(value());
 		else throw new Error(`unknown option ${arg}\n${GATEWAY_USAGE}`);
-	}
+	});
 	if (Object.keys(dialect).length) opts.dialect = dialect;
 	if (Object.keys(timing).length) opts.timing = timing;
 	if (keys.length) opts.keys = keys;
 	return opts;
 }
 
-export async function runGatewayCli(argv: string[]): Promise<void> {
-	if (argv.includes('--help') || argv.includes('-h')) {
-		process.stdout.write(GATEWAY_USAGE);
-		return;
-	}
-	let opts: GatewayEmulatorOptions;
-	try {
-		opts = parseGatewayArgs(argv);
-	} catch (err) {
-		process.stderr.write(`${(err as Error).message}\n`);
-		process.exit(2);
-	}
-	const emulator = await startGatewayEmulator(opts);
-	process.stdout.write(`Gateway emulator listening on ${emulator.url}\n`);
-	process.stdout.write(`  base URL: ${emulator.apiUrl}  (POST /images/generations, GET /models)\n`);
-	process.stdout.write(`  dialect: ${JSON.stringify(emulator.dialect)}\n`);
-	for (const key of opts.keys ?? GATEWAY_EMULATOR_KEYS) process.stdout.write(`  key: ${key}\n`);
-	let stopping = false;
-	const stop = (signal: string): void => {
-		if (stopping) return;
-		stopping = true;
-		process.stdout.write(`Gateway emulator stopping (${signal})\n`);
-		emulator.close().then(
-			() => process.exit(0),
-			() => process.exit(1),
-		);
-	};
-	process.on('SIGTERM', () => stop('SIGTERM'));
-	process.on('SIGINT', () => stop('SIGINT'));
+export function runGatewayCli(argv: string[]): Promise<void> {
+	return runEmulatorCli(argv, {
+		name: 'Gateway',
+		usage: GATEWAY_USAGE,
+		parse: parseGatewayArgs,
+		start: (opts) => startGatewayEmulator(opts),
+		describe: (emulator, opts) => [
+			`base URL: ${emulator.apiUrl}  (POST /images/generations, GET /models)`,
+			`dialect: ${JSON.stringify(emulator.dialect)}`,
+			...(opts.keys ?? GATEWAY_EMULATOR_KEYS).map((key) => `key: ${key}`),
+		],
+	});
 }

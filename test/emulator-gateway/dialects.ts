@@ -38,7 +38,8 @@ export function resolveDialect(option: GatewayEmulatorOptions['dialect']): Gatew
 	const spec = typeof option === 'string' || option === undefined ? { preset: option ?? 'seed' } : option;
 	const preset = spec.preset ?? 'seed';
 	if (!isDialectName(preset)) throw new Error(`dialect preset must be seed or images, not ${String(preset)}`);
-	const { preset: _preset, ...overrides } = spec as Partial<GatewayDialect> & { preset?: string };
+	const overrides: Partial<GatewayDialect> & { preset?: string } = { ...spec };
+	delete overrides.preset;
 	const dialect: GatewayDialect = { ...DIALECT_PRESETS[preset], ...overrides };
 	if (dialect.imageField !== 'image' && dialect.imageField !== 'images') throw new Error('dialect.imageField must be image or images');
 	if (dialect.sizeStyle !== 'WxH' && dialect.sizeStyle !== 'W*H') throw new Error('dialect.sizeStyle must be WxH or W*H');

@@ -18,8 +18,19 @@ export function setupGateway(options: GatewayEmulatorOptions = {}): GatewayEmula
 export interface ApiAnswer {
 	status: number;
 	headers: Headers;
-	/** Parsed JSON, or `{ text }` when not JSON. */
-	body: Record<string, any>;
+	/**
+	 * Parsed JSON, or `{ text }` when not JSON. Typed as the success and error shapes at once for the
+	 * tests' convenience; which keys are really present is what the tests assert.
+	 */
+	body: AnswerBody;
+	text: string;
+}
+
+export interface AnswerBody {
+	created: number;
+	object: string;
+	data: Array<Record<string, string>>;
+	error: { message: string; type: string; param: string | null; code: string | null };
 	text: string;
 }
 
@@ -53,7 +64,7 @@ export async function toAnswer(res: Response): Promise<ApiAnswer> {
 	try {
 		body = JSON.parse(text) as ApiAnswer['body'];
 	} catch {
-		body = { text };
+		body = { text } as AnswerBody;
 	}
 	return { status: res.status, headers: res.headers, body, text };
 }
@@ -70,7 +81,7 @@ export function expectError(answer: ApiAnswer, status: number, code: string | nu
 	expect({ status: answer.status, code: answer.body.error?.code, param: answer.body.error?.param }).toEqual({ status, code, param });
 	expect(typeof answer.body.error.message).toBe('string');
 	expect(typeof answer.body.error.type).toBe('string');
-	return answer.body.error.message as string;
+	return answer.body.error.message;
 }
 
 /** Polls `check` (every 5 ms, at most ~10 s) until it is true; for states the emulator reaches on its own. */

@@ -8,6 +8,7 @@
  *   fetch(`${gw.apiUrl}/images/generations`, { method: 'POST', headers: { Authorization: `Bearer ${GATEWAY_EMULATOR_KEYS[0]}`,
  *     'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'wan2.7-image', prompt: 'a teapot', size: '1K' }) });
  */
+import type { EmulatorHandle } from '../emulator/control-common';
 import { resolveDialect } from './dialects';
 import { GatewayHttpServer } from './server';
 import { GATEWAY_EMULATOR_KEYS, GatewayState } from './state';
@@ -27,24 +28,8 @@ export { DIALECT_PRESETS } from './dialects';
 export { DEFAULT_GATEWAY_TIMING } from './types';
 export type * from './types';
 
-export interface GatewayEmulator {
-	/** 'http://127.0.0.1:PORT' */
-	readonly url: string;
-	/** `${url}${basePath}`, e.g. 'http://127.0.0.1:PORT/v1': the base URL a client configures. */
-	readonly apiUrl: string;
+export interface GatewayEmulator extends EmulatorHandle<GatewayTiming, GatewayFaultRule, GatewayCounters, GatewayRecordedRequest> {
 	readonly dialect: GatewayDialect;
-	close(): Promise<void>;
-	/** Generations, results, counters, requests, faults, clock, timing and keys back to their start values. */
-	reset(): void;
-	setTiming(t: Partial<GatewayTiming>): void;
-	/** Emulator clock = real time + offset (result URLs expire by it). */
-	advanceClock(ms: number): void;
-	now(): number;
-	addKey(key: string): void;
-	injectFault(rule: GatewayFaultRule): void;
-	clearFaults(): void;
-	counters(): GatewayCounters;
-	requests(): GatewayRecordedRequest[];
 	generations(): GatewayGenerationSnapshot[];
 	/** Ends the pending work and held answers now (tests use a long generation time, then this). */
 	completePending(): void;

@@ -5,7 +5,7 @@
  * (G002 promises data URIs only). No internet: URLs are fetched only from 127.0.0.1/localhost.
  * Byte inspection and data-URI parsing are the shared pure helpers (test/emulator/images.ts).
  */
-import { inspectImage, MIME_BY_FORMAT, parseDataUri, type ImageFormat } from '../emulator/images';
+import { inspectImage, MIME_BY_FORMAT, parseDataUri, pictureLimitViolation, type ImageFormat } from '../emulator/images';
 import { invalid, type GatewayError } from './errors';
 
 export interface GatewayInput {
@@ -48,13 +48,8 @@ export async function resolveInput(ref: unknown, param: string, index: number): 
 	if (declared !== undefined && declared !== MIME_BY_FORMAT[info.format]) {
 		throw fail(`the data URI says ${declared} but the bytes are ${MIME_BY_FORMAT[info.format]}.`);
 	}
-	if (info.hasAlpha) throw fail('PNG images with an alpha channel are not supported.');
-	const { minSide, maxSide, maxAspect } = INPUT_LIMITS;
-	if (Math.min(info.width, info.height) < minSide || Math.max(info.width, info.height) > maxSide) {
-		throw fail(`the image is ${info.width}x${info.height}; each side must be ${minSide} to ${maxSide} pixels.`);
-	}
-	const ratio = info.width / info.height;
-	if (ratio > maxAspect || ratio < 1 / maxAspect) throw fail(`the aspect ratio ${info.width}:${info.height} is outside 1:8 to 8:1.`);
+	const violation = pictureLimitViolation(info, INPUT_LIMITS);
+	if (violation) throw fail(violation);
 	return { source, format: info.format, width: info.width, height: info.height, bytes: bytes.length, readBytes: reader(source, ref, bytes) };
 }
 

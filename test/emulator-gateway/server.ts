@@ -5,11 +5,12 @@
  */
 import type http from 'node:http';
 
-import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
+import { serveControl } from '../emulator/control-common';
+import { closeServer, createEmulatorServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
 
 import { GatewayError } from './errors';
 import type { GatewayState } from './state';
-import type { GatewayFaultAction, GatewayFaultRule, GatewayRecordedRequest, GatewayRequestKind, GatewayTiming } from './types';
+import type { GatewayFaultAction, GatewayRecordedRequest, GatewayRequestKind } from './types';
 import { GATEWAY_MODELS, validateGeneration } from './validation';
 
 /** 9 images × 20 MB as base64 fit; protects the test process only (no gateway documents a cap, UNCONFIRMED). */
@@ -26,12 +27,11 @@ export class GatewayHttpServer {
 	private readonly server: http.Server;
 
 	constructor(readonly state: GatewayState) {
-		this.server = createKeepAliveServer((req, res) => {
-			this.dispatch(req, res).catch((err) => {
-				process.stderr.write(`[gateway-emulator] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-				if (!res.headersSent && !res.destroyed) send(res, 'POST', errorReply(new GatewayError(500, 'internal_error', 'Internal emulator error.')));
-			});
-		});
+		this.server = createEmulatorServer(
+			'gateway-emulator',
+			(req, res) => this.dispatch(req, res),
+			(_req, res) => send(res, 'POST', errorReply(new GatewayError(500, 'internal_error', 'Internal emulator error.'))),
+		);
 	}
 
 	listen(port: number, host: string): Promise<string> {
@@ -228,59 +228,24 @@ export class GatewayHttpServer {
 	// ------------------------------------------------------------ control API
 
 	private control(res: http.ServerResponse, method: string, path: string, raw: Buffer | undefined): void {
-		const reply = (status: number, body: unknown): void => {
-			const text = JSON.stringify(body ?? null);
-			res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-			res.end(text);
-		};
-		let input: Record<string, unknown> = {};
-		try {
-			input = raw && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
-		} catch {
-			reply(400, { error: 'invalid JSON' });
-			return;
-		}
-		const route = `${method} ${path}`;
 		const state = this.state;
-		try {
-			if (route === 'POST /__emulator/reset') {
-				state.reset();
-				reply(200, { ok: true });
-			} else if (route === 'GET /__emulator/timing') reply(200, state.timing);
-			else if (route === 'POST /__emulator/timing') {
-				state.setTiming(input as Partial<GatewayTiming>);
-				reply(200, state.timing);
-			} else if (route === 'GET /__emulator/clock') reply(200, { now: state.now() });
-			else if (route === 'POST /__emulator/clock') {
-				state.advanceClock(Number(input.advanceMs ?? 0));
-				reply(200, { now: state.now() });
-			} else if (route === 'POST /__emulator/keys') {
-				state.addKey(String(input.key ?? ''));
-				reply(200, { ok: true });
-			} else if (route === 'POST /__emulator/faults') {
-				state.faults.add(input as unknown as GatewayFaultRule);
-				reply(200, { ok: true, pending: state.faults.pending().length });
-			} else if (route === 'GET /__emulator/faults') reply(200, state.faults.pending());
-			else if (route === 'DELETE /__emulator/faults') {
-				state.faults.clear();
-				reply(200, { ok: true });
-			} else if (route === 'GET /__emulator/counters') reply(200, state.counters);
-			else if (route === 'GET /__emulator/requests') reply(200, state.recorded);
-			else if (route === 'GET /__emulator/dialect') reply(200, state.config.dialect);
-			else if (route === 'GET /__emulator/health') {
-				reply(200, { ok: true, service: 'gateway', url: state.origin, apiUrl: state.origin + state.config.basePath, dialect: state.config.dialect.name });
-			} else if (route === 'GET /__emulator/generations') reply(200, [...state.generations.values()].map((g) => state.snapshot(g)));
-			else if (route === 'POST /__emulator/generations/complete') {
+		serveControl(res, `${method} ${path}`, path, raw, state, (route) => {
+			const ok = (body: unknown) => ({ status: 200, body });
+			if (route === 'GET /__emulator/dialect') return ok(state.config.dialect);
+			if (route === 'GET /__emulator/health') {
+				return ok({ ok: true, service: 'gateway', url: state.origin, apiUrl: state.origin + state.config.basePath, dialect: state.config.dialect.name });
+			}
+			if (route === 'GET /__emulator/generations') return ok([...state.generations.values()].map((g) => state.snapshot(g)));
+			if (route === 'POST /__emulator/generations/complete') {
 				state.completePending();
-				reply(200, { ok: true });
-			} else if (method === 'GET' && path.startsWith('/__emulator/generations/')) {
+				return ok({ ok: true });
+			}
+			if (method === 'GET' && path.startsWith('/__emulator/generations/')) {
 				const g = state.generations.get(decodeURIComponent(path.slice('/__emulator/generations/'.length)));
-				if (g) reply(200, state.snapshot(g));
-				else reply(404, { error: 'no such generation' });
-			} else reply(404, { error: `unknown control route ${route}` });
-		} catch (err) {
-			reply(400, { error: err instanceof Error ? err.message : String(err) });
-		}
+				return g ? ok(state.snapshot(g)) : { status: 404, body: { error: 'no such generation' } };
+			}
+			return undefined;
+		});
 	}
 }
 

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import { applyTiming, EmulatorClock } from '../emulator/control-common';
 import { Sleeper } from '../emulator/http-common';
 import { renderPng, type RenderSpec } from '../emulator/png';
 import { GatewayFaultQueue } from './faults';
@@ -65,7 +66,7 @@ export class GatewayState {
 	readonly results = new Map<string, { generation: GenerationRecord; index: number }>();
 	readonly faults = new GatewayFaultQueue();
 	origin = '';
-	private clockOffset = 0;
+	private readonly clock = new EmulatorClock();
 	/** Server-lifetime delays (close ends them). */
 	private readonly sleeper = new Sleeper();
 	/** Work and held answers: completePending() ends them early, close() too. */
@@ -82,21 +83,15 @@ export class GatewayState {
 	}
 
 	now(): number {
-		return Date.now() + this.clockOffset;
+		return this.clock.now();
 	}
 
 	advanceClock(ms: number): void {
-		if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock needs a non-negative number of milliseconds');
-		this.clockOffset += ms;
+		this.clock.advance(ms);
 	}
 
 	setTiming(t: Partial<GatewayTiming>): void {
-		for (const key of ['generationMs', 'perImageMs'] as const) {
-			const v = t[key];
-			if (v === undefined) continue;
-			if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`timing.${key} must be a number >= 0`);
-			this.timing[key] = v;
-		}
+		applyTiming(this.timing, t, ['generationMs', 'perImageMs']);
 	}
 
 	addKey(key: string): void {
@@ -111,7 +106,7 @@ export class GatewayState {
 		this.counters = emptyCounters();
 		this.recorded = [];
 		this.faults.clear();
-		this.clockOffset = 0;
+		this.clock.reset();
 		this.timing = { ...this.config.timing };
 		this.startWaiters = [];
 		this.resetKeys();

@@ -6,6 +6,7 @@
  *   npx tsx test/emulator/cli.ts --service gateway --port 8789 [--dialect seed|images] …  (the gateway emulator; test/emulator-gateway/cli.ts)
  * Prints "DashScope emulator listening on http://HOST:PORT" and the keys; exits cleanly on SIGTERM/SIGINT.
  */
+import { closeOnSignals } from './cli-common';
 import { EMULATOR_KEYS, startEmulator, type EmulatorOptions, type Timing } from './index';
 import { isRegionId, REGION_IDS } from './types';
 
@@ -112,18 +113,7 @@ async function main(): Promise<void> {
 	for (const region of REGION_IDS) {
 		process.stdout.write(`  key ${region}: ${EMULATOR_KEYS[region]}  base URL ${emulator.baseUrl(region)}\n`);
 	}
-	let stopping = false;
-	const stop = (signal: string): void => {
-		if (stopping) return;
-		stopping = true;
-		process.stdout.write(`DashScope emulator stopping (${signal})\n`);
-		emulator.close().then(
-			() => process.exit(0),
-			() => process.exit(1),
-		);
-	};
-	process.on('SIGTERM', () => stop('SIGTERM'));
-	process.on('SIGINT', () => stop('SIGINT'));
+	closeOnSignals('DashScope', () => emulator.close());
 }
 
 main().catch((err) => {
