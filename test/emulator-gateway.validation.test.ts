@@ -3,6 +3,9 @@
  * against seed 002's limits (table-driven), each refusal an OpenAI error envelope naming the field in
  * `param`, with nothing generated or billed. Then the edges that must pass.
  */
+import { deflateSync } from 'node:zlib';
+
+import { pngChunk } from './emulator/png';
 import { bmpImage, dataUri, expectError, generation, jpegImage, pngImage, post, PRO, serveFiles, setupGateway, STANDARD, webpImage } from './emulator-gateway/fixtures';
 
 const emu = setupGateway();
@@ -16,6 +19,20 @@ beforeAll(async () => {
 	files = await serveFiles({ '/photo.png': pngImage(400, 300), '/photo.jpg': jpegImage(300, 400), '/notes.txt': Buffer.from('hello, not an image') });
 });
 afterAll(() => files.close());
+
+/** `bytes` without its last `n` bytes (a truncated upload or download). */
+const cut = (bytes: Buffer, n: number): Buffer => bytes.subarray(0, bytes.length - n);
+
+/** A complete, well-formed PNG whose IDAT inflates to one row fewer than its header announces. */
+function shortPng(): Buffer {
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(300, 0);
+	ihdr.writeUInt32BE(300, 4);
+	ihdr[8] = 8;
+	ihdr[9] = 2;
+	const rows = deflateSync(Buffer.alloc(299 * (1 + 300 * 3)));
+	return Buffer.concat([pngImage(300, 300).subarray(0, 8), pngChunk('IHDR', ihdr), pngChunk('IDAT', rows), pngChunk('IEND', Buffer.alloc(0))]);
+}
 
 type Case = [name: string, over: Record<string, unknown> | (() => Record<string, unknown>), status: number, code: string, param: string | null];
 
@@ -53,6 +70,11 @@ const BAD: Case[] = [
 	['image 239 px side', { image: dataUri(pngImage(239, 300)) }, 400, 'InvalidParameter', 'image'],
 	['image aspect 9:1', { image: dataUri(pngImage(2250, 250)) }, 400, 'InvalidParameter', 'image'],
 	['image larger than 20 MB', () => ({ image: dataUri(Buffer.concat([bmpImage(300, 300), Buffer.alloc(20 * 1024 * 1024)]), 'image/bmp') }), 400, 'InvalidParameter', 'image'],
+	['image PNG cut off mid-data', () => ({ image: dataUri(cut(pngImage(300, 300), 40)) }), 400, 'InvalidParameter', 'image'],
+	['image PNG whose pixel data is short', () => ({ image: dataUri(shortPng()) }), 400, 'InvalidParameter', 'image'],
+	['image JPEG cut off', () => ({ image: dataUri(cut(jpegImage(300, 300), 200), 'image/jpeg') }), 400, 'InvalidParameter', 'image'],
+	['image WEBP cut off', () => ({ image: dataUri(cut(webpImage(300, 300), 200), 'image/webp') }), 400, 'InvalidParameter', 'image'],
+	['image BMP cut off', () => ({ image: dataUri(cut(bmpImage(300, 300), 900), 'image/bmp') }), 400, 'InvalidParameter', 'image'],
 	['image URL on a foreign host', { image: 'http://example.com/a.png' }, 400, 'InvalidParameter', 'image'],
 	['image URL answering 404', () => ({ image: `${files.origin}/missing.png` }), 400, 'InvalidParameter', 'image'],
 	['image URL serving text', () => ({ image: `${files.origin}/notes.txt` }), 400, 'InvalidParameter', 'image'],
@@ -111,6 +133,20 @@ describe('every field is checked (seed dialect), nothing is generated or billed'
 	test('the image errors name the offending index', async () => {
 		const res = await post(emu, generation({ image: [png, png, dataUri(pngImage(100, 300))] }));
 		expect(expectError(res, 400, 'InvalidParameter', 'image')).toMatch(/^image\[2\]: .*240 to 8000/);
+	});
+
+	test('incomplete files are refused for their missing data, not their headers', async () => {
+		const messages: string[] = [];
+		for (const image of [dataUri(cut(pngImage(300, 300), 40)), dataUri(shortPng()), dataUri(cut(jpegImage(300, 300), 200), 'image/jpeg'), dataUri(cut(webpImage(300, 300), 200), 'image/webp'), dataUri(cut(bmpImage(300, 300), 900), 'image/bmp')]) {
+			messages.push(expectError(await post(emu, generation({ image })), 400, 'InvalidParameter', 'image'));
+		}
+		expect(messages).toEqual([
+			'image[0]: the PNG file is truncated (no complete IEND chunk).',
+			`image[0]: the PNG pixel data holds ${299 * 901} bytes where its header needs ${300 * 901}.`,
+			'image[0]: the JPEG file is truncated (no end-of-image marker after the scan).',
+			'image[0]: the WEBP file is truncated (shorter than its RIFF header says).',
+			'image[0]: the BMP file is truncated (fewer pixel rows than its header says).',
+		]);
 	});
 
 	test('body not an object, malformed JSON, wrong Content-Type', async () => {

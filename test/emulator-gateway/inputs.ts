@@ -1,11 +1,13 @@
 /**
  * Input images (GATEWAY_API.md §3): each an http(s) URL or a `data:image/(jpeg|png|bmp|webp);base64,`
  * URI. The bytes are decoded and checked: JPEG/PNG/BMP/WEBP whose magic bytes match the declared MIME,
- * ≤20 MB, 240–8000 px a side, aspect 1:8–8:1, no PNG alpha (upstream, DS). Bare base64 is refused
+ * ≤20 MB, 240–8000 px a side, aspect 1:8–8:1, no PNG alpha (upstream, DS), and complete (the pixel
+ * data is all there: completeness.ts). Bare base64 is refused
  * (G002 promises data URIs only). No internet: URLs are fetched only from 127.0.0.1/localhost.
  * Byte inspection and data-URI parsing are the shared pure helpers (test/emulator/images.ts).
  */
 import { inspectImage, MIME_BY_FORMAT, parseDataUri, pictureLimitViolation, type ImageFormat } from '../emulator/images';
+import { incompleteness } from './completeness';
 import { invalid, type GatewayError } from './errors';
 
 export interface GatewayInput {
@@ -48,7 +50,7 @@ export async function resolveInput(ref: unknown, param: string, index: number): 
 	if (declared !== undefined && declared !== MIME_BY_FORMAT[info.format]) {
 		throw fail(`the data URI says ${declared} but the bytes are ${MIME_BY_FORMAT[info.format]}.`);
 	}
-	const violation = pictureLimitViolation(info, INPUT_LIMITS);
+	const violation = pictureLimitViolation(info, INPUT_LIMITS) ?? incompleteness(bytes, info);
 	if (violation) throw fail(violation);
 	return { source, format: info.format, width: info.width, height: info.height, bytes: bytes.length, readBytes: reader(source, ref, bytes) };
 }
