@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 
-import { inspectImage, MIME_BY_FORMAT, parseDataUri, type ImageFormat } from '../emulator/images';
+import { inspectImage, MIME_BY_FORMAT, parseDataUri, pictureLimitViolation, type ImageFormat } from '../emulator/images';
 import { invalid, type RunwareError } from './errors';
 
 export type InputSource = 'dataURI' | 'base64' | 'url' | 'uuid';
@@ -63,13 +63,8 @@ export async function resolveReference(ref: string, index: number, lookup: Image
 	if (declaredMime !== undefined && declaredMime !== MIME_BY_FORMAT[info.format]) {
 		throw fail(`the data URI MIME type ${declaredMime} does not match the image content (${MIME_BY_FORMAT[info.format]}).`);
 	}
-	if (info.hasAlpha) throw fail('PNG images with an alpha channel are not supported.');
-	const { minSide, maxSide, maxAspect } = INPUT_LIMITS;
-	if (Math.min(info.width, info.height) < minSide || Math.max(info.width, info.height) > maxSide) {
-		throw fail(`the image is ${info.width}x${info.height}; each side must be ${minSide} to ${maxSide} pixels.`);
-	}
-	const ratio = info.width / info.height;
-	if (ratio > maxAspect || ratio < 1 / maxAspect) throw fail(`the aspect ratio ${info.width}:${info.height} is outside 1:8 to 8:1.`);
+	const violation = pictureLimitViolation(info, INPUT_LIMITS);
+	if (violation) throw fail(violation);
 	const kept = source === 'dataURI' || source === 'base64' ? undefined : bytes;
 	return {
 		source,

@@ -5,12 +5,13 @@
  */
 import type http from 'node:http';
 
+import { serveControl } from '../emulator/control-common';
 import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
 
 import { errorReply, faultReply, parseTasks, RunwareApi, type Reply } from './api';
 import { RunwareError } from './errors';
 import type { RunwareState } from './state';
-import type { RunwareFaultRule, RunwareRecordedRequest, RunwareRequestKind } from './types';
+import type { RunwareRecordedRequest, RunwareRequestKind } from './types';
 
 /** Protects the test process only; Runware documents no body cap (UNCONFIRMED). */
 const MAX_BODY_BYTES = 256 * 1024 * 1024;
@@ -139,54 +140,19 @@ export class RunwareHttpServer {
 	// ------------------------------------------------------------ control API
 
 	private control(res: http.ServerResponse, method: string, url: URL, raw: Buffer | undefined): void {
-		const reply = (status: number, body: unknown): void => {
-			const text = JSON.stringify(body ?? null);
-			res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-			res.end(text);
-		};
-		let input: Record<string, unknown> = {};
-		try {
-			input = raw && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
-		} catch {
-			reply(400, { error: 'invalid JSON' });
-			return;
-		}
-		const route = `${method} ${url.pathname.replace(/\/$/, '')}`;
+		const path = url.pathname.replace(/\/$/, '');
 		const state = this.state;
-		try {
-			if (route === 'POST /__emulator/reset') {
-				state.reset();
-				reply(200, { ok: true });
-			} else if (route === 'GET /__emulator/timing') reply(200, state.timing);
-			else if (route === 'POST /__emulator/timing') {
-				state.setTiming(input);
-				reply(200, state.timing);
-			} else if (route === 'GET /__emulator/clock') reply(200, { now: state.now() });
-			else if (route === 'POST /__emulator/clock') {
-				state.advanceClock(Number(input.advanceMs ?? 0));
-				reply(200, { now: state.now() });
-			} else if (route === 'POST /__emulator/keys') {
-				state.addKey(String(input.key ?? ''));
-				reply(200, { ok: true });
-			} else if (route === 'POST /__emulator/faults') {
-				state.faults.add(input as unknown as RunwareFaultRule);
-				reply(200, { ok: true, pending: state.faults.pending().length });
-			} else if (route === 'GET /__emulator/faults') reply(200, state.faults.pending());
-			else if (route === 'DELETE /__emulator/faults') {
-				state.faults.clear();
-				reply(200, { ok: true });
-			} else if (route === 'GET /__emulator/counters') reply(200, state.counters);
-			else if (route === 'GET /__emulator/requests') reply(200, state.recorded);
-			else if (route === 'GET /__emulator/health') reply(200, { ok: true, service: 'runware', url: state.origin, apiUrl: state.origin + state.config.basePath });
-			else if (route === 'GET /__emulator/tasks') reply(200, [...state.tasks.values()].map((t) => state.snapshot(t)));
-			else if (method === 'GET' && url.pathname.startsWith('/__emulator/tasks/')) {
-				const task = state.tasks.get(decodeURIComponent(url.pathname.slice('/__emulator/tasks/'.length)));
-				if (task) reply(200, state.snapshot(task));
-				else reply(404, { error: 'no such task' });
-			} else reply(404, { error: `unknown control route ${route}` });
-		} catch (err) {
-			reply(400, { error: err instanceof Error ? err.message : String(err) });
-		}
+		serveControl(res, `${method} ${path}`, path, raw, state, (route) => {
+			if (route === 'GET /__emulator/health') {
+				return { status: 200, body: { ok: true, service: 'runware', url: state.origin, apiUrl: state.origin + state.config.basePath } };
+			}
+			if (route === 'GET /__emulator/tasks') return { status: 200, body: [...state.tasks.values()].map((t) => state.snapshot(t)) };
+			if (method === 'GET' && path.startsWith('/__emulator/tasks/')) {
+				const task = state.tasks.get(decodeURIComponent(path.slice('/__emulator/tasks/'.length)));
+				return task ? { status: 200, body: state.snapshot(task) } : { status: 404, body: { error: 'no such task' } };
+			}
+			return undefined;
+		});
 	}
 }
 

@@ -3,8 +3,10 @@
  *   npx tsx test/emulator/cli.ts --port 8787 [--host 127.0.0.1] [--pending-ms N] [--running-ms N]
  *     [--sync-delay-ms N] [--default-region ap-southeast-1] [--concurrency reject|queue]
  *   npx tsx test/emulator/cli.ts --service runware --port 8788 …  (the Runware emulator; test/emulator-runware/cli.ts)
+ *   npx tsx test/emulator/cli.ts --service gateway --port 8789 [--dialect seed|images] …  (the gateway emulator; test/emulator-gateway/cli.ts)
  * Prints "DashScope emulator listening on http://HOST:PORT" and the keys; exits cleanly on SIGTERM/SIGINT.
  */
+import { closeOnSignals } from './cli-common';
 import { EMULATOR_KEYS, startEmulator, type EmulatorOptions, type Timing } from './index';
 import { isRegionId, REGION_IDS } from './types';
 
@@ -61,7 +63,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
 			case '--help':
 			case '-h':
 				process.stdout.write(
-					'Usage: tsx test/emulator/cli.ts [--service dashscope|runware] [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
+					'Usage: tsx test/emulator/cli.ts [--service dashscope|runware|gateway] [--port N] [--host H] [--pending-ms N] [--running-ms N] [--sync-delay-ms N] [--default-region R] [--concurrency reject|queue]\n',
 				);
 				process.exit(0);
 				break;
@@ -73,7 +75,7 @@ function parseArgs(argv: string[]): EmulatorOptions {
 	return opts;
 }
 
-/** `--service runware` (anywhere in the arguments) starts the Runware emulator instead; `dashscope` is the default. */
+/** `--service runware|gateway` (anywhere in the arguments) starts that emulator instead; `dashscope` is the default. */
 function takeService(argv: string[]): { service: string; rest: string[] } {
 	const rest = [...argv];
 	const at = rest.findIndex((a) => a === '--service' || a.startsWith('--service='));
@@ -90,8 +92,13 @@ async function main(): Promise<void> {
 		await runRunwareCli(rest);
 		return;
 	}
+	if (service === 'gateway') {
+		const { runGatewayCli } = await import('../emulator-gateway/cli');
+		await runGatewayCli(rest);
+		return;
+	}
 	if (service !== 'dashscope') {
-		process.stderr.write('--service must be dashscope (default) or runware\n');
+		process.stderr.write('--service must be dashscope (default), runware or gateway\n');
 		process.exit(2);
 	}
 	let opts: EmulatorOptions;
@@ -106,18 +113,7 @@ async function main(): Promise<void> {
 	for (const region of REGION_IDS) {
 		process.stdout.write(`  key ${region}: ${EMULATOR_KEYS[region]}  base URL ${emulator.baseUrl(region)}\n`);
 	}
-	let stopping = false;
-	const stop = (signal: string): void => {
-		if (stopping) return;
-		stopping = true;
-		process.stdout.write(`DashScope emulator stopping (${signal})\n`);
-		emulator.close().then(
-			() => process.exit(0),
-			() => process.exit(1),
-		);
-	};
-	process.on('SIGTERM', () => stop('SIGTERM'));
-	process.on('SIGINT', () => stop('SIGINT'));
+	closeOnSignals('DashScope', () => emulator.close());
 }
 
 main().catch((err) => {

@@ -16,6 +16,23 @@ export function createKeepAliveServer(handler: http.RequestListener): http.Serve
 	return server;
 }
 
+/**
+ * A keep-alive server that runs `dispatch` per request; an unexpected error is written to stderr under
+ * `label` and, when nothing was sent yet, answered by `internalError`.
+ */
+export function createEmulatorServer(
+	label: string,
+	dispatch: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>,
+	internalError: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): http.Server {
+	return createKeepAliveServer((req, res) => {
+		dispatch(req, res).catch((err) => {
+			process.stderr.write(`[${label}] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+			if (!res.headersSent && !res.destroyed) internalError(req, res);
+		});
+	});
+}
+
 /** Listens and resolves the origin to advertise ('http://127.0.0.1:PORT'). */
 export function listenOrigin(server: http.Server, port: number, host: string): Promise<string> {
 	return new Promise((resolve, reject) => {

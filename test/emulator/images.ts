@@ -152,3 +152,22 @@ export function parseDataUri(value: string): DataUri | string {
 	if (bytes.length !== Math.floor(((payload.length - pad) * 3) / 4)) return invalid;
 	return { mime, bytes };
 }
+
+/** Pixel limits an emulator applies to an input image (each side, and the long:short ratio). */
+export interface PictureLimits {
+	minSide: number;
+	maxSide: number;
+	maxAspect: number;
+}
+
+/** Why `info` breaks the usual upstream rules (no PNG alpha, side range, aspect range), or undefined. */
+export function pictureLimitViolation(info: ImageInfo, limits: PictureLimits): string | undefined {
+	const { minSide, maxSide, maxAspect } = limits;
+	if (info.hasAlpha) return 'PNG images with an alpha channel are not supported.';
+	if (Math.min(info.width, info.height) < minSide || Math.max(info.width, info.height) > maxSide) {
+		return `the image is ${info.width}x${info.height}; each side must be ${minSide} to ${maxSide} pixels.`;
+	}
+	const ratio = info.width / info.height;
+	if (ratio > maxAspect || ratio < 1 / maxAspect) return `the aspect ratio ${info.width}:${info.height} is outside 1:${maxAspect} to ${maxAspect}:1.`;
+	return undefined;
+}

@@ -16,7 +16,8 @@ const deflate = promisify(zlib.deflate);
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-export async function renderPng(spec: RenderSpec): Promise<Buffer> {
+/** `software` names the emulator in the PNG's tEXt chunk (other emulators reuse this renderer). */
+export async function renderPng(spec: RenderSpec, software = 'DashScope emulator'): Promise<Buffer> {
 	const canvas = new Canvas(spec.width, spec.height);
 	paintBackground(canvas, spec);
 	await paintOverlay(canvas, spec);
@@ -30,7 +31,7 @@ export async function renderPng(spec: RenderSpec): Promise<Buffer> {
 	ihdr[10] = 0;
 	ihdr[11] = 0;
 	ihdr[12] = 0;
-	const text = Buffer.from(`Software\0DashScope emulator (seed ${spec.seed}, image ${spec.index})`, 'latin1');
+	const text = Buffer.from(`Software\0${software} (seed ${spec.seed}, image ${spec.index})`, 'latin1');
 	return Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('tEXt', text), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
 }
 
