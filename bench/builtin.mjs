@@ -185,7 +185,8 @@ async function main() {
 				dir: path.join(work, `n8n-${policy}`),
 				encryptionKey: crypto.randomBytes(24).toString('hex'),
 				port: await freePort(),
-				extraEnv: { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem', DB_TYPE: 'sqlite', EXECUTIONS_MODE: 'regular', N8N_LOG_LEVEL: 'warn' },
+				// Log level stays 'info': `n8n execute --rawOutput` prints its JSON through the info logger.
+				extraEnv: { N8N_DEFAULT_BINARY_DATA_MODE: 'filesystem', DB_TYPE: 'sqlite', EXECUTIONS_MODE: 'regular', N8N_LOG_LEVEL: 'info' },
 			});
 			inst.installPackage(tgz, PKG);
 			await inst.importCredential({
@@ -244,6 +245,13 @@ async function main() {
 		}
 	}
 	process.stdout.write(`${JSON.stringify({ results, lines })}\n`);
+}
+
+// Stopped from outside (bench/run.ts's time limit, Ctrl-C): stop the emulator and n8n process groups too.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+	process.once(sig, () => {
+		void registry.stopAll().finally(() => process.exit(130));
+	});
 }
 
 main()

@@ -349,9 +349,15 @@ async function benchBuiltin(work: string): Promise<{ results: unknown; lines: st
 	mkdirSync(dir, { recursive: true });
 	const child = spawn(process.execPath, [join(BENCH_DIR, 'builtin.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
 	let out = '';
+	let shown = 0;
 	child.stdout.on('data', (c: Buffer) => {
 		out += c.toString('utf8');
-		if (process.env.BENCH_VERBOSE === '1') process.stdout.write(c);
+		// Its [builtin] progress lines pass through as they complete (the run takes ~12 min); the JSON line does not.
+		const end = out.lastIndexOf('\n') + 1;
+		for (const line of out.slice(shown, end).split('\n')) {
+			if (line && (line.startsWith('[builtin]') || process.env.BENCH_VERBOSE === '1')) process.stdout.write(`  ${line}\n`);
+		}
+		shown = Math.max(shown, end);
 	});
 	const limit = setTimeout(() => child.kill('SIGTERM'), 40 * 60_000);
 	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
