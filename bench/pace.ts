@@ -226,6 +226,7 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			lines.push({ name: 'P1 20 × 3 s, 5 slots', target: '≤ 1.10 × 12 s', figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/20)`, ratio: r.wallMs / ideal, pass: r.wallMs / ideal <= 1.1 });
 			notes.push(`P1: lag median ${s(lag.medianLagMs)}, p95 ${s(lag.p95LagMs)}, ${lag.queries} queries (SDK ${lag.sdkQueries}), ${timeline.counters.throttled ?? 0} × 429`);
 		}
+		// P2's mix is P1b's run: asking for either runs it once and prints both.
 		if (!o.quick && (o.want('P1b') || o.want('P2'))) {
 			const lengths = p1bMix();
 			const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: 'P1b', runningMs: lengths }], 12 * 60_000);
@@ -234,7 +235,7 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			const lag = lagAnalysis(timeline);
 			results.P1b = { ...r, lengthsMs: lengths, lowerBoundMs: bound, lag: { ...lag, lagsMs: undefined } };
 			lines.push({ name: 'P1b 100 × 2–20 s (seed 12)', target: `≤ 1.10 × ${s(bound)}`, figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/100)`, ratio: r.wallMs / bound, pass: r.wallMs / bound <= 1.1 });
-			if (o.want('P2')) lagLines('P1b mix', lag);
+			lagLines('P1b mix', lag);
 		}
 		if (!o.quick && o.want('P2')) {
 			for (const [len, count] of [
@@ -261,7 +262,18 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			const duplicates = [...perPrompt.values()].reduce((n, c) => n + (c - 1), 0);
 			const lag = lagAnalysis(timeline);
 			results.P6 = { executions: rs, wallMs: wall, idealMs: 24_000, userErrors, duplicateTasks: duplicates, tasks: timeline.tasks.length, counters: timeline.counters, lag: { ...lag, lagsMs: undefined } };
-			lines.push({ name: 'P6 2 × 20 × 3 s, one key', target: '≤ 1.25 × 24 s', figure: `${s(wall)} (A ${s(rs[0].wallMs)}, B ${s(rs[1].wallMs)})`, ratio: wall / 24_000, pass: wall / 24_000 <= 1.25 });
+			// The wall only means something when both executions did their 20 items.
+			const allDone = rs.every((r) => r.status === 'success' && r.withBinary === 20);
+			lines.push({
+				name: 'P6 2 × 20 × 3 s, one key',
+				target: '≤ 1.25 × 24 s',
+				figure: `${s(wall)} (A ${s(rs[0].wallMs)} ${rs[0].status}, B ${s(rs[1].wallMs)} ${rs[1].status})`,
+				ratio: wall / 24_000,
+				pass: allDone && wall / 24_000 <= 1.25,
+			});
+			for (const [i, r] of rs.entries()) {
+				if (r.error) notes.push(`P6 execution ${'AB'[i]} failed after ${s(r.wallMs)} with ${r.withBinary}/20 images: ${r.error.split('\n')[0].slice(0, 160)}…`);
+			}
 			lines.push({ name: 'P6 user-visible errors', target: '0', figure: String(userErrors), pass: userErrors === 0 });
 			lines.push({ name: 'P6 duplicate tasks', target: '0', figure: `${duplicates} (${timeline.tasks.length} tasks for 40 items)`, pass: duplicates === 0 });
 			notes.push(`P6: ${timeline.counters.throttled ?? 0} × 429 on submits (${timeline.counters.submitAttempts} attempts), ${lag.queries} queries, max ${lag.maxQueriesPerSecond}/1 s`);
