@@ -7,8 +7,8 @@
  * recorded requests (sizes, statuses, Content-Length, task snapshots without their bodies): fetching
  * /__emulator/requests would copy the full data URIs into the asking process.
  *
- * argv: JSON { pendingMs, runningMs }
- * IPC in:  { id, cmd: 'summary' | 'reset' | 'close' }
+ * argv: JSON { pendingMs, runningMs, concurrencyPolicy? }
+ * IPC in:  { id, cmd: 'summary' | 'timeline' | 'reset' | 'close' }
  * IPC out: { ready, url } once listening; { id, result } per command.
  */
 import net from 'node:net';
@@ -18,12 +18,12 @@ import { startEmulator, EMULATOR_KEYS } from '../test/emulator';
 
 interface Cmd {
 	id: number;
-	cmd: 'summary' | 'reset' | 'close';
+	cmd: 'summary' | 'timeline' | 'reset' | 'close';
 }
 
 async function main(): Promise<void> {
-	const timing = JSON.parse(process.argv[2] ?? '{}') as { pendingMs?: number; runningMs?: number };
-	const emu = await startEmulator({ timing });
+	const { concurrencyPolicy, ...timing } = JSON.parse(process.argv[2] ?? '{}') as { pendingMs?: number; runningMs?: number; concurrencyPolicy?: 'reject' | 'queue' };
+	const emu = await startEmulator({ timing, concurrencyPolicy });
 	const target = new URL(emu.url);
 	let wireIn = 0;
 	let wireOut = 0;
@@ -92,8 +92,32 @@ async function main(): Promise<void> {
 		return { counters: emu.counters(), requests, tasks, wire: { in: wireIn, out: wireOut, connections, firstInAt, lastInAt, lastOutAt }, emulatorMemory: { rss: m.rss, heapUsed: m.heapUsed } };
 	};
 
+	/**
+	 * Every task (any key, creation order) with its emulator-clock times, and every request as
+	 * { kind, at, status, taskId }: the task a query, cancel or result download names in its path.
+	 */
+	const timeline = () => {
+		const tasks = emu.tasks().map((t) => ({
+			taskId: t.taskId,
+			apiKey: t.apiKey,
+			status: t.status,
+			submitTime: t.submitTime,
+			scheduledTime: t.scheduledTime,
+			endTime: t.endTime,
+			prompt: t.prompt,
+		}));
+		const ids = new Set(tasks.map((t) => t.taskId));
+		const requests = emu.requests().map((r) => {
+			const named = r.path.split(/[/?]/).find((part) => ids.has(part));
+			const created = (r.responseBody as { output?: { task_id?: string } } | undefined)?.output?.task_id;
+			return { kind: r.kind, at: r.at, status: r.status, taskId: named ?? (r.kind === 'submit' ? created : undefined) };
+		});
+		return { tasks, requests, counters: emu.counters() };
+	};
+
 	process.on('message', (msg: Cmd) => {
 		if (msg.cmd === 'summary') process.send!({ id: msg.id, result: summary() });
+		else if (msg.cmd === 'timeline') process.send!({ id: msg.id, result: timeline() });
 		else if (msg.cmd === 'reset') {
 			emu.reset();
 			wireIn = 0;

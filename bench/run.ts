@@ -3,7 +3,8 @@
  * n8n engine and the DashScope emulator, prints a compact table and writes bench/results.json.
  *
  *   npm run bench                      all benchmarks
- *   npm run bench -- fuse validate     only some (fuse | batch | validate)
+ *   npm run bench -- fuse validate     only some (fuse | batch | validate | P1 | P1b | P2 | P5 | P6 | builtin)
+ *   npm run bench -- --quick           short smoke run (CI): proves the pace pipeline and P5 run; no figures
  *   BENCH_VERBOSE=1 npm run bench      pass the children's output through
  *
  * Each benchmark runs in its own child process with a hard time limit; nothing waits unbounded.
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { writeNoisyBmp, writeNoisyPng, writeSyntheticJpeg } from './lib/images';
 import type { MemSummary } from './lib/memory';
 import { BENCH_DIR, forkTs, type Child } from './lib/proc';
+import { benchPace } from './pace';
 
 const MB = 1_000_000;
 const MiB = 1024 * 1024;
@@ -335,20 +337,53 @@ function validateLines(v: { direct: DirectProbe[]; engine: EngineValidation[] })
 	];
 }
 
+// ------------------------------------------------------------------------------- 5. built-in node
+
+/**
+ * bench/builtin.mjs runs in plain Node (it drives the e2e harness's real n8n 2.41.1 on Node 24) and
+ * prints its results as JSON on its last line.
+ */
+async function benchBuiltin(work: string): Promise<{ results: unknown; lines: string[] }> {
+	const { spawn } = await import('node:child_process');
+	const dir = join(work, 'builtin');
+	mkdirSync(dir, { recursive: true });
+	const child = spawn(process.execPath, [join(BENCH_DIR, 'builtin.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+	let out = '';
+	let shown = 0;
+	child.stdout.on('data', (c: Buffer) => {
+		out += c.toString('utf8');
+		// Its [builtin] progress lines pass through as they complete (the run takes ~12 min); the JSON line does not.
+		const end = out.lastIndexOf('\n') + 1;
+		for (const line of out.slice(shown, end).split('\n')) {
+			if (line && (line.startsWith('[builtin]') || process.env.BENCH_VERBOSE === '1')) process.stdout.write(`  ${line}\n`);
+		}
+		shown = Math.max(shown, end);
+	});
+	const limit = setTimeout(() => child.kill('SIGTERM'), 40 * 60_000);
+	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+	clearTimeout(limit);
+	const last = out.trim().split('\n').pop() ?? '';
+	if (code !== 0 || !last.startsWith('{')) throw new Error(`bench/builtin.mjs failed (exit ${code}):\n${out.slice(-4000)}`);
+	const r = JSON.parse(last) as { results: unknown; lines: string[] };
+	return r;
+}
+
 // ------------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
 	if (!process.env.N8N_USER_FOLDER) process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'wan-bench-n8n-'));
-	const known = ['fuse', 'batch', 'validate'];
+	const known = ['fuse', 'batch', 'validate', 'P1', 'P1b', 'P2', 'P5', 'P6', 'builtin'];
+	const quick = process.argv.includes('--quick');
 	const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 	const unknown = asked.filter((a) => !known.includes(a));
 	if (unknown.length) throw new Error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${known.join(', ')}`);
-	const want = (name: string) => asked.length === 0 || asked.includes(name);
+	// --quick: only the short smoke run of the pace pipeline and P5 (CI proves the bench still runs).
+	const want = (name: string) => (quick ? name === 'P5' : asked.length === 0 || asked.includes(name));
 	const work = mkdtempSync(join(tmpdir(), 'wan-bench-'));
 	const started = Date.now();
 	const results: Record<string, unknown> = {
 		date: new Date().toISOString(),
-		command: 'npm run bench',
+		command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
 		machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version, platform: process.platform },
 		// Other work on the machine skews timings (not memory): 1-minute load average at start and end.
 		loadAverage1m: { start: round(loadavg()[0], 2), end: 0 },
@@ -373,6 +408,21 @@ async function main(): Promise<void> {
 			const validate = await benchValidate(work);
 			results.validate = validate;
 			sections.push(['3. Local validation cost (nothing sent)', validateLines(validate)]);
+		}
+		const paceNames = ['P1', 'P1b', 'P2', 'P5', 'P6'];
+		if (quick || paceNames.some(want)) {
+			step(`account limits: ${quick ? 'quick smoke run' : paceNames.filter(want).join(', ')} (built node in the engine, emulator process)`);
+			const imageFile = join(work, 'pace-input.png');
+			writeNoisyPng(imageFile, 320, 320);
+			const pace = await benchPace({ imageFile, quick, want });
+			Object.assign(results, pace.results);
+			sections.push(['4. Account limits (issue 12): name, target, figure, ratio, PASS/MISS', pace.lines]);
+		}
+		if (want('builtin')) {
+			step("builtin: the P1 workload through n8n 2.41.1's Alibaba Cloud node and ours in real n8n, queue and 429");
+			const builtin = await benchBuiltin(work);
+			results.builtin = builtin.results;
+			sections.push(["5. Built-in Alibaba Cloud node beside ours (real n8n 2.41.1, P1 workload)", builtin.lines]);
 		}
 	} finally {
 		rmSync(work, { recursive: true, force: true });

@@ -47,6 +47,21 @@ describe('lifecycle by the emulator clock', () => {
 		expect((await query(emu, id)).body.output.task_status).toBe('SUCCEEDED');
 	});
 
+	test('a prompt token sets that task’s running time; other tasks keep timing.runningMs', async () => {
+		const long = expectTask(await submit(emu, msgBody('wan2.7-image', 'a lighthouse [emulator:running-ms=7000]', [], { size: '1K' })));
+		const plain = expectTask(await submit(emu, t2i()));
+		emu.advanceClock(1000 + 2000); // pendingMs + the default runningMs
+		expect((await query(emu, plain)).body.output.task_status).toBe('SUCCEEDED');
+		expect((await query(emu, long)).body.output.task_status).toBe('RUNNING');
+		// Real milliseconds also pass between the calls: a margin either side of the 7 s end.
+		emu.advanceClock(4800); // 200 ms before pendingMs + 7000
+		expect((await query(emu, long)).body.output.task_status).toBe('RUNNING');
+		emu.advanceClock(400);
+		expect((await query(emu, long)).body.output.task_status).toBe('SUCCEEDED');
+		const t = emu.task(long)!;
+		expect(t.endTime! - t.scheduledTime!).toBe(7000);
+	});
+
 	test('2.5 PENDING/RUNNING carry zeroed task_metrics', async () => {
 		const id = expectTask(await submit(emu, i2iBody('x', [smallPng()], { n: 2 })));
 		expect((await query(emu, id)).body.output.task_metrics).toEqual({ TOTAL: 2, SUCCEEDED: 0, FAILED: 0 });

@@ -1,0 +1,306 @@
+/**
+ * The account-limit benchmarks of issue 12: P1, P1b, P2, P5, P6 (and the built-in node beside ours,
+ * bench/builtin.mjs). Each execution runs in its own worker (bench/workers/pace.ts) against ONE
+ * emulator process (bench/emulatorProcess.ts) whose request log and task list are the clock: task end
+ * (endTime) and the node's requests (at) are both stamped by the emulator.
+ *
+ * Emulator timing: pendingMs 0, so a task's length is its running time and the ideals below are exact
+ * lower bounds; the default 'reject' policy (a 6th concurrent task gets 429), as DashScope is assumed to.
+ */
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { BENCH_DIR, forkTs, type Child } from './lib/proc';
+
+const REGION = 'ap-southeast-1';
+const SLOTS = 5;
+/** DashScope's documented task-query limit per key. */
+const QUERY_LIMIT_PER_S = 20;
+
+export interface TargetLine {
+	name: string;
+	target: string;
+	figure: string;
+	ratio?: number;
+	limit?: number;
+	pass: boolean;
+}
+
+export const fmtTarget = (t: TargetLine) =>
+	`${t.name.padEnd(34)} target ${t.target.padEnd(16)} figure ${t.figure.padEnd(28)}${t.ratio !== undefined ? ` ratio ${t.ratio.toFixed(2)}` : ''}  ${t.pass ? 'PASS' : 'MISS'}`;
+
+interface TimelineTask {
+	taskId: string;
+	apiKey: string;
+	status: string;
+	submitTime: number;
+	scheduledTime?: number;
+	endTime?: number;
+	prompt: string;
+}
+interface TimelineRequest {
+	kind: string;
+	at: number;
+	status: number;
+	taskId?: string;
+}
+interface Timeline {
+	tasks: TimelineTask[];
+	requests: TimelineRequest[];
+	counters: Record<string, number>;
+}
+
+interface PaceResult {
+	status: string;
+	error?: string;
+	outputItems: number;
+	withBinary: number;
+	itemErrors: number;
+	startEpochMs: number;
+	endEpochMs: number;
+	wallMs: number;
+}
+
+/** Seeded PRNG (mulberry32), so the P1b mix is the same on every run. */
+function seeded(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+/** P1b: 100 lengths spread uniformly over 2–20 s (seed 12), in 100 ms steps. */
+export function p1bMix(count = 100, seed = 12): number[] {
+	const rnd = seeded(seed);
+	return Array.from({ length: count }, () => 2000 + Math.round((rnd() * 18000) / 100) * 100);
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+	if (!xs.length) return NaN;
+	const s = [...xs].sort((a, b) => a - b);
+	const pos = (s.length - 1) * q;
+	const lo = Math.floor(pos);
+	const hi = Math.ceil(pos);
+	return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/**
+ * Queries the official DashScope SDK's wait loop sends for a task that ends `lengthMs` after its submit:
+ * it queries at once, then sleeps 1 s, doubling the sleep after every third query, capped at 5 s
+ * (dashscope Python SDK: 1, 1, 2, 2, 2, 4, 4, 4, 5, 5 … s), and stops at the first terminal answer.
+ */
+export function sdkQueries(lengthMs: number): number {
+	let t = 0;
+	let wait = 1000;
+	let n = 0;
+	for (;;) {
+		n += 1;
+		if (n % 3 === 0) wait = Math.min(wait * 2, 5000);
+		if (t >= lengthMs) return n;
+		t += wait;
+	}
+}
+
+/** Largest number of timestamps inside any 1 s window. */
+function maxPerSecond(ats: number[]): number {
+	const s = [...ats].sort((a, b) => a - b);
+	let max = 0;
+	for (let i = 0, j = 0; i < s.length; i++) {
+		while (s[i] - s[j] >= 1000) j++;
+		max = Math.max(max, i - j + 1);
+	}
+	return max;
+}
+
+/** Per task: task end (emulator clock) → the first download request for its images. */
+function lagAnalysis(tl: Timeline) {
+	const lags: number[] = [];
+	let sdk = 0;
+	for (const t of tl.tasks) {
+		if (t.endTime === undefined) continue;
+		const first = tl.requests.filter((r) => r.kind === 'result' && r.taskId === t.taskId).map((r) => r.at);
+		if (first.length) lags.push(Math.min(...first) - t.endTime);
+		sdk += sdkQueries(t.endTime - t.submitTime);
+	}
+	const queries = tl.requests.filter((r) => r.kind === 'query');
+	return {
+		lagsMs: lags,
+		medianLagMs: median(lags),
+		p95LagMs: quantile(lags, 0.95),
+		queries: queries.length,
+		queries429: queries.filter((r) => r.status === 429).length,
+		sdkQueries: sdk,
+		maxQueriesPerSecond: maxPerSecond(queries.map((r) => r.at)),
+	};
+}
+
+interface Emu {
+	child: Child;
+	url: string;
+	keys: Record<string, string>;
+}
+
+export async function startPaceEmulator(concurrencyPolicy: 'reject' | 'queue' = 'reject', runningMs = 3000): Promise<Emu> {
+	const child = forkTs('emulatorProcess.ts', [JSON.stringify({ pendingMs: 0, runningMs, concurrencyPolicy })], {
+		timeoutMs: 30 * 60_000,
+		label: 'pace emulator',
+	});
+	const ready = await child.next();
+	return { child, url: ready.url as string, keys: ready.keys as Record<string, string> };
+}
+
+export async function stopEmulator(emu: Emu): Promise<void> {
+	await emu.child.call('close').catch(() => undefined);
+	emu.child.kill();
+	await emu.child.exited;
+}
+
+/** Runs `executions` workers at the same instant (each its own items), waits for all; returns their results and the emulator timeline. */
+async function runExecutions(emu: Emu, imageFile: string, plans: Array<{ label: string; runningMs: number[] }>, timeoutMs: number) {
+	await emu.child.call('reset');
+	const workers = plans.map((p) =>
+		forkTs(
+			'workers/pace.ts',
+			[JSON.stringify({ baseUrl: `${emu.url}/${REGION}/api/v1`, apiKey: emu.keys[REGION], region: REGION, imageFile, runningMs: p.runningMs, label: p.label })],
+			{ timeoutMs, label: p.label },
+		),
+	);
+	const fail = (w: Child, label: string) => (e: unknown) => Promise.reject(new Error(`${label}: ${String(e)}\n${w.output()}`));
+	for (const [i, w] of workers.entries()) {
+		const m = await w.next().catch(fail(w, plans[i].label));
+		if (m.phase !== 'ready') throw new Error(`${plans[i].label}: ${String(m.error)}`);
+	}
+	for (const w of workers) w.send({ go: true });
+	const results = await Promise.all(
+		workers.map(async (w, i) => {
+			const m = await w.next().catch(fail(w, plans[i].label));
+			if (m.phase !== 'result') throw new Error(`${plans[i].label}: ${String(m.error)}`);
+			await w.exited;
+			return m as unknown as PaceResult;
+		}),
+	);
+	const timeline = await emu.child.call<Timeline>('timeline');
+	return { results, timeline };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+export interface PaceOptions {
+	imageFile: string;
+	quick: boolean;
+	want: (name: string) => boolean;
+}
+
+export async function benchPace(o: PaceOptions): Promise<{ results: Record<string, unknown>; lines: string[] }> {
+	const results: Record<string, unknown> = {};
+	const lines: TargetLine[] = [];
+	const notes: string[] = [];
+	const emu = await startPaceEmulator('reject');
+	const lagLines = (name: string, lag: ReturnType<typeof lagAnalysis>) => {
+		lines.push({ name: `P2 lag median, ${name}`, target: '≤ 0.30 s', figure: s(lag.medianLagMs), ratio: lag.medianLagMs / 300, pass: lag.medianLagMs <= 300 });
+		lines.push({ name: `P2 lag p95, ${name}`, target: '≤ 0.60 s', figure: s(lag.p95LagMs), ratio: lag.p95LagMs / 600, pass: lag.p95LagMs <= 600 });
+		const r = lag.queries / lag.sdkQueries;
+		lines.push({ name: `P2 queries vs SDK, ${name}`, target: '≤ 1.5× SDK', figure: `${lag.queries} vs SDK ${lag.sdkQueries}`, ratio: r, pass: r <= 1.5 });
+		lines.push({ name: `P2 max queries/1 s, ${name}`, target: `≤ ${QUERY_LIMIT_PER_S}`, figure: `${lag.maxQueriesPerSecond} (${lag.queries429} × 429)`, ratio: lag.maxQueriesPerSecond / QUERY_LIMIT_PER_S, pass: lag.maxQueriesPerSecond <= QUERY_LIMIT_PER_S });
+	};
+	try {
+		if (o.quick) {
+			// Proves the pipeline runs end to end; 5 × 1 s tasks are not a measurement of anything.
+			const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: 'quick', runningMs: Array(5).fill(1000) }], 2 * 60_000);
+			const lag = lagAnalysis(timeline);
+			results.quick = { ...r, lag };
+			notes.push(`quick (5 items × 1 s, not a measurement): ${s(r.wallMs)}, ${r.status}, ${r.withBinary}/5 with images, lag median ${s(lag.medianLagMs)}, ${lag.queries} queries`);
+		}
+		if (!o.quick && o.want('P1')) {
+			const lengths = Array(20).fill(3000);
+			const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: 'P1', runningMs: lengths }], 3 * 60_000);
+			const ideal = 12_000;
+			const lag = lagAnalysis(timeline);
+			results.P1 = { ...r, idealMs: ideal, lag: { ...lag, lagsMs: undefined } };
+			lines.push({ name: 'P1 20 × 3 s, 5 slots', target: '≤ 1.10 × 12 s', figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/20)`, ratio: r.wallMs / ideal, pass: r.wallMs / ideal <= 1.1 });
+			notes.push(`P1: lag median ${s(lag.medianLagMs)}, p95 ${s(lag.p95LagMs)}, ${lag.queries} queries (SDK ${lag.sdkQueries}), ${timeline.counters.throttled ?? 0} × 429`);
+		}
+		// P2's mix is P1b's run: asking for either runs it once and prints both.
+		if (!o.quick && (o.want('P1b') || o.want('P2'))) {
+			const lengths = p1bMix();
+			const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: 'P1b', runningMs: lengths }], 12 * 60_000);
+			const sum = lengths.reduce((a, b) => a + b, 0);
+			const bound = Math.max(sum / SLOTS, Math.max(...lengths));
+			const lag = lagAnalysis(timeline);
+			results.P1b = { ...r, lengthsMs: lengths, lowerBoundMs: bound, lag: { ...lag, lagsMs: undefined } };
+			lines.push({ name: 'P1b 100 × 2–20 s (seed 12)', target: `≤ 1.10 × ${s(bound)}`, figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/100)`, ratio: r.wallMs / bound, pass: r.wallMs / bound <= 1.1 });
+			lagLines('P1b mix', lag);
+		}
+		if (!o.quick && o.want('P2')) {
+			for (const [len, count] of [
+				[3500, 10],
+				[12_000, 10],
+				[45_000, 5],
+			] as const) {
+				const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: `P2 ${len} ms`, runningMs: Array(count).fill(len) }], 5 * 60_000);
+				const lag = lagAnalysis(timeline);
+				results[`P2_${len}`] = { ...r, items: count, lag };
+				lagLines(`${count} × ${len / 1000} s`, lag);
+			}
+		}
+		if (!o.quick && o.want('P6')) {
+			const plans = [
+				{ label: 'P6-A', runningMs: Array(20).fill(3000) },
+				{ label: 'P6-B', runningMs: Array(20).fill(3000) },
+			];
+			const { results: rs, timeline } = await runExecutions(emu, o.imageFile, plans, 6 * 60_000);
+			const wall = Math.max(...rs.map((r) => r.endEpochMs)) - Math.min(...rs.map((r) => r.startEpochMs));
+			const userErrors = rs.reduce((n, r) => n + (r.status === 'success' ? 0 : 1) + r.itemErrors, 0);
+			const perPrompt = new Map<string, number>();
+			for (const t of timeline.tasks) perPrompt.set(t.prompt, (perPrompt.get(t.prompt) ?? 0) + 1);
+			const duplicates = [...perPrompt.values()].reduce((n, c) => n + (c - 1), 0);
+			const lag = lagAnalysis(timeline);
+			results.P6 = { executions: rs, wallMs: wall, idealMs: 24_000, userErrors, duplicateTasks: duplicates, tasks: timeline.tasks.length, counters: timeline.counters, lag: { ...lag, lagsMs: undefined } };
+			// The wall only means something when both executions did their 20 items.
+			const allDone = rs.every((r) => r.status === 'success' && r.withBinary === 20);
+			lines.push({
+				name: 'P6 2 × 20 × 3 s, one key',
+				target: '≤ 1.25 × 24 s',
+				figure: `${s(wall)} (A ${s(rs[0].wallMs)} ${rs[0].status}, B ${s(rs[1].wallMs)} ${rs[1].status})`,
+				ratio: wall / 24_000,
+				pass: allDone && wall / 24_000 <= 1.25,
+			});
+			for (const [i, r] of rs.entries()) {
+				if (r.error) notes.push(`P6 execution ${'AB'[i]} failed after ${s(r.wallMs)} with ${r.withBinary}/20 images: ${r.error.split('\n')[0].slice(0, 160)}…`);
+			}
+			lines.push({ name: 'P6 user-visible errors', target: '0', figure: String(userErrors), pass: userErrors === 0 });
+			lines.push({ name: 'P6 duplicate tasks', target: '0', figure: `${duplicates} (${timeline.tasks.length} tasks for 40 items)`, pass: duplicates === 0 });
+			notes.push(`P6: ${timeline.counters.throttled ?? 0} × 429 on submits (${timeline.counters.submitAttempts} attempts), ${lag.queries} queries, max ${lag.maxQueriesPerSecond}/1 s`);
+		}
+	} finally {
+		await stopEmulator(emu);
+	}
+	if (o.want('P5')) {
+		const p5 = measureLoad(o.quick ? 3 : 15);
+		results.P5 = p5;
+		lines.push({ name: `P5 load node (median of ${p5.runs})`, target: '≤ 30 ms', figure: `${p5.medianMs.toFixed(1)} ms (bundle ${(p5.bundleBytes / 1e6).toFixed(2)} MB)`, ratio: p5.medianMs / 30, pass: p5.medianMs <= 30 });
+	}
+	return { results, lines: [...lines.map(fmtTarget), ...notes] };
+}
+
+/**
+ * P5: in a fresh `node` per run, load n8n-workflow first (n8n has it loaded), then time require() of the
+ * built node file. N runs, median.
+ */
+export function measureLoad(runs: number): { runs: number; medianMs: number; minMs: number; maxMs: number; allMs: number[]; bundleBytes: number } {
+	const file = join(BENCH_DIR, '..', 'dist', 'nodes', 'AlibabaWan', 'AlibabaWan.node.js');
+	const script = `require('n8n-workflow');const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+	const all: number[] = [];
+	for (let i = 0; i < runs; i++) {
+		const r = spawnSync(process.execPath, ['-e', script], { cwd: join(BENCH_DIR, '..'), encoding: 'utf8', timeout: 60_000 });
+		if (r.status !== 0) throw new Error(`P5 load run failed: ${r.stderr}`);
+		all.push(Number(r.stdout));
+	}
+	return { runs, medianMs: median(all), minMs: Math.min(...all), maxMs: Math.max(...all), allMs: all, bundleBytes: statSync(file).size };
+}
