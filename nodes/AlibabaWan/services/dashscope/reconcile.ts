@@ -143,7 +143,10 @@ function decide(args: ReconcileArgs, b: Bucket, listing: Listing): Reconciliatio
 	const zone = learned ?? SERVICE_UTC_OFFSET_MS;
 	const from = args.attemptStartedAt - WINDOW_BEFORE_MS;
 	const to = Date.now() + WINDOW_AFTER_MS;
-	const unclaimed = listing.tasks.filter((task) => !b.claimed.has(task.task_id));
+	// A listed task names the request that created it: when the failed answer carried its request ID, a
+	// task created by another request (another execution or worker on the same key) is provably not ours.
+	const mayBeOurs = (task: TaskListEntry) => !args.requestId || !task.request_id || task.request_id === args.requestId;
+	const unclaimed = listing.tasks.filter((task) => !b.claimed.has(task.task_id) && mayBeOurs(task));
 	const inWindow = (task: TaskListEntry) => {
 		const created = parseServiceTime(task.gmt_create);
 		return created === undefined || (created - zone >= from && created - zone <= to);
