@@ -290,25 +290,6 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		expect(kinds.indexOf('list')).toBeLessThan(kinds.lastIndexOf('submit'));
 	});
 
-	it("a 429 with a request ID while another client's task of the model is listed: that task is provably not ours (its request differs), so the submit is resent — one task each, nothing reported as ours", async () => {
-		// Another execution on the same key (created outside this process, so nothing here claimed it).
-		const other = (await (
-			await fetch(`${ep.baseUrl}${SUBMIT_PATHS['image-generation']}`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${ep.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
-				body: JSON.stringify(T2I),
-			})
-		).json()) as { output: { task_id: string } };
-		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling.RateQuota' } });
-		const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST });
-		expect(result.taskId).not.toBe(other.output.task_id);
-		expect(emu.task(result.taskId)).toBeDefined();
-		expect(result.adopted).toBeUndefined();
-		expect(emu.counters().submissions).toBe(2); // the other client's and ours: no duplicate, none adopted wrongly
-		const kinds = emu.requests().map((r) => r.kind);
-		expect(kinds.indexOf('list')).toBeLessThan(kinds.lastIndexOf('submit'));
-	});
-
 	it("another client's task in the same seconds makes the match uncertain: both reported as candidates, nothing resent", async () => {
 		// Created outside this process (a plain fetch), so nothing here has claimed it.
 		const other = (await (
