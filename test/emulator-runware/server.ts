@@ -6,7 +6,7 @@
 import type http from 'node:http';
 
 import { serveControl } from '../emulator/control-common';
-import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
+import { closeServer, createEmulatorServer, flattenHeaders, listenOrigin, readBody } from '../emulator/http-common';
 
 import { errorReply, faultReply, parseTasks, RunwareApi, type Reply } from './api';
 import { RunwareError } from './errors';
@@ -22,14 +22,11 @@ export class RunwareHttpServer {
 
 	constructor(readonly state: RunwareState) {
 		this.api = new RunwareApi(state);
-		this.server = createKeepAliveServer((req, res) => {
-			this.dispatch(req, res).catch((err) => {
-				process.stderr.write(`[runware-emulator] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-				if (!res.headersSent && !res.destroyed) {
-					send(res, 'POST', errorReply(new RunwareError(500, { code: 'serverUnavailable', message: 'Internal emulator error.' })));
-				}
-			});
-		});
+		this.server = createEmulatorServer(
+			'runware-emulator',
+			(req, res) => this.dispatch(req, res),
+			(_req, res) => send(res, 'POST', errorReply(new RunwareError(500, { code: 'serverUnavailable', message: 'Internal emulator error.' }))),
+		);
 	}
 
 	listen(port: number, host: string): Promise<string> {

@@ -7,6 +7,7 @@ import { RunwareFaultQueue } from './faults';
 import { PictureCache, type PictureSpec } from './pictures';
 import { modelRules, type InferenceJob, type ModelId, type ModelRules } from './validation';
 import type { RunwareCounters, RunwareRecordedRequest, RunwareResultStatus, RunwareTaskSnapshot, RunwareTiming } from './types';
+import { applyTiming, EmulatorClock } from '../emulator/control-common';
 
 /** Keys accepted at start. */
 export const RUNWARE_EMULATOR_KEYS: readonly string[] = ['rw-emu-key-1', 'rw-emu-key-2'];
@@ -68,7 +69,7 @@ export class RunwareState {
 	readonly pictures = new PictureCache();
 	readonly rules: Record<ModelId, ModelRules>;
 	origin = '';
-	private clockOffset = 0;
+	private readonly clock = new EmulatorClock();
 	private readonly sleeper = new Sleeper();
 
 	constructor(readonly config: StateConfig) {
@@ -78,21 +79,15 @@ export class RunwareState {
 	}
 
 	now(): number {
-		return Date.now() + this.clockOffset;
+		return this.clock.now();
 	}
 
 	advanceClock(ms: number): void {
-		if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock needs a non-negative number of milliseconds');
-		this.clockOffset += ms;
+		this.clock.advance(ms);
 	}
 
 	setTiming(t: Partial<RunwareTiming>): void {
-		for (const key of ['queueMs', 'perImageMs', 'syncDelayMs'] as const) {
-			const v = t[key];
-			if (v === undefined) continue;
-			if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`timing.${key} must be a number >= 0`);
-			this.timing[key] = v;
-		}
+		applyTiming(this.timing, t, ['queueMs', 'perImageMs', 'syncDelayMs']);
 	}
 
 	addKey(key: string): void {
@@ -107,7 +102,7 @@ export class RunwareState {
 		this.recorded = [];
 		this.faults.clear();
 		this.pictures.clear();
-		this.clockOffset = 0;
+		this.clock.reset();
 		this.timing = { ...this.config.timing };
 		this.resetKeys();
 	}

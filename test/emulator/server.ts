@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 
 import { DashScopeApi, errorReply, faultReply, type ApiRequest, type Reply } from './api';
 import { ApiError, MSG } from './errors';
-import { closeServer, createKeepAliveServer, flattenHeaders, listenOrigin, readBody } from './http-common';
+import { closeServer, createEmulatorServer, flattenHeaders, listenOrigin, readBody } from './http-common';
 import type { CreateRoute } from './models';
 import { EmulatorState } from './state';
 import { isRegionId, type FaultAction, type FaultRule, type RecordedRequest, type RegionId, type RequestKind } from './types';
@@ -60,14 +60,11 @@ export class EmulatorHttpServer {
 
 	constructor(readonly state: EmulatorState) {
 		this.api = new DashScopeApi(state);
-		this.server = createKeepAliveServer((req, res) => {
-			this.dispatch(req, res).catch((err) => {
-				process.stderr.write(`[dashscope-emulator] internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
-				if (!res.headersSent && !res.destroyed) {
-					send(res, req.method ?? 'GET', errorReply(randomUUID(), new ApiError(500, 'InternalError', MSG.internal)));
-				}
-			});
-		});
+		this.server = createEmulatorServer(
+			'dashscope-emulator',
+			(req, res) => this.dispatch(req, res),
+			(req, res) => send(res, req.method ?? 'GET', errorReply(randomUUID(), new ApiError(500, 'InternalError', MSG.internal))),
+		);
 	}
 
 	listen(port: number, host: string): Promise<string> {

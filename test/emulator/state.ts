@@ -10,6 +10,7 @@ import { producedImages } from './responses';
 import { PngCache, ResultSigner } from './results';
 import { TaskStore, type TaskRecord } from './tasks';
 import { UploadStore } from './uploads';
+import { applyTiming, EmulatorClock } from './control-common';
 import {
 	REGION_IDS,
 	type ConcurrencyPolicy,
@@ -47,7 +48,7 @@ export function emptyCounters(): Counters {
 
 export class EmulatorState {
 	timing: Timing;
-	private clockOffset = 0;
+	private readonly clock = new EmulatorClock();
 	readonly keys = new Map<string, RegionId>();
 	counters: Counters = emptyCounters();
 	recorded: RecordedRequest[] = [];
@@ -72,21 +73,15 @@ export class EmulatorState {
 	}
 
 	now(): number {
-		return Date.now() + this.clockOffset;
+		return this.clock.now();
 	}
 
 	advanceClock(ms: number): void {
-		if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock needs a non-negative number of milliseconds');
-		this.clockOffset += ms;
+		this.clock.advance(ms);
 	}
 
 	setTiming(t: Partial<Timing>): void {
-		for (const key of ['pendingMs', 'runningMs', 'syncDelayMs'] as const) {
-			const v = t[key];
-			if (v === undefined) continue;
-			if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`timing.${key} must be a number >= 0`);
-			this.timing[key] = v;
-		}
+		applyTiming(this.timing, t, ['pendingMs', 'runningMs', 'syncDelayMs']);
 	}
 
 	addKey(key: string, region: RegionId): void {
@@ -105,7 +100,7 @@ export class EmulatorState {
 		this.queryLimiter.clear();
 		this.uploads.clear();
 		this.pngCache.clear();
-		this.clockOffset = 0;
+		this.clock.reset();
 		this.timing = { ...this.initialTiming };
 		this.resetKeys();
 	}
