@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeApiError } from 'n8n-workflow';
-import { ApiError, resetRateLimiters, toNodeApiError, type RetryEvent } from '../nodes/AlibabaWan/transport';
+import { ApiError, toNodeApiError, type RetryEvent } from '../nodes/AlibabaWan/transport';
 import {
 	cancelTask,
 	downloadResult,
@@ -18,29 +18,14 @@ import {
 import type { DashScopeEndpoint, TaskResponse } from '../nodes/AlibabaWan/services/dashscope/types';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
 import type { FaultAction, RequestKind } from './emulator/types';
-import { TEST_NODE, caught } from './fixtures/transport';
+import { FAST, T2I, TEST_NODE, caught, setupTransportEmulator } from './fixtures/transport';
 
-const FAST = { baseDelayMs: 10, maxDelayMs: 40 };
-const T2I = {
-	model: 'wan2.7-image',
-	input: { messages: [{ role: 'user', content: [{ text: 'a red apple on a table' }] }] },
-	parameters: { size: '1K', n: 1 },
-};
-
+const setup = setupTransportEmulator();
 let emu: Emulator;
 let ep: DashScopeEndpoint;
-
-beforeAll(async () => {
-	emu = await startEmulator({ port: 0, timing: { pendingMs: 30, runningMs: 60, syncDelayMs: 10 }, concurrencyPolicy: 'queue' });
-	ep = { baseUrl: emu.baseUrl('ap-southeast-1'), apiKey: EMULATOR_KEYS['ap-southeast-1'] };
-});
-afterAll(async () => {
-	await emu.close();
-});
-beforeEach(() => {
-	emu.reset();
-	emu.setTiming({ pendingMs: 30, runningMs: 60, syncDelayMs: 10 });
-	resetRateLimiters();
+beforeAll(() => {
+	emu = setup.emu();
+	ep = setup.ep();
 });
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,31 +3,14 @@
  * of the same model in the same seconds. Its own emulator: the reconciliation keeps per-account state
  * (claimed tasks, the service's learned time zone) that must not leak into the other transport suites.
  */
-import { resetRateLimiters } from '../nodes/AlibabaWan/transport';
 import { submitTask, SUBMIT_PATHS } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
-import type { DashScopeEndpoint } from '../nodes/AlibabaWan/services/dashscope/types';
-import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
+import { FAST, T2I, setupTransportEmulator } from './fixtures/transport';
 
-const FAST = { baseDelayMs: 10, maxDelayMs: 40 };
-const T2I = {
-	model: 'wan2.7-image',
-	input: { messages: [{ role: 'user', content: [{ text: 'a red apple on a table' }] }] },
-	parameters: { size: '1K', n: 1 },
-};
-
-let emu: Emulator;
-let ep: DashScopeEndpoint;
-
-beforeAll(async () => {
-	emu = await startEmulator({ port: 0, timing: { pendingMs: 30, runningMs: 60, syncDelayMs: 10 }, concurrencyPolicy: 'queue' });
-	ep = { baseUrl: emu.baseUrl('ap-southeast-1'), apiKey: EMULATOR_KEYS['ap-southeast-1'] };
-	resetRateLimiters();
-});
-afterAll(async () => {
-	await emu.close();
-});
+const setup = setupTransportEmulator();
 
 it("a 429 with a request ID while another client's task of the model is listed: that task is provably not ours (its request differs), so the submit is resent — one task each, the other's never adopted", async () => {
+	const emu = setup.emu();
+	const ep = setup.ep();
 	// Another execution on the same key (created outside this process, so nothing here claimed it).
 	const other = (await (
 		await fetch(`${ep.baseUrl}${SUBMIT_PATHS['image-generation']}`, {
