@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { seededRandom } from '../test/fixtures/random';
 import { BENCH_DIR, forkTs, type Child } from './lib/proc';
 
 const REGION = 'ap-southeast-1';
@@ -62,21 +63,9 @@ interface PaceResult {
 	wallMs: number;
 }
 
-/** Seeded PRNG (mulberry32), so the P1b mix is the same on every run. */
-function seeded(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 /** P1b: 100 lengths spread uniformly over 2–20 s (seed 12), in 100 ms steps. */
 export function p1bMix(count = 100, seed = 12): number[] {
-	const rnd = seeded(seed);
+	const rnd = seededRandom(seed);
 	return Array.from({ length: count }, () => 2000 + Math.round((rnd() * 18000) / 100) * 100);
 }
 

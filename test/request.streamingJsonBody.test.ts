@@ -5,18 +5,7 @@ import {
 	imagePayload,
 	type ImagePayload,
 } from '../nodes/AlibabaWan/request/streamingJsonBody';
-
-/** mulberry32: a tiny seeded RNG so the property-style loops are reproducible. */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+import { seededRandom as rng } from './fixtures/random';
 
 function randomBytes(next: () => number, n: number): Buffer {
 	const out = Buffer.alloc(n);
