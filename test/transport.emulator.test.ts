@@ -13,12 +13,11 @@ import {
 	getTask,
 	listTasks,
 	submitTask,
-	SUBMIT_PATHS,
 } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
 import type { DashScopeEndpoint, TaskResponse } from '../nodes/AlibabaWan/services/dashscope/types';
 import { EMULATOR_KEYS, startEmulator, type Emulator } from './emulator';
 import type { FaultAction, RequestKind } from './emulator/types';
-import { FAST, T2I, TEST_NODE, caught, setupTransportEmulator } from './fixtures/transport';
+import { FAST, T2I, TEST_NODE, caught, setupTransportEmulator, submitAsAnotherClient } from './fixtures/transport';
 
 const setup = setupTransportEmulator();
 let emu: Emulator;
@@ -277,13 +276,7 @@ describe('submits (billable) are retried only when no task can exist', () => {
 
 	it("another client's task in the same seconds makes the match uncertain: both reported as candidates, nothing resent", async () => {
 		// Created outside this process (a plain fetch), so nothing here has claimed it.
-		const other = (await (
-			await fetch(`${ep.baseUrl}${SUBMIT_PATHS['image-generation']}`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${ep.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
-				body: JSON.stringify(T2I),
-			})
-		).json()) as { output: { task_id: string } };
+		const otherTaskId = await submitAsAnotherClient(ep);
 		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'reset-after-accept' } });
 		const error = await caught(submitTask(ep, 'image-generation', T2I, { retry: FAST }));
 		expect(error).toBeInstanceOf(ApiError);
@@ -291,7 +284,7 @@ describe('submits (billable) are retried only when no task can exist', () => {
 		expect(emu.counters().submissions).toBe(2);
 		expect(emu.counters().submitAttempts).toBe(2);
 		expect(error.candidateTaskIds).toHaveLength(2);
-		expect(error.candidateTaskIds).toContain(other.output.task_id);
+		expect(error.candidateTaskIds).toContain(otherTaskId);
 		for (const id of error.candidateTaskIds!) expect(emu.task(id)).toBeDefined();
 		expect(error.hint).toMatch(/may be this item's/);
 	});

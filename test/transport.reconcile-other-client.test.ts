@@ -3,8 +3,8 @@
  * of the same model in the same seconds. Its own emulator: the reconciliation keeps per-account state
  * (claimed tasks, the service's learned time zone) that must not leak into the other transport suites.
  */
-import { submitTask, SUBMIT_PATHS } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
-import { FAST, T2I, setupTransportEmulator } from './fixtures/transport';
+import { submitTask } from '../nodes/AlibabaWan/services/dashscope/dashScopeApi';
+import { FAST, T2I, setupTransportEmulator, submitAsAnotherClient } from './fixtures/transport';
 
 const setup = setupTransportEmulator();
 
@@ -12,16 +12,10 @@ it("a 429 with a request ID while another client's task of the model is listed: 
 	const emu = setup.emu();
 	const ep = setup.ep();
 	// Another execution on the same key (created outside this process, so nothing here claimed it).
-	const other = (await (
-		await fetch(`${ep.baseUrl}${SUBMIT_PATHS['image-generation']}`, {
-			method: 'POST',
-			headers: { authorization: `Bearer ${ep.apiKey}`, 'content-type': 'application/json', 'x-dashscope-async': 'enable' },
-			body: JSON.stringify(T2I),
-		})
-	).json()) as { output: { task_id: string } };
+	const otherTaskId = await submitAsAnotherClient(ep);
 	emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling.RateQuota' } });
 	const result = await submitTask(ep, 'image-generation', T2I, { retry: FAST });
-	expect(result.taskId).not.toBe(other.output.task_id);
+	expect(result.taskId).not.toBe(otherTaskId);
 	expect(emu.task(result.taskId)).toBeDefined();
 	expect(result.adopted).toBeUndefined();
 	expect(emu.counters().submissions).toBe(2); // the other client's and ours: no duplicate, none adopted wrongly
