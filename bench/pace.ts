@@ -23,13 +23,31 @@ export interface TargetLine {
 	name: string;
 	target: string;
 	figure: string;
+	/** figure ÷ target where that means something (≤ 1 holds). */
 	ratio?: number;
-	limit?: number;
+	/** What several runs are compared by (their median is reported): the ratio, else a count. */
+	value: number;
 	pass: boolean;
 }
 
 export const fmtTarget = (t: TargetLine) =>
-	`${t.name.padEnd(34)} target ${t.target.padEnd(16)} figure ${t.figure.padEnd(28)}${t.ratio !== undefined ? ` ratio ${t.ratio.toFixed(2)}` : ''}  ${t.pass ? 'PASS' : 'MISS'}`;
+	`${t.name.padEnd(30)} target ${t.target.padEnd(34)} figure ${t.figure.padEnd(44)}${t.ratio !== undefined ? ` ratio ${t.ratio.toFixed(2)}` : ''}  ${t.pass ? 'PASS' : 'MISS'}`;
+
+/**
+ * The same benchmark lines from several runs → one line each: the run with the median value (the
+ * upper median for an even count), its figure followed by every run's value.
+ */
+export function medianLines(runs: TargetLine[][]): TargetLine[] {
+	if (runs.length === 1) return runs[0];
+	const names = [...new Set(runs.flat().map((line) => line.name))];
+	return names.map((name) => {
+		const lines = runs.map((run) => run.find((line) => line.name === name)).filter((line): line is TargetLine => line !== undefined);
+		const sorted = [...lines].sort((a, b) => a.value - b.value);
+		const median = sorted[Math.floor(sorted.length / 2)];
+		const values = lines.map((line) => (line.ratio !== undefined ? line.ratio.toFixed(2) : String(line.value))).join(' / ');
+		return { ...median, name: `${name} (median of ${lines.length})`, figure: `${median.figure} [${values}]` };
+	});
+}
 
 interface TimelineTask {
 	taskId: string;
@@ -151,7 +169,7 @@ export async function stopEmulator(emu: Emu): Promise<void> {
 }
 
 /** Runs `executions` workers at the same instant (each its own items), waits for all; returns their results and the emulator timeline. */
-async function runExecutions(emu: Emu, imageFile: string, plans: Array<{ label: string; runningMs: number[] }>, timeoutMs: number) {
+export async function runExecutions(emu: Emu, imageFile: string, plans: Array<{ label: string; runningMs: number[] }>, timeoutMs: number) {
 	await emu.child.call('reset');
 	const workers = plans.map((p) =>
 		forkTs(
@@ -180,23 +198,35 @@ async function runExecutions(emu: Emu, imageFile: string, plans: Array<{ label: 
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** A wall time against its ideal: the figure is wall ÷ ideal, the target ≤ 1.10 of it. */
+function wallLine(name: string, wallMs: number, idealMs: number, how: string, limit = 1.1): TargetLine {
+	const factor = wallMs / idealMs;
+	return { name, target: `≤ ${limit.toFixed(2)} × ${s(idealMs)}`, figure: `${s(wallMs)} = ${factor.toFixed(3)} × (${how})`, ratio: factor / limit, value: factor / limit, pass: factor <= limit };
+}
+
 export interface PaceOptions {
 	imageFile: string;
 	quick: boolean;
 	want: (name: string) => boolean;
 }
 
-export async function benchPace(o: PaceOptions): Promise<{ results: Record<string, unknown>; lines: string[] }> {
+export async function benchPace(o: PaceOptions): Promise<{ results: Record<string, unknown>; targets: TargetLine[]; notes: string[] }> {
 	const results: Record<string, unknown> = {};
 	const lines: TargetLine[] = [];
 	const notes: string[] = [];
 	const emu = await startPaceEmulator('reject');
-	const lagLines = (name: string, lag: ReturnType<typeof lagAnalysis>) => {
-		lines.push({ name: `P2 lag median, ${name}`, target: '≤ 0.30 s', figure: s(lag.medianLagMs), ratio: lag.medianLagMs / 300, pass: lag.medianLagMs <= 300 });
-		lines.push({ name: `P2 lag p95, ${name}`, target: '≤ 0.60 s', figure: s(lag.p95LagMs), ratio: lag.p95LagMs / 600, pass: lag.p95LagMs <= 600 });
-		const r = lag.queries / lag.sdkQueries;
-		lines.push({ name: `P2 queries vs SDK, ${name}`, target: '≤ 1.5× SDK', figure: `${lag.queries} vs SDK ${lag.sdkQueries}`, ratio: r, pass: r <= 1.5 });
-		lines.push({ name: `P2 max queries/1 s, ${name}`, target: `≤ ${QUERY_LIMIT_PER_S}`, figure: `${lag.maxQueriesPerSecond} (${lag.queries429} × 429)`, ratio: lag.maxQueriesPerSecond / QUERY_LIMIT_PER_S, pass: lag.maxQueriesPerSecond <= QUERY_LIMIT_PER_S });
+	// One line per workload: the worst of its four P2 ratios decides.
+	const lagLine = (name: string, lag: ReturnType<typeof lagAnalysis>) => {
+		const ratios = [lag.medianLagMs / 300, lag.p95LagMs / 600, lag.queries / lag.sdkQueries / 1.5, lag.maxQueriesPerSecond / QUERY_LIMIT_PER_S];
+		const worst = Math.max(...ratios);
+		lines.push({
+			name: `P2 ${name}`,
+			target: `lag ≤ 0.30/0.60 s, ≤ 1.5× SDK, ≤ ${QUERY_LIMIT_PER_S}/s`,
+			figure: `lag ${s(lag.medianLagMs)}/${s(lag.p95LagMs)}, ${lag.queries}q = ${(lag.queries / lag.sdkQueries).toFixed(2)}× SDK, ${lag.maxQueriesPerSecond}/s${lag.queries429 ? ` (${lag.queries429} × 429)` : ''}`,
+			ratio: worst,
+			value: worst,
+			pass: worst <= 1,
+		});
 	};
 	try {
 		if (o.quick) {
@@ -212,7 +242,7 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			const ideal = 12_000;
 			const lag = lagAnalysis(timeline);
 			results.P1 = { ...r, idealMs: ideal, lag: { ...lag, lagsMs: undefined } };
-			lines.push({ name: 'P1 20 × 3 s, 5 slots', target: '≤ 1.10 × 12 s', figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/20)`, ratio: r.wallMs / ideal, pass: r.wallMs / ideal <= 1.1 });
+			lines.push(wallLine('P1 20 × 3 s, 5 slots', r.wallMs, ideal, `${r.status}, ${r.withBinary}/20`));
 			notes.push(`P1: lag median ${s(lag.medianLagMs)}, p95 ${s(lag.p95LagMs)}, ${lag.queries} queries (SDK ${lag.sdkQueries}), ${timeline.counters.throttled ?? 0} × 429`);
 		}
 		// P2's mix is P1b's run: asking for either runs it once and prints both.
@@ -223,8 +253,8 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			const bound = Math.max(sum / SLOTS, Math.max(...lengths));
 			const lag = lagAnalysis(timeline);
 			results.P1b = { ...r, lengthsMs: lengths, lowerBoundMs: bound, lag: { ...lag, lagsMs: undefined } };
-			lines.push({ name: 'P1b 100 × 2–20 s (seed 12)', target: `≤ 1.10 × ${s(bound)}`, figure: `${s(r.wallMs)} (${r.status}, ${r.withBinary}/100)`, ratio: r.wallMs / bound, pass: r.wallMs / bound <= 1.1 });
-			lagLines('P1b mix', lag);
+			lines.push(wallLine('P1b 100 × 2–20 s (seed 12)', r.wallMs, bound, `${r.status}, ${r.withBinary}/100`));
+			lagLine('P1b mix', lag);
 		}
 		if (!o.quick && o.want('P2')) {
 			for (const [len, count] of [
@@ -235,7 +265,7 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 				const { results: [r], timeline } = await runExecutions(emu, o.imageFile, [{ label: `P2 ${len} ms`, runningMs: Array(count).fill(len) }], 5 * 60_000);
 				const lag = lagAnalysis(timeline);
 				results[`P2_${len}`] = { ...r, items: count, lag };
-				lagLines(`${count} × ${len / 1000} s`, lag);
+				lagLine(`${count} × ${len / 1000} s`, lag);
 			}
 		}
 		if (!o.quick && o.want('P6')) {
@@ -253,18 +283,13 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 			results.P6 = { executions: rs, wallMs: wall, idealMs: 24_000, userErrors, duplicateTasks: duplicates, tasks: timeline.tasks.length, counters: timeline.counters, lag: { ...lag, lagsMs: undefined } };
 			// The wall only means something when both executions did their 20 items.
 			const allDone = rs.every((r) => r.status === 'success' && r.withBinary === 20);
-			lines.push({
-				name: 'P6 2 × 20 × 3 s, one key',
-				target: '≤ 1.25 × 24 s',
-				figure: `${s(wall)} (A ${s(rs[0].wallMs)} ${rs[0].status}, B ${s(rs[1].wallMs)} ${rs[1].status})`,
-				ratio: wall / 24_000,
-				pass: allDone && wall / 24_000 <= 1.25,
-			});
+			const p6 = wallLine('P6 2 × 20 × 3 s, one key', wall, 24_000, `A ${s(rs[0].wallMs)} ${rs[0].status}, B ${s(rs[1].wallMs)} ${rs[1].status}`, 1.25);
+			lines.push({ ...p6, pass: p6.pass && allDone });
 			for (const [i, r] of rs.entries()) {
 				if (r.error) notes.push(`P6 execution ${'AB'[i]} failed after ${s(r.wallMs)} with ${r.withBinary}/20 images: ${r.error.split('\n')[0].slice(0, 160)}…`);
 			}
-			lines.push({ name: 'P6 user-visible errors', target: '0', figure: String(userErrors), pass: userErrors === 0 });
-			lines.push({ name: 'P6 duplicate tasks', target: '0', figure: `${duplicates} (${timeline.tasks.length} tasks for 40 items)`, pass: duplicates === 0 });
+			lines.push({ name: 'P6 user-visible errors', target: '0', figure: String(userErrors), value: userErrors, pass: userErrors === 0 });
+			lines.push({ name: 'P6 duplicate tasks', target: '0', figure: `${duplicates} (${timeline.tasks.length} tasks for 40 items)`, value: duplicates, pass: duplicates === 0 });
 			notes.push(`P6: ${timeline.counters.throttled ?? 0} × 429 on submits (${timeline.counters.submitAttempts} attempts), ${lag.queries} queries, max ${lag.maxQueriesPerSecond}/1 s`);
 		}
 	} finally {
@@ -273,9 +298,9 @@ export async function benchPace(o: PaceOptions): Promise<{ results: Record<strin
 	if (o.want('P5')) {
 		const p5 = measureLoad(o.quick ? 3 : 15);
 		results.P5 = p5;
-		lines.push({ name: `P5 load node (median of ${p5.runs})`, target: '≤ 30 ms', figure: `${p5.medianMs.toFixed(1)} ms (bundle ${(p5.bundleBytes / 1e6).toFixed(2)} MB)`, ratio: p5.medianMs / 30, pass: p5.medianMs <= 30 });
+		lines.push({ name: 'P5 load the built node', target: '≤ 30 ms', figure: `${p5.medianMs.toFixed(1)} ms, median of ${p5.runs} (start-up file ${(p5.bundleBytes / 1e3).toFixed(0)} kB)`, ratio: p5.medianMs / 30, value: p5.medianMs / 30, pass: p5.medianMs <= 30 });
 	}
-	return { results, lines: [...lines.map(fmtTarget), ...notes] };
+	return { results, targets: lines, notes };
 }
 
 /**

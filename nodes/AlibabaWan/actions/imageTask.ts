@@ -24,7 +24,8 @@ import {
 import { prepareImages, type ImageSourceSpec, type PreparedImage } from '../images/imageSources';
 import type { OutputSettings, TaskContext } from '../output/binaryItems';
 import type { ServiceRequest } from '../services';
-import { ApiError, toNodeApiError } from '../transport';
+import { pollSchedulerFor } from '../tasks/pollScheduler';
+import { ApiError, isRateLimit, toNodeApiError } from '../transport';
 import {
 	fieldFailure,
 	itemError,
@@ -153,13 +154,21 @@ export async function runImageTask(
 	const deadline = started + task.wait.timeoutMs;
 	let submitted;
 	try {
-		submitted = await env.session.submitTask(task.request, { signal: env.signal, deadline });
+		if (!task.wait.pollIntervalMs) await pollSchedulerFor(env.session).beforeSubmit(env.signal);
+		submitted = await env.session.submitTask(task.request, {
+			signal: env.signal,
+			deadline,
+			onRetry: (event) => {
+				if (isRateLimit(event.error)) env.submitThrottled?.();
+			},
+		});
 	} catch (error) {
 		for (const candidate of (error instanceof ApiError && error.candidateTaskIds) || []) {
 			env.ledger.record(candidate, itemIndex, 'candidate');
 		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
 	}
+	const submittedAt = Date.now();
 	env.ledger.record(submitted.taskId, itemIndex, 'running');
 	if (submitted.adopted) {
 		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
@@ -176,7 +185,7 @@ export async function runImageTask(
 			},
 		];
 	}
-	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex, deadline);
+	return await collectTask(ctx, env, submitted.taskId, context, task.wait, task.output, itemIndex, deadline, submittedAt);
 }
 
 /** What a dry run reports: the checked inputs and the exact request, with images as placeholders. */

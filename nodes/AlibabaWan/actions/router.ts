@@ -26,6 +26,7 @@ import * as generateImage from './generateImage.operation';
 import * as generateImageSet from './generateImageSet.operation';
 import type { OperationHandler } from './operation';
 import { TaskLedger } from './taskLedger';
+import { TaskPlaces } from './taskPlaces';
 import { isToolMode, toolErrorResult, toolResult } from './toolMode';
 import { readConcurrency, type RunEnvironment } from './taskRunner';
 import * as waitForTask from './waitForTask.operation';
@@ -109,14 +110,25 @@ async function runItems(
 
 	const failures: Array<{ index: number; error: Error }> = [];
 	const runFailed: number[] = [];
+	// At most `concurrency` tasks at once (fewer while the account answers 429, see taskPlaces.ts); an item frees
+	// its place when its task has ended, so the next submit does not wait for the downloads (up to
+	// `concurrency` items may be downloading meanwhile).
+	const places = new TaskPlaces(concurrency);
 	let next = 0;
 	const worker = async () => {
 		while (next < items.length && !failures.length) {
 			const i = next++;
 			const entry = prepared[i];
 			if (!entry) continue;
+			const release = await places.take();
 			try {
-				outputs[i] = await handler.run(ctx, entry.value, i, env);
+				// A failure while this item waited for its place: no new task is started.
+				if (failures.length) break;
+				const taskEnded = () => {
+					places.grow();
+					release();
+				};
+				outputs[i] = await handler.run(ctx, entry.value, i, { ...env, taskEnded, submitThrottled: () => places.shrink() });
 			} catch (error) {
 				if (continueOnFail) {
 					outputs[i] = [errorItem(ctx, error, i)];
@@ -124,10 +136,16 @@ async function runItems(
 				} else {
 					failures.push({ index: i, error: asNodeError(ctx, error, i) });
 				}
+			} finally {
+				release();
 			}
 		}
 	};
-	await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+	try {
+		await Promise.all(Array.from({ length: Math.min(2 * concurrency, items.length) }, worker));
+	} finally {
+		places.close();
+	}
 
 	const stopped = env.signal?.aborted === true;
 	if ((failures.length || stopped || runFailed.length) && env.ledger.size) {

@@ -28,6 +28,10 @@ export interface RunEnvironment {
 	ledger: TaskLedger;
 	/** A warning for n8n's log (scrubbed of the key before it is written). */
 	log(message: string): void;
+	/** Called once the item's task has succeeded (before its images are downloaded): frees its place for the next item. */
+	taskEnded?(): void;
+	/** Called when the service answered this item's submit with a rate limit (429): fewer tasks at once for a while. */
+	submitThrottled?(): void;
 }
 
 export interface WaitSettings {
@@ -123,7 +127,8 @@ export function contextFromSubmittedItem(json: IDataObject, taskId: string, regi
 /**
  * Waits for `taskId` and emits its images. Every failure names the task ID and says whether the task is
  * still running and how to collect it; the execution's ledger follows the task's state throughout.
- * `deadline` (epoch ms) bounds the wait when the item's Timeout also covered its submit.
+ * `deadline` (epoch ms) bounds the wait when the item's Timeout also covered its submit; `submittedAt`
+ * (epoch ms) is set when this execution just created the task.
  */
 export async function collectTask(
 	ctx: IExecuteFunctions,
@@ -134,6 +139,7 @@ export async function collectTask(
 	output: OutputSettings,
 	itemIndex: number,
 	deadline?: number,
+	submittedAt?: number,
 ): Promise<INodeExecutionData[]> {
 	const started = Date.now();
 	env.ledger.record(taskId, itemIndex, 'running');
@@ -142,6 +148,7 @@ export async function collectTask(
 		timeoutMs: deadline !== undefined ? Math.max(0, deadline - started) : wait.timeoutMs,
 		pollIntervalMs: wait.pollIntervalMs,
 		requestedImages: context.requestedImages,
+		submittedAt,
 	});
 	if (outcome.kind === 'timeout' || outcome.kind === 'aborted') throw await waitStopped(ctx, env, outcome, wait, itemIndex);
 	if (outcome.kind === 'failed') {
@@ -199,6 +206,9 @@ export async function emitResult(
 		);
 	}
 
+	// Its place goes to the next item while the images download (a failed task keeps it until its error
+	// is recorded, so no new task starts after a failure).
+	env.taskEnded?.();
 	try {
 		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, {
 			download: (url, options) => env.session.downloadResult(url, options),

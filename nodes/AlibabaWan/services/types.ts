@@ -68,6 +68,14 @@ export interface TaskSnapshot {
 	status: TaskStatus;
 	requestId?: string;
 	result?: TaskResult;
+	/**
+	 * The service's own times for the task, epoch ms on the service's clock, when it reports them: when it
+	 * was submitted, started running, ended. Only their differences are used (the poll scheduler learns
+	 * run lengths from them), so an unknown zone or a skewed clock does no harm.
+	 */
+	submittedAt?: number;
+	startedAt?: number;
+	endedAt?: number;
 }
 
 /** What the service says where the shared messages need its own words (each ends without a period). */
@@ -104,6 +112,12 @@ export interface WanSession {
 	cancelTask(taskId: string, opts: CallOptions): Promise<{ requestId?: string }>;
 	/** Streams one result image (a URL from a TaskResult). */
 	downloadResult(url: string, opts: CallOptions): Promise<DownloadedResult>;
+	/**
+	 * Task queries per second this process may send for the account now (the service's limit, lowered
+	 * for a while after the service answered 429); the poll scheduler plans within it. Optional: without
+	 * it the scheduler assumes a modest 10/s.
+	 */
+	queryBudget?(): number;
 	/** Whether a failed status read is worth asking again (network, 429, 5xx), as opposed to final. */
 	isTransient(error: unknown): boolean;
 	/** A hint for a task that ended with `code`, in the service's terms. */

@@ -5,16 +5,21 @@
  *
  * Transient poll failures (the session's `isTransient`: 429, 5xx, resets, timeouts) never end a wait early: the loop backs off and
  * keeps asking until the Timeout. Every request is bounded by what is left of the Timeout.
+ * When each poll goes out is the execution's poll scheduler's call (tasks/pollScheduler.ts), unless the
+ * user set a fixed Poll Interval.
  */
 import type { WanSession } from '../services';
 import { sleep } from '../transport';
+import { pollSchedulerFor, type PollScheduler } from './pollScheduler';
 import type { TaskResult, TaskStatus } from './taskResults';
 
 export interface WaitOptions {
 	signal?: AbortSignal;
 	timeoutMs: number;
-	/** Fixed poll interval; 0 or undefined = the SDKs' schedule 1,1,2,2,2,4,4,4,5… s. */
+	/** Fixed poll interval; 0 or undefined = planned by the execution's poll scheduler (tasks/pollScheduler.ts). */
 	pollIntervalMs?: number;
+	/** When this execution's submit of the task answered (epoch ms): set for tasks it just created. */
+	submittedAt?: number;
 	/** Images the task owes when `n` is exact (the result reports each missing one). */
 	requestedImages?: number;
 }
@@ -27,7 +32,7 @@ export type WaitOutcome =
 	/** A poll failed in a way retrying cannot fix (bad key, unreadable answer). */
 	| { kind: 'failed'; taskId: string; lastStatus?: TaskStatus; error: unknown };
 
-/** The official SDKs' schedule: start at 1 s, double after every third poll, cap at 5 s. */
+/** The official SDKs' schedule (start at 1 s, double after every third poll, cap at 5 s): used when no scheduler plans. */
 export function autoPollDelayMs(pollNumber: number): number {
 	return Math.min(1000 * 2 ** Math.floor(pollNumber / 3), 5000);
 }
@@ -42,34 +47,60 @@ const MIN_POLL_MS = 2_000;
 
 export async function waitForTask(session: WanSession, taskId: string, options: WaitOptions): Promise<WaitOutcome> {
 	const deadline = Date.now() + options.timeoutMs;
+	// A fixed Poll Interval keeps its plain schedule; otherwise the execution's scheduler plans every poll.
+	const scheduler = options.pollIntervalMs ? undefined : pollSchedulerFor(session);
+	scheduler?.track(taskId, options.submittedAt);
+	try {
+		return await pollUntilDone(session, taskId, options, deadline, scheduler);
+	} finally {
+		scheduler?.forget(taskId);
+	}
+}
+
+async function pollUntilDone(
+	session: WanSession,
+	taskId: string,
+	options: WaitOptions,
+	deadline: number,
+	scheduler: PollScheduler | undefined,
+): Promise<WaitOutcome> {
 	const { signal, requestedImages } = options;
 	let lastStatus: TaskStatus | undefined;
 	let lastError: unknown;
 	let failuresInARow = 0;
 	let failedPolls = 0;
 	const timeout = (): WaitOutcome => ({ kind: 'timeout', taskId, lastStatus, lastError, failedPolls, timeoutMs: options.timeoutMs });
+	// A task just submitted is not done yet: the scheduler plans its first look instead of sending one now.
+	let skipPoll = scheduler !== undefined && options.submittedAt !== undefined && deadline > Date.now();
 
 	for (let poll = 0; ; poll++) {
 		if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
-		let delay: number;
-		try {
-			const snapshot = await session.getTask(taskId, { signal, deadline: Math.max(deadline, Date.now() + MIN_POLL_MS), requestedImages });
-			lastStatus = snapshot.status;
-			lastError = undefined;
-			failuresInARow = 0;
-			if (snapshot.result) return { kind: 'finished', result: snapshot.result };
-			delay = options.pollIntervalMs ? options.pollIntervalMs : autoPollDelayMs(poll);
-		} catch (error) {
-			if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
-			if (!session.isTransient(error)) return { kind: 'failed', taskId, lastStatus, error };
-			lastError = error;
-			failedPolls++;
-			delay = failedPollDelayMs(++failuresInARow);
+		let delay: number | undefined;
+		if (!skipPoll) {
+			try {
+				await scheduler?.takeQuery(signal);
+				const sentAt = Date.now();
+				const snapshot = await session.getTask(taskId, { signal, deadline: Math.max(deadline, Date.now() + MIN_POLL_MS), requestedImages });
+				scheduler?.observe(taskId, snapshot, sentAt);
+				lastStatus = snapshot.status;
+				lastError = undefined;
+				failuresInARow = 0;
+				if (snapshot.result) return { kind: 'finished', result: snapshot.result };
+				delay = options.pollIntervalMs ? options.pollIntervalMs : undefined;
+			} catch (error) {
+				if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
+				if (!session.isTransient(error)) return { kind: 'failed', taskId, lastStatus, error };
+				lastError = error;
+				failedPolls++;
+				delay = failedPollDelayMs(++failuresInARow);
+			}
 		}
+		skipPoll = false;
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) return timeout();
 		try {
-			await sleep(Math.min(delay, remaining), signal);
+			if (delay !== undefined || !scheduler) await sleep(Math.min(delay ?? autoPollDelayMs(poll), remaining), signal);
+			else await scheduler.waitTurn(taskId, deadline, signal);
 		} catch {
 			return { kind: 'aborted', taskId, lastStatus };
 		}

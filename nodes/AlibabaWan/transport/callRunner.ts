@@ -210,6 +210,7 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult): Promis
 	let handedOver = false;
 	try {
 		if (res.statusCode >= 200 && res.statusCode < 300) {
+			limiter?.succeeded();
 			try {
 				const value = await spec.onSuccess(res);
 				handedOver = !!spec.keepOpen;
@@ -243,6 +244,8 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult): Promis
 		// One 429 means the account is over its rate: hold the other queued requests too (for Retry-After,
 		// else one base backoff) instead of letting each of them collect its own 429.
 		if (limiter && isRateLimit(error)) {
+			// …and slow this process down for a while, so processes sharing the key converge (AIMD).
+			limiter.throttled();
 			const policy = resolvePolicy(spec.opts.retry);
 			const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
 			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));

@@ -176,7 +176,7 @@ export function isQuotaCode(code: string | undefined, message?: string): boolean
 }
 
 /** A 429 that is a rate limit (wait and retry), not exhausted quota. */
-export function isRateLimit(error: ApiError): boolean {
+export function isRateLimit(error: Pick<ApiError, 'code' | 'message' | 'httpStatus'>): boolean {
 	if (isQuotaCode(error.code, error.message)) return false;
 	return error.httpStatus === 429 || /^Throttling/.test(error.code) || error.code === 'LimitRequests';
 }

@@ -3,12 +3,23 @@
  * AbortSignal wired into the request, and tracking of how far a request got (connected? fully sent?),
  * which is what decides whether a failed create can be retried safely.
  */
-import { Dispatcher, EnvHttpProxyAgent, request } from 'undici';
+import type { Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { ApiError, abortedError, errorFromNetwork, timeoutError } from './errors';
 import type { StreamingJsonBody } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // The dispatcher
+
+type Undici = typeof import('undici');
+let undiciModule: Undici | undefined;
+/**
+ * undici is loaded on the first request, not when n8n loads the node: evaluating it is most of the
+ * node's load time (bench P5), and n8n loads every installed node at start-up whether it runs or not.
+ */
+function undici(): Undici {
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	return (undiciModule ??= require('undici') as Undici);
+}
 
 /** Agent settings: keep-alive pool per origin, bounded connect time, TCP keep-alive probes. */
 export const AGENT_OPTIONS: EnvHttpProxyAgent.Options = {
@@ -25,7 +36,7 @@ let injectedDispatcher: Dispatcher | undefined;
 /** The dispatcher every transport request uses: a lazily created EnvHttpProxyAgent, or a test override. */
 export function getDispatcher(): Dispatcher {
 	if (injectedDispatcher) return injectedDispatcher;
-	if (!sharedDispatcher) sharedDispatcher = new EnvHttpProxyAgent(AGENT_OPTIONS);
+	if (!sharedDispatcher) sharedDispatcher = new (undici().EnvHttpProxyAgent)(AGENT_OPTIONS);
 	return sharedDispatcher;
 }
 
@@ -55,40 +66,46 @@ export interface RequestProgress {
 	bodyError?: unknown;
 }
 
-/** Wraps the real dispatcher for one request to observe `onConnect` / `onRequestSent`. */
-class TrackingDispatcher extends Dispatcher {
-	constructor(
-		private readonly inner: Dispatcher,
-		private readonly progress: RequestProgress,
-		private readonly onDispatch?: () => void,
-	) {
-		super();
-	}
+type TrackingDispatcherClass = new (inner: Dispatcher, progress: RequestProgress, onDispatch?: () => void) => Dispatcher;
+let trackingDispatcherClass: TrackingDispatcherClass | undefined;
 
-	dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-		const progress = this.progress;
-		const onDispatch = this.onDispatch;
-		const tracked = new Proxy(handler as object, {
-			get(target, prop) {
-				if (prop === 'onConnect') {
-					return (...args: unknown[]) => {
-						progress.connected = true;
-						onDispatch?.();
-						return (target as { onConnect?: (...a: unknown[]) => unknown }).onConnect?.(...args);
-					};
-				}
-				if (prop === 'onRequestSent') {
-					return () => {
-						progress.sent = true;
-						return (target as { onRequestSent?: () => unknown }).onRequestSent?.();
-					};
-				}
-				const value = Reflect.get(target, prop, target) as unknown;
-				return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-			},
-		}) as Dispatcher.DispatchHandler;
-		return this.inner.dispatch(options, tracked);
-	}
+/** Wraps the real dispatcher for one request to observe `onConnect` / `onRequestSent` (a class made once undici is loaded). */
+function trackingDispatcher(inner: Dispatcher, progress: RequestProgress, onDispatch?: () => void): Dispatcher {
+	trackingDispatcherClass ??= class TrackingDispatcher extends undici().Dispatcher {
+		constructor(
+			private readonly inner: Dispatcher,
+			private readonly progress: RequestProgress,
+			private readonly onDispatch?: () => void,
+		) {
+			super();
+		}
+
+		dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+			const progress = this.progress;
+			const onDispatch = this.onDispatch;
+			const tracked = new Proxy(handler as object, {
+				get(target, prop) {
+					if (prop === 'onConnect') {
+						return (...args: unknown[]) => {
+							progress.connected = true;
+							onDispatch?.();
+							return (target as { onConnect?: (...a: unknown[]) => unknown }).onConnect?.(...args);
+						};
+					}
+					if (prop === 'onRequestSent') {
+						return () => {
+							progress.sent = true;
+							return (target as { onRequestSent?: () => unknown }).onRequestSent?.();
+						};
+					}
+					const value = Reflect.get(target, prop, target) as unknown;
+					return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+				},
+			}) as Dispatcher.DispatchHandler;
+			return this.inner.dispatch(options, tracked);
+		}
+	};
+	return new trackingDispatcherClass(inner, progress, onDispatch);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,13 +169,13 @@ export async function send(options: SendOptions): Promise<SendResult> {
 
 	const host = safeHost(options.url);
 	try {
-		const response = await request(options.url, {
+		const response = await undici().request(options.url, {
 			method: options.method,
 			headers,
 			// undici streams any async iterable (types only list Readable).
 			body: body as Dispatcher.RequestOptions['body'],
 			signal: controller.signal,
-			dispatcher: new TrackingDispatcher(getDispatcher(), progress, options.onDispatch),
+			dispatcher: trackingDispatcher(getDispatcher(), progress, options.onDispatch),
 			headersTimeout: timeoutMs,
 			bodyTimeout: timeoutMs,
 		});

@@ -22,16 +22,49 @@ export interface RateSlot {
 	at: number;
 }
 
+/**
+ * Grants at most `limit` requests in any `windowMs`, first come first served. The limit in use adapts
+ * (AIMD): a 429 halves it (once per window: a burst of 429s is one signal), and every answered request
+ * adds 1/current back, up to `limit`. Processes sharing an account (queue-mode workers) that each do so
+ * converge on shares of the account's limit instead of colliding on it.
+ */
 export class SlidingWindowLimiter {
 	private slots: RateSlot[] = [];
 	private tail: Promise<unknown> = Promise.resolve();
 	private pausedUntil = 0;
+	private current: number;
+	private lastDecreaseAt = -Infinity;
 
 	constructor(
 		readonly limit: number,
 		readonly windowMs: number = WINDOW_MS,
 		private readonly now: () => number = Date.now,
-	) {}
+	) {
+		this.current = limit;
+	}
+
+	/** Requests allowed per window now (at least 1). */
+	currentLimit(): number {
+		return Math.max(1, Math.floor(this.current));
+	}
+
+	/** The same as a rate per second. */
+	ratePerSecond(): number {
+		return (this.currentLimit() * 1000) / this.windowMs;
+	}
+
+	/** The service answered 429: halve the rate (once per window). */
+	throttled(): void {
+		const now = this.now();
+		if (now - this.lastDecreaseAt < this.windowMs) return;
+		this.lastDecreaseAt = now;
+		this.current = Math.max(1, this.current / 2);
+	}
+
+	/** The service answered: one step back towards the full rate. */
+	succeeded(): void {
+		if (this.current < this.limit) this.current = Math.min(this.limit, this.current + 1 / this.current);
+	}
 
 	/**
 	 * Resolves with a slot when a request may start (FIFO); rejects at once with `Aborted` when the
@@ -48,7 +81,7 @@ export class SlidingWindowLimiter {
 					continue;
 				}
 				this.slots = this.slots.filter((slot) => now - slot.at < this.windowMs);
-				if (this.slots.length < this.limit) {
+				if (this.slots.length < this.currentLimit()) {
 					const slot = { at: now };
 					this.slots.push(slot);
 					return slot;

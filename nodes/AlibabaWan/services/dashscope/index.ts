@@ -13,7 +13,8 @@ import { hintFor } from './errors';
 import { dashScopeModels, taskValidityMs } from './models';
 import { regions, resolveBaseUrl, type DashScopeCredentials } from './regions';
 import { buildRequestBody } from './requestBody';
-import { parseTaskResult } from './taskResults';
+import { parseDashScopeTime, parseTaskResult } from './taskResults';
+import { getLimiter } from '../../transport/rateLimit';
 
 export const dashScopeService: WanService = {
 	id: 'dashscope',
@@ -65,18 +66,25 @@ export const dashScopeService: WanService = {
 			async getTask(taskId, opts) {
 				const { requestedImages, ...callOptions } = opts;
 				const response = await getTask(endpoint, taskId, callOptions);
-				const status = response.output.task_status;
+				const output = response.output;
+				const status = output.task_status;
 				return {
 					taskId,
 					status,
 					requestId: response.request_id,
 					result: terminalStatuses.has(status) ? parseTaskResult(response, requestedImages) : undefined,
+					// scheduled_time is when the task started running (DASHSCOPE_API.md §5.4).
+					submittedAt: parseDashScopeTime(output.submit_time),
+					startedAt: parseDashScopeTime(output.scheduled_time),
+					endedAt: parseDashScopeTime(output.end_time),
 				};
 			},
 			async cancelTask(taskId, opts) {
 				return await cancelTask(endpoint, taskId, opts);
 			},
 			downloadResult: (url, opts) => downloadResult(url, opts),
+			// The per-account query limiter's current rate (20/s, lowered for a while after a 429).
+			queryBudget: () => getLimiter('query', endpoint.baseUrl, endpoint.apiKey).ratePerSecond(),
 			isTransient: (error) => error instanceof ApiError && shouldRetry('read', error),
 			hintFor: (code, message) => hintFor(code, message),
 		};

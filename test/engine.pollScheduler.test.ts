@@ -1,0 +1,83 @@
+/**
+ * Waiting with the automatic schedule (Poll Interval 0: the execution's poll scheduler,
+ * tasks/pollScheduler.ts) through the built node in n8n's engine against the emulator: no poll right
+ * after a submit, the tasks after the first are found done by their first look, queries stay under the
+ * SDKs' schedule, and every reliability behaviour of the wait (transient failures, Timeout, stop) holds
+ * on this path too. Counts only: speed is measured in `npm run bench` (P1, P2).
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { setupEngine } from './fixtures/engine';
+import { submits, submittedTaskId } from './fixtures/images';
+
+const { emu, run } = setupEngine({ options: { pollIntervalSeconds: 0 } });
+
+const generate = (extra: IDataObject = {}): IDataObject => ({
+	operation: 'generateImage',
+	model: 'wan2.7-image',
+	prompt: '={{ $json.prompt }}',
+	size: 'custom',
+	customSize: '768*768',
+	outputFormat: 'url',
+	...extra,
+});
+
+const items = (count: number, runningMs: number) =>
+	Array.from({ length: count }, (_, i) => ({ json: { prompt: `cube ${i + 1} [emulator:running-ms=${runningMs}]` } }));
+
+/** The queries the emulator answered for a task, in order, with the status each saw. */
+function queriesOf(taskId: string) {
+	return emu
+		.requests()
+		.filter((r) => r.kind === 'query' && r.path.endsWith(`/tasks/${taskId}`))
+		.map((r) => ({ at: r.at, status: r.status, taskStatus: (r.responseBody as { output?: { task_status?: string } }).output?.task_status }));
+}
+
+describe('the automatic poll schedule', () => {
+	test('no poll right after a submit; once one task ended, the next ones are found done by their first look', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const result = await run(generate({ options: { concurrency: 1 } }), items(4, 700));
+		expect(result.status).toBe('success');
+		expect(result.items).toHaveLength(4);
+		const taskIds = submits(emu).map(submittedTaskId);
+		expect(taskIds).toHaveLength(4);
+		for (const [n, taskId] of taskIds.entries()) {
+			const queries = queriesOf(taskId);
+			const submitted = emu.task(taskId)!.submitTime;
+			// The first look is planned, not sent with the submit: the task had been running a while.
+			expect(queries[0].at - submitted).toBeGreaterThanOrEqual(300);
+			expect(queries[queries.length - 1].taskStatus).toBe('SUCCEEDED');
+			// The first task teaches the run length; the others end where it predicts (one look, or two if a timer fired early).
+			if (n > 0) expect(queries.length).toBeLessThanOrEqual(2);
+		}
+		// Fewer queries than the SDKs' schedule (at once, then 1 s later: 2 per 700 ms task).
+		expect(emu.counters().queries).toBeLessThanOrEqual(2 * 4);
+	});
+
+	test('transient poll failures are waited out on this path too', async () => {
+		emu.setTiming({ pendingMs: 0, runningMs: 300 });
+		emu.injectFault({ match: { kind: 'query' }, times: 2, action: { type: 'http', status: 503, code: 'ServiceUnavailable' } });
+		const result = await run(generate(), items(1, 300));
+		expect(result.status).toBe('success');
+		expect(result.items[0].json.url).toEqual(expect.any(String));
+		expect(emu.requests().filter((r) => r.kind === 'query' && r.status === 503)).toHaveLength(2);
+	});
+
+	test('the Timeout ends the wait with the task still running, after a last look', async () => {
+		emu.setTiming({ pendingMs: 60_000 });
+		const result = await run(generate({ options: { timeoutSeconds: 1 } }), items(1, 300));
+		expect(result.status).toBe('error');
+		const taskId = submittedTaskId(submits(emu)[0]);
+		expect(result.error?.message).toContain(`Task ${taskId} was still PENDING after 1 s`);
+		expect(queriesOf(taskId).length).toBeGreaterThanOrEqual(1);
+	});
+
+	test('stopping the execution while waiting ends the run and the polling', async () => {
+		emu.setTiming({ pendingMs: 60_000 });
+		const result = await run(generate(), items(1, 300), { cancelAfterMs: 400 });
+		expect(result.status).toBe('canceled');
+		const atStop = emu.counters().queries;
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		expect(emu.counters().queries - atStop).toBeLessThanOrEqual(1);
+	});
+});
