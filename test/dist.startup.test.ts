@@ -12,7 +12,6 @@ const dist = join(__dirname, '..', 'dist', 'nodes', 'AlibabaWan');
 
 describe('the start-up file of the built node', () => {
 	test('describes the node exactly as the full node does', () => {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const { AlibabaWan: Loaded } = require(join(dist, 'AlibabaWan.node.js')) as { AlibabaWan: new () => AlibabaWan };
 		expect(JSON.parse(JSON.stringify(new Loaded().description))).toEqual(JSON.parse(JSON.stringify(new AlibabaWan().description)));
 	});

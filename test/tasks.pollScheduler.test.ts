@@ -1,0 +1,139 @@
+/**
+ * The arithmetic behind the automatic poll schedule and the account sharing: the run-length model
+ * (tasks/runLengthModel.ts), the query budget of the execution's scheduler (tasks/pollScheduler.ts),
+ * the AIMD rate of the per-account limiter (transport/rateLimit.ts) and the execution's task places
+ * (actions/taskPlaces.ts). Clocks are injected where the code takes one; nothing here is timed.
+ */
+import { TaskPlaces } from '../nodes/AlibabaWan/actions/taskPlaces';
+import { dashScopeService } from '../nodes/AlibabaWan/services/dashscope';
+import { PollScheduler } from '../nodes/AlibabaWan/tasks/pollScheduler';
+import { MAX_GAP_MS, MIN_GAP_MS, QUERY_SHARE, RunLengthModel, overdueGapMs, sdkPolls } from '../nodes/AlibabaWan/tasks/runLengthModel';
+import { SlidingWindowLimiter } from '../nodes/AlibabaWan/transport/rateLimit';
+
+/** Ages of the polls the model plans for a task until it sees `endMs` (the poll that sees it included). */
+function plannedPolls(model: RunLengthModel, endMs: number): number[] {
+	const ages: number[] = [];
+	let age = 0;
+	while (age < endMs) {
+		age = model.nextPollAge(age);
+		ages.push(age);
+	}
+	return ages;
+}
+
+describe('run-length model', () => {
+	test("the SDKs' schedule it is measured against: a poll at once, then 1, 1, 2, 2, 2, 4, 4, 4, 5 … s apart", () => {
+		expect([0, 1000, 2000, 3500, 12_000, 45_000].map(sdkPolls)).toEqual([1, 2, 3, 4, 7, 14]);
+	});
+
+	test('tasks as long as the ones seen are polled just after that length, with fewer polls than the SDKs', () => {
+		for (const length of [3500, 12_000, 45_000]) {
+			const model = new RunLengthModel();
+			for (let i = 0; i < 5; i++) model.add(length);
+			const polls = plannedPolls(model, length);
+			const lag = polls[polls.length - 1] - length;
+			expect(lag).toBeGreaterThanOrEqual(0);
+			expect(lag).toBeLessThanOrEqual(2 * MIN_GAP_MS);
+			expect(polls.length).toBeLessThanOrEqual(sdkPolls(length));
+			// Between polls never more than the SDKs' own longest wait.
+			for (let i = 1; i < polls.length; i++) expect(polls[i] - polls[i - 1]).toBeLessThanOrEqual(MAX_GAP_MS + 1);
+		}
+	});
+
+	test('spread lengths: polls stay within the allowance relative to the SDKs, on average over lengths like the ones seen', () => {
+		const lengths = Array.from({ length: 40 }, (_, i) => 2000 + i * 450);
+		const model = new RunLengthModel();
+		for (const length of lengths) model.add(length);
+		const ours = lengths.reduce((sum, length) => sum + plannedPolls(model, length).length, 0);
+		const sdk = lengths.reduce((sum, length) => sum + sdkPolls(length), 0);
+		expect(ours / sdk).toBeLessThanOrEqual(QUERY_SHARE + 0.05);
+	});
+
+	test('a task that outlives every length seen is polled at a tenth of its age (within the gap limits)', () => {
+		const model = new RunLengthModel();
+		model.add(2000);
+		expect(model.nextPollAge(30_000) - 30_000).toBe(overdueGapMs(30_000));
+		expect(overdueGapMs(30_000)).toBe(3000);
+		expect(overdueGapMs(500)).toBe(250);
+		expect(overdueGapMs(600_000)).toBe(MAX_GAP_MS);
+	});
+});
+
+describe("the execution's poll scheduler", () => {
+	const session = () => dashScopeService.connect({ apiKey: 'sk-test', region: 'ap-southeast-1', workspaceId: '', baseUrl: '' });
+
+	test('its queries in any second stay under 90 % of the account budget (the limiter lowered after a 429 included)', async () => {
+		let now = 0;
+		const scheduler = new PollScheduler(session(), () => now);
+		const taken: number[] = [];
+		const stop = new AbortController();
+		for (let i = 0; i < 40; i++) {
+			const pending = scheduler.takeQuery(stop.signal);
+			pending.catch(() => undefined);
+			// The budget is checked synchronously when there is room; otherwise it waits for the window.
+			const resolved = await Promise.race([pending.then(() => true), new Promise((resolve) => setImmediate(() => resolve(false)))]);
+			if (!resolved) break;
+			taken.push(now);
+			now += 10;
+		}
+		stop.abort(); // the 16th waits for the window to move on (it never does here)
+		// DashScope: 20 per 1.2 s window = 16.7/s; 90 % of it, whole queries.
+		expect(taken).toHaveLength(15);
+	});
+
+	test('until a task finished, the oldest task is looked at closely and the others sparsely; a finish re-plans', () => {
+		let now = 1_000_000;
+		const scheduler = new PollScheduler(session(), () => now);
+		scheduler.track('a', now);
+		now += 100;
+		scheduler.track('b', now);
+		expect(scheduler.plannedAt('a') - (now - 100)).toBe(550);
+		expect(scheduler.plannedAt('b') - now).toBe(8000);
+		now += 3000;
+		scheduler.observe('a', { taskId: 'a', status: 'SUCCEEDED', submittedAt: 5000, startedAt: 5000, endedAt: 8000 }, now);
+		scheduler.forget('a');
+		// b started 100 ms after a: its end is planned just after 3 s of running.
+		const planned = scheduler.plannedAt('b') - (1_000_000 + 100);
+		expect(planned).toBeGreaterThanOrEqual(3000);
+		expect(planned).toBeLessThanOrEqual(3000 + 2 * MIN_GAP_MS);
+	});
+});
+
+describe('AIMD', () => {
+	test("the account limiter halves its rate on a 429 (once per window) and earns it back answer by answer", () => {
+		let now = 0;
+		const limiter = new SlidingWindowLimiter(20, 1200, () => now);
+		limiter.throttled();
+		limiter.throttled(); // the same burst: one signal
+		expect(limiter.currentLimit()).toBe(10);
+		now += 1200;
+		limiter.throttled();
+		expect(limiter.currentLimit()).toBe(5);
+		for (let i = 0; i < 5; i++) limiter.succeeded();
+		expect(limiter.currentLimit()).toBe(5); // 5 answers ≈ +1 at a limit of 5
+		for (let i = 0; i < 200; i++) limiter.succeeded();
+		expect(limiter.currentLimit()).toBe(20);
+		expect(limiter.ratePerSecond()).toBeCloseTo(16.67, 1);
+	});
+
+	test('task places shrink on a 429, grow as tasks end, and are never below one', async () => {
+		const places = new TaskPlaces(5);
+		const held: Array<() => void> = [];
+		for (let i = 0; i < 5; i++) held.push(await places.take());
+		places.shrink(); // 5 × 0.7 = 3.5: three places
+		for (const release of held.splice(0)) release();
+		for (let i = 0; i < 3; i++) held.push(await places.take());
+		let fourth = false;
+		void places.take().then((release) => {
+			fourth = true;
+			held.push(release);
+		});
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(fourth).toBe(false);
+		places.grow(); // 3.5 + 0.5 = 4
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(fourth).toBe(true);
+		places.close();
+		for (const release of held) release();
+	});
+});
