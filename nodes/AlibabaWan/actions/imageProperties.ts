@@ -521,7 +521,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 				numberPrecision: 2,
 			},
 			default: 0,
-			description: '0 = automatic: 1 s, growing to 5 s, like the official SDKs',
+			description: "0 = automatic: each task is looked at when it most likely just finished (learned from this run's finished tasks), within the account's query limit; otherwise a look every this many seconds",
 		},
 		{
 			displayName: 'Timeout (Seconds)',
