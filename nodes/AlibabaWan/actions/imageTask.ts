@@ -154,7 +154,7 @@ export async function runImageTask(
 	const deadline = started + task.wait.timeoutMs;
 	let submitted;
 	try {
-		if (!task.wait.pollIntervalMs) await pollSchedulerFor(env.session).beforeSubmit(env.signal);
+		if (task.runMode === 'wait' && !task.wait.pollIntervalMs) await pollSchedulerFor(env.session).beforeSubmit(env.signal);
 		submitted = await env.session.submitTask(task.request, {
 			signal: env.signal,
 			deadline,

@@ -39,6 +39,8 @@ const DEFAULT_QUERY_BUDGET = 10;
  * (instead of all being found by the same late poll).
  */
 const LEARNING_SUBMIT_SPACING_MS = 100;
+/** …for the first this many submits at most (a service that answers at once never teaches a length). */
+const LEARNING_SUBMITS = 10;
 const WINDOW_MS = 1_000;
 
 interface TrackedTask {
@@ -57,6 +59,7 @@ export class PollScheduler {
 	private readonly model = new RunLengthModel();
 	private readonly sent: number[] = [];
 	private nextSubmitAt = 0;
+	private spacedSubmits = 0;
 	/** The service's clock minus ours (its submit time against when our submit answered), when known. */
 	private clockOffset?: number;
 
@@ -65,9 +68,13 @@ export class PollScheduler {
 		private readonly now: () => number = Date.now,
 	) {}
 
-	/** Resolves when the execution may send its next submit (spaced only until a run length is known). */
+	/**
+	 * Resolves when the execution may send its next submit: while no task has finished yet, the first
+	 * LEARNING_SUBMITS submits of a waiting run go out LEARNING_SUBMIT_SPACING_MS apart; then at once.
+	 */
 	async beforeSubmit(signal?: AbortSignal): Promise<void> {
-		if (this.model.size > 0) return;
+		if (this.model.size > 0 || this.spacedSubmits >= LEARNING_SUBMITS) return;
+		this.spacedSubmits++;
 		const now = this.now();
 		const at = Math.max(now, this.nextSubmitAt);
 		this.nextSubmitAt = at + LEARNING_SUBMIT_SPACING_MS;
