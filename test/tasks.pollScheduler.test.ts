@@ -87,7 +87,7 @@ describe("the execution's poll scheduler", () => {
 		scheduler.track('a', now);
 		now += 100;
 		scheduler.track('b', now);
-		expect(scheduler.plannedAt('a') - (now - 100)).toBe(550);
+		expect(scheduler.plannedAt("a") - (now - 100)).toBe(600);
 		expect(scheduler.plannedAt('b') - now).toBe(8000);
 		now += 3000;
 		scheduler.observe('a', { taskId: 'a', status: 'SUCCEEDED', submittedAt: 5000, startedAt: 5000, endedAt: 8000 }, now);

@@ -21,7 +21,7 @@ import { MIN_GAP_MS, RunLengthModel } from './runLengthModel';
  * Until a task has finished: the oldest running task is looked at every LEAD_GAP_MS (a hundredth of its
  * age once that is longer), which costs about what the SDKs' schedule costs for the whole batch…
  */
-const LEAD_GAP_MS = 550;
+const LEAD_GAP_MS = 600;
 const LEAD_GAP_PER_AGE = 0.01;
 /** …and the others (most likely still running while the oldest is) at about their own age, within these bounds. */
 const OTHER_GAP_MIN_MS = 8_000;
@@ -38,7 +38,7 @@ const DEFAULT_QUERY_BUDGET = 10;
  * end a little apart, so when the first one is seen done, the next ones are polled just as they end
  * (instead of all being found by the same late poll).
  */
-const LEARNING_SUBMIT_SPACING_MS = 100;
+const LEARNING_SUBMIT_SPACING_MS = 120;
 /** …for the first this many submits at most (a service that answers at once never teaches a length). */
 const LEARNING_SUBMITS = 10;
 const WINDOW_MS = 1_000;

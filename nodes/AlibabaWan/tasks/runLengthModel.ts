@@ -15,7 +15,7 @@ export const MIN_GAP_MS = 100;
 /** Sparsest polling of one task: the SDKs' schedule never waits longer either. */
 export const MAX_GAP_MS = 5_000;
 /** Queries per task relative to the SDKs' schedule for the same run lengths (the bench allows 1.5). */
-export const QUERY_SHARE = 1.25;
+export const QUERY_SHARE = 1.4;
 const GRID_MS = 50;
 /** Longest run length the grid covers; later ages poll on the overdue rule. */
 const MAX_HORIZON_MS = 900_000;
