@@ -108,6 +108,7 @@ export async function resultToItems(
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
 			if (binaries[position]) binary[key] = binaries[position];
 			return stripUndefined({
+				...image.fields,
 				index: image.index,
 				url: image.url,
 				size: sizeOf(position),
@@ -129,7 +130,7 @@ export async function resultToItems(
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
+		json: stripUndefined({ ...base, ...image.fields, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));
