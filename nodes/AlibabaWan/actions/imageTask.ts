@@ -122,6 +122,9 @@ export async function prepareImageTask(
 	const repeated = ctx.getNode().typeVersion >= 2 ? repeatedBinaryField(sources) : undefined;
 	if (repeated) throw fail(repeated);
 
+	const serviceProblem = service.requestProblem?.(model, operation, parameters, images, serviceOptions);
+	if (serviceProblem) throw fail(serviceProblem);
+
 	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as PreparedImageTask['runMode'];
 	return {
 		operation,

@@ -48,6 +48,18 @@ export interface WanService {
 	 * cannot cancel a task: …"). The node refuses them before anything is sent, and the editor shows the
 	 * reason as a notice.
 	 */
+	/**
+	 * A rule the declarative differences cannot state (across fields, images and options), checked after
+	 * everything else and before anything is sent: the problem in words ("Field: why, and the fix"), or
+	 * undefined. The pipeline reports it as the item's error ("Item 2: …").
+	 */
+	requestProblem?(
+		model: ModelEntry,
+		operation: ImageOperation,
+		parameters: ImageTaskParameters,
+		images: PreparedImage[],
+		options: ServiceOptionValues,
+	): string | undefined;
 	readonly refusedOperations?: Readonly<Partial<Record<'waitForTask' | 'cancelTask', string>>>;
 	/** Image URL schemes the service fetches itself (with their colon, e.g. 'https:'); other URLs are refused. */
 	readonly imageUrlSchemes: readonly string[];
