@@ -163,6 +163,13 @@ async function main() {
 		return `${ctx.emulator.url} (pid ${svc.pid})`;
 	}));
 	if (!emuOk) return;
+	// Emulators of further services (e.g. Runware), started by the suite itself with its own log.
+	if (suite.startExtraEmulators) {
+		const extraOk = await results.check('emulators: further services', () =>
+			timed('emulator', () => suite.startExtraEmulators(ctx, { freePort, logDir })),
+		);
+		if (!extraOk) return;
+	}
 
 	const cred = suite.credential(ctx);
 	ctx.cred = cred;
@@ -183,7 +190,9 @@ async function main() {
 		const imported = await results.check('regular: import credential', () =>
 			timed('regular-import', async () => {
 				await inst.importCredential(cred);
-				return `${cred.type} "${cred.name}" id=${cred.id}`;
+				const extra = suite.extraCredentials?.(ctx) ?? [];
+				for (const other of extra) await inst.importCredential(other);
+				return [cred, ...extra].map((c) => `${c.type} "${c.name}" id=${c.id}`).join('; ');
 			}),
 		);
 		if (imported === undefined) throw new Error('credential import failed; nothing else can run');
@@ -374,9 +383,11 @@ async function credentialTestPhase(ctx, suite, inst) {
 	for (const tc of suite.credentialTests(ctx)) {
 		await results.check(`credential test: ${tc.name}`, () =>
 			timed('credtest', async () => {
-				const before = await ctx.emulator.counters();
+				// A test of another service's credential reads that service's emulator.
+				const counters = tc.counters ?? ctx.emulator.counters;
+				const before = await counters();
 				const r = await rest.req('POST', '/rest/credentials/test', { credentials: tc.credentials });
-				const after = await ctx.emulator.counters();
+				const after = await counters();
 				if (r.status !== 200) throw new Error(`POST /rest/credentials/test: HTTP ${r.status} ${r.text.slice(0, 400)}`);
 				const data = r.json?.data ?? r.json;
 				return tc.assert({ result: data, before, after });

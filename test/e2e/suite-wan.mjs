@@ -1,5 +1,6 @@
 // The Alibaba Wan suite for the e2e harness: how to build/pack the package, start the DashScope
-// emulator, which credential and workflows to import, and what to assert on their results.
+// emulator (and the Runware emulator for the Runware examples), which credentials and workflows to
+// import, and what to assert on their results.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -13,7 +14,13 @@ const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
 const CRED_TYPE = 'alibabaDashScopeApi';
 const REGION = 'ap-southeast-1';
-const ENTRY_POINTS = ['dist/nodes/AlibabaWan/AlibabaWan.node.js', 'dist/credentials/AlibabaDashScopeApi.credentials.js'];
+const RUNWARE_CRED_TYPE = 'runwareApi';
+const RUNWARE_KEY = 'rw-emu-key-1';
+const ENTRY_POINTS = [
+	'dist/nodes/AlibabaWan/AlibabaWan.node.js',
+	'dist/credentials/AlibabaDashScopeApi.credentials.js',
+	'dist/credentials/RunwareApi.credentials.js',
+];
 const IMAGE_OPS = new Set(['generateImage', 'editImage', 'fuseImages', 'generateImageSet']);
 const START_TYPES = new Set(['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.executeWorkflowTrigger']);
 
@@ -70,13 +77,33 @@ export default {
 	},
 
 	emulatorCommand(ctx, port) {
-		const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
 		const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
-		if (!fs.existsSync(cli)) throw new Error(`${cli} is missing (the DashScope emulator)`);
 		const extra = (process.env.E2E_EMULATOR_ARGS || '').split(' ').filter(Boolean);
-		return fs.existsSync(local)
-			? { cmd: local, args: [cli, '--port', String(port), ...extra] }
-			: { cmd: 'npx', args: ['--no-install', 'tsx', cli, '--port', String(port), ...extra] };
+		return tsxCommand(ctx, cli, ['--port', String(port), ...extra]);
+	},
+
+	/** The Runware emulator (test/emulator-runware), for examples whose node has Service: Runware. */
+	async startExtraEmulators(ctx, { freePort, logDir }) {
+		const port = await freePort();
+		const { cmd, args } = tsxCommand(ctx, path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts'), ['--service', 'runware', '--port', String(port)]);
+		const svc = ctx.registry.spawnService('runware-emulator', cmd, args, { cwd: ctx.repoRoot, env: process.env, logFile: path.join(logDir, 'runware-emulator.log') });
+		const m = await svc.waitFor(/Runware emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, { timeoutMs: 120_000 });
+		ctx.runware = {
+			svc,
+			url: m[1],
+			apiUrl: `${m[1]}/v1`,
+			counters: async () => {
+				const r = await fetch(`${m[1]}/__emulator/counters`, { signal: AbortSignal.timeout(10_000) });
+				if (!r.ok) throw new Error(`Runware GET /__emulator/counters: HTTP ${r.status}`);
+				return r.json();
+			},
+		};
+		return `Runware ${ctx.runware.apiUrl} (pid ${svc.pid})`;
+	},
+
+	/** The Runware credential, pointed at the Runware emulator. */
+	extraCredentials(ctx) {
+		return [runwareCredential(ctx)];
 	},
 
 	credential(ctx) {
@@ -135,7 +162,10 @@ export default {
 			delete prepared.pinData; // run the real nodes, never pinned output
 			delete prepared.versionId;
 			delete prepared.meta;
-			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred);
+			const onRunware = wanNodes.some((n) => n.parameters?.service === 'runware');
+			const emulator = onRunware ? ctx.runware : ctx.emulator;
+			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred) + (ctx.runware ? rewriteCredentials(prepared, RUNWARE_CRED_TYPE, runwareCredential(ctx)) : 0);
+			if (onRunware && !ctx.runware) problems.push('a Runware example, but the Runware emulator is not running');
 			let before = null;
 			specs.push({
 				id,
@@ -147,11 +177,11 @@ export default {
 				nodeTypes: [...new Set((workflow.nodes || []).map((n) => n.type))],
 				before: async () => {
 					assert(!problems.length, problems.join('; '));
-					before = await ctx.emulator.counters();
+					before = await emulator.counters();
 				},
 				assert: async (out, c) => {
 					assert(!problems.length, problems.join('; '));
-					const after = await ctx.emulator.counters();
+					const after = await emulator.counters();
 					return assertWanRun(out, c, { wanNodes, before, after, rewired });
 				},
 			});
@@ -284,9 +314,57 @@ export default {
 					return `status=Error "${String(result.message).slice(0, 120)}"`;
 				},
 			},
+			...(ctx.runware ? runwareCredentialTests(ctx) : []),
 		];
 	},
 };
+
+/** `tsx <script> …args`: the package's own tsx, else npx's. */
+function tsxCommand(ctx, script, args) {
+	if (!fs.existsSync(script)) throw new Error(`${script} is missing`);
+	const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+	return fs.existsSync(local) ? { cmd: local, args: [script, ...args] } : { cmd: 'npx', args: ['--no-install', 'tsx', script, ...args] };
+}
+
+function runwareCredential(ctx) {
+	return {
+		id: 'wanE2ERunwareCrd',
+		name: 'Runware (e2e emulator)',
+		type: RUNWARE_CRED_TYPE,
+		data: { apiKey: RUNWARE_KEY, baseUrl: ctx.runware.apiUrl },
+	};
+}
+
+/** The Runware credential's Test button: the free authentication task, never a task. */
+function runwareCredentialTests(ctx) {
+	const good = runwareCredential(ctx);
+	const noTask = (before, after) => {
+		assert(after.submissions === before.submissions && after.tasksCreated === before.tasksCreated, `the Runware credential test created or sent a task (${JSON.stringify({ before, after })})`);
+	};
+	return [
+		{
+			name: 'Runware: valid emulator key -> OK by the authentication task, no task created',
+			credentials: good,
+			counters: ctx.runware.counters,
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+				noTask(before, after);
+				assert(after.authTasks > before.authTasks, `no authentication task arrived (${before.authTasks} -> ${after.authTasks})`);
+				return `status=OK; Runware authentication tasks ${before.authTasks}->${after.authTasks}, tasks created ${after.tasksCreated - before.tasksCreated}`;
+			},
+		},
+		{
+			name: 'Runware: wrong API key -> Error, no task created',
+			credentials: { ...good, data: { ...good.data, apiKey: 'rw-e2e-invalid-key' } },
+			counters: ctx.runware.counters,
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				noTask(before, after);
+				return `status=Error "${String(result.message).slice(0, 120)}"`;
+			},
+		},
+	];
+}
 
 /** Generic assertions for one example run; returns the one-line outputs summary. */
 async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {

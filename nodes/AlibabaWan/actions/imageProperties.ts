@@ -569,7 +569,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			typeOptions: { minValue: runOptionRanges.concurrency.min, maxValue: runOptionRanges.concurrency.max },
 			default: 5,
 			description:
-				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
+				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once (more are rejected); Runware advises 2 to 4 requests in flight.',
 		},
 		{
 			displayName: 'File Name',

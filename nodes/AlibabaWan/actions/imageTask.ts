@@ -172,7 +172,7 @@ export async function runImageTask(
 	}
 	env.ledger.record(submitted.taskId, itemIndex, 'running');
 	if (submitted.adopted) {
-		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
+		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found and adopted (not submitted again)`);
 	}
 
 	// A synchronous service answered with the finished task: its images are emitted even on "Submit
