@@ -271,31 +271,24 @@ describe('refused before anything is sent (zero requests), naming the item and t
 describe('faults: no duplicate task, no lost image, the key never leaked', () => {
 	const created = () => rw.counters().tasksCreated;
 
+	// Accepted then the answer lost: found by its taskUUID and adopted (one submission). Refused on arrival:
+	// sent again with the same taskUUID (two submissions of one taskUUID). One task either way.
 	test.each([
-		['the connection drops after Runware accepted the task', { type: 'reset-after-accept' } as const],
-		['a 502 after Runware accepted the task', { type: 'http-after-accept', status: 502 } as const],
-	])('%s: the task is found by its taskUUID and adopted, not submitted again', async (_label, action) => {
+		['the connection drops after Runware accepted the task', { type: 'reset-after-accept' } as const, 1],
+		['a 502 after Runware accepted the task', { type: 'http-after-accept', status: 502 } as const, 1],
+		['the connection drops before Runware took the task', { type: 'reset' } as const, 2],
+		['a 429 (queue full)', { type: 'http', status: 429 } as const, 2],
+		['a 503', { type: 'http', status: 503 } as const, 2],
+	])('%s: one task, submitted %s time(s) with one taskUUID, its image out', async (_label, action, submissions) => {
 		rw.injectFault({ match: { kind: 'inference' }, action });
 		const result = await run(generate());
 		expect(result.error?.message).toBeUndefined();
 		expect(result.items).toHaveLength(1);
 		expect(result.items[0].binary?.data).toBeDefined();
-		expect(rw.counters()).toMatchObject({ submissions: 1, tasksCreated: 1, conflicts: 0 });
-		expect(result.items[0].json.taskId).toBe(onlyTask().taskUUID);
-	});
-
-	test.each([
-		['the connection drops before Runware took the task', { type: 'reset' } as const],
-		['a 429 (queue full)', { type: 'http', status: 429 } as const],
-		['a 503', { type: 'http', status: 503 } as const],
-	])('%s: sent again with the same taskUUID, one task', async (_label, action) => {
-		rw.injectFault({ match: { kind: 'inference' }, action });
-		const result = await run(generate());
-		expect(result.error?.message).toBeUndefined();
-		expect(result.items).toHaveLength(1);
 		const counters = rw.counters();
-		expect(counters).toMatchObject({ submissions: 2, tasksCreated: 1 });
-		expect(Object.values(counters.submissionsByTaskUUID)).toEqual([2]);
+		expect(counters).toMatchObject({ submissions, tasksCreated: 1, conflicts: 0 });
+		expect(Object.values(counters.submissionsByTaskUUID)).toEqual([submissions]);
+		expect(result.items[0].json.taskId).toBe(rw.tasks()[0].taskUUID);
 	});
 
 	test('the lookup after a lost answer fails too: the resend with the same taskUUID gets conflictTaskUUID, and that task is collected', async () => {

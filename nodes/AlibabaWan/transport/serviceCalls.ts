@@ -15,6 +15,21 @@ export function usageError(message: string): ApiError {
 	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
 }
 
+/**
+ * The credential's API key, trimmed, or the error that says why it cannot be sent (nothing was sent):
+ * empty, or with characters a header cannot carry. `code` and the hints are the service's.
+ */
+export function checkedApiKey(raw: unknown, code: string, hints: { missing: string; malformed: string }): string {
+	const key = typeof raw === 'string' ? raw.trim() : '';
+	const refuse = (message: string, hint: string) =>
+		new ApiError({ code, message, hint, retryable: false, notSent: true, taskMayExist: false });
+	if (!key) throw refuse('No API key is set in the credential', hints.missing);
+	if (!/^[\x21-\x7e]+$/.test(key)) {
+		throw refuse('The API key in the credential contains spaces or characters that cannot be sent in a header', hints.malformed);
+	}
+	return key;
+}
+
 /** Runs `fn`; whatever it throws leaves as an ApiError of `service`, with `secret` scrubbed from every string. */
 export async function scrubbing<T>(secret: string | undefined, service: string, fn: () => Promise<T>): Promise<T> {
 	const outcome = await fn().then(
@@ -61,7 +76,7 @@ export async function readJsonAnswer(res: SendResult, service: string, operation
 	});
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 	try {
 		return { ok: true, value: JSON.parse(text) as unknown };
 	} catch {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
-import { USER_AGENT, checkBaseUrl, downloadResultUrl, scrubbing, usageError } from '../../transport/serviceCalls';
+import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, parseJson, scrubbing, usageError } from '../../transport/serviceCalls';
 import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
@@ -260,7 +260,7 @@ async function readJson(res: SendResult, operation: Operation, taskId?: string):
 }
 
 function parseJsonText(text: string, operation: Operation, taskId?: string): unknown {
-	const parsed = tryParseJson(text);
+	const parsed = parseJson(text);
 	if (parsed.ok) return parsed.value;
 	const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
 	throw new ApiError({
@@ -273,13 +273,6 @@ function parseJsonText(text: string, operation: Operation, taskId?: string): unk
 	});
 }
 
-function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-	try {
-		return { ok: true, value: JSON.parse(text) as unknown };
-	} catch {
-		return { ok: false };
-	}
-}
 
 function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): ApiError {
 	const requestId = typeof json === 'object' && json !== null ? (json as { request_id?: unknown }).request_id : undefined;
@@ -342,24 +335,10 @@ function baseHeaders(apiKey: string): Record<string, string> {
 }
 
 function cleanKey(endpoint: DashScopeEndpoint): string {
-	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
-	if (!key) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'No API key is set in the credential',
-			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
-			retryable: false,
-		});
-	}
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
-			hint: 'Copy the key again from the Model Studio console.',
-			retryable: false,
-		});
-	}
-	return key;
+	return checkedApiKey(endpoint?.apiKey, 'InvalidApiKey', {
+		missing: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
+		malformed: 'Copy the key again from the Model Studio console.',
+	});
 }
 
 

@@ -9,7 +9,7 @@
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
 import { SlidingWindowLimiter, limiterKey } from '../../transport/rateLimit';
-import { USER_AGENT, checkBaseUrl, downloadResultUrl, readJsonAnswer, scrubbing, usageError } from '../../transport/serviceCalls';
+import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, readJsonAnswer, scrubbing, usageError } from '../../transport/serviceCalls';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { TASK_MAY_EXIST_HINT, errorFromAnswer, errorFromItem, errorItemsOf, hintFor, type RunwareErrorItem } from './errors';
 
@@ -69,27 +69,10 @@ function headers(apiKey: string): Record<string, string> {
 }
 
 function cleanKey(endpoint: RunwareEndpoint): string {
-	const key = typeof endpoint.apiKey === 'string' ? endpoint.apiKey.trim() : '';
-	if (!key)
-		throw new ApiError({
-			code: 'invalidApiKey',
-			message: 'No API key is set in the credential',
-			hint: 'Enter the Runware API key in the "Runware API" credential.',
-			retryable: false,
-			notSent: true,
-			taskMayExist: false,
-		});
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'invalidApiKey',
-			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
-			hint: 'Copy the key again from the Runware dashboard.',
-			retryable: false,
-			notSent: true,
-			taskMayExist: false,
-		});
-	}
-	return key;
+	return checkedApiKey(endpoint.apiKey, 'invalidApiKey', {
+		missing: 'Enter the Runware API key in the "Runware API" credential.',
+		malformed: 'Copy the key again from the Runware dashboard.',
+	});
 }
 
 /** `{data, errors}` of a 2xx answer, each kept only when it is a list of objects. */
