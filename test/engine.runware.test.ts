@@ -89,7 +89,7 @@ describe('each operation: the exact task sent and the items out', () => {
 				imageUUID: snapshot.imageUUIDs[index],
 				seed: snapshot.seeds[index],
 				cost: 0.075,
-				usage: { cost: 0.15 },
+				usage: { image_count: 2, cost: 0.15 },
 			});
 			expect(item.json.requestId).toBeUndefined();
 			expect(item.binary?.data.mimeType).toBe('image/png');
@@ -172,6 +172,28 @@ describe('each operation: the exact task sent and the items out', () => {
 		expect(await dry({ ...edit, size: '1K' }, [await photo()])).toEqual([1184, 880]);
 		expect(await dry(generate({ model: 'wan2.7-image-pro', size: '4K' }))).toEqual([4096, 4096]);
 		expect(await dry(generate({ size: 'default' }))).toEqual([2048, 2048]);
+		expect(rw.counters().requests).toBe(0);
+	});
+});
+
+describe('as an AI Agent tool', () => {
+	const agentItem = [{ json: { sessionId: 's1', chatInput: 'make a lighthouse picture', toolCallId: 'call_1' } }];
+
+	test('one compact answer: URLs (nothing downloaded), billed images and their cost', async () => {
+		const result = await run(generate({ numberOfImages: 2, serviceOptions: { includeCost: true } }), agentItem, { asTool: true });
+		expect(result.error).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		const json = result.items[0].json;
+		expect(json).toMatchObject({ status: 'SUCCEEDED', model: 'wan2.7-image', size: '768*768', imageCount: 2, billedImages: 2, cost: 0.06 });
+		expect((json.images as unknown[]).length).toBe(2);
+		expect(rw.counters().downloads).toBe(0);
+		expect(JSON.stringify(json)).not.toContain(RW_KEY);
+	});
+
+	test("Cancel Task as a tool: Runware's refusal comes back as the answer, nothing sent", async () => {
+		const result = await run({ resource: 'task', operation: 'cancelTask', taskId: '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b' }, agentItem, { asTool: true });
+		expect(result.status).toBe('success');
+		expect(result.items[0].json.error).toMatch(/Runware cannot cancel a task/);
 		expect(rw.counters().requests).toBe(0);
 	});
 });

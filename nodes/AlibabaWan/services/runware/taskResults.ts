@@ -71,7 +71,8 @@ export function parseResponse(
 			images,
 			failedImages,
 			texts: [],
-			usage: costed ? { cost: Math.round(cost * 1e6) / 1e6 } : undefined,
+			// Images produced (what is billed, as DashScope's usage.image_count) and, with Include Cost, their total.
+			usage: { image_count: images.length, ...(costed ? { cost: Math.round(cost * 1e6) / 1e6 } : {}) },
 			size: facts.size,
 			urlsExpireAt: new Date(now + lifetimeMs).toISOString(),
 			code: status === 'FAILED' ? failedImages[0]?.code : undefined,
