@@ -7,8 +7,7 @@
  */
 import type { IDataObject } from 'n8n-workflow';
 
-import { dataUri, png } from './fixtures/images';
-import { bmp } from './fixtures/images';
+import { bmp, dataUri, png, serveImages } from './fixtures/images';
 import { RW_KEY, UUID_V4, apiRequests, inferenceTasks, setupRunwareEngine } from './fixtures/runware';
 
 const { rw, run, store, itemWith } = setupRunwareEngine();
@@ -148,6 +147,50 @@ describe('each operation: the exact task sent and the items out', () => {
 		expect(task.settings).toEqual({ editRegions: [[], [[5, 5, 100, 100]]] });
 		expect([task.width, task.height]).toEqual([768, 1024]);
 		expect(result.items).toHaveLength(1);
+	});
+
+	test('an image URL is passed through for Runware to fetch; without its size, Default is square', async () => {
+		const server = await serveImages({ '/logo.png': png(300, 300, 7) });
+		try {
+			const url = `${server.url}/logo.png`;
+			const result = await run(
+				{
+					resource: 'image',
+					operation: 'fuseImages',
+					model: 'wan2.7-image',
+					prompt: 'put the logo from image 2 on the mug in image 1',
+					images: { image: [{ inputType: 'binary', binaryPropertyName: 'data' }, { inputType: 'url', imageUrl: url }] },
+					runMode: 'validate',
+				},
+				[await photo()],
+			);
+			expect(result.error?.message).toBeUndefined();
+			const [task] = result.items[0].json.request as Array<{ inputs: { referenceImages: string[] }; width: number; height: number }>;
+			expect(task.inputs.referenceImages[1]).toBe(url);
+			expect([task.width, task.height]).toEqual([2048, 2048]);
+			expect(rw.counters().requests).toBe(0);
+			// Sent for real: Runware (the emulator) fetched the URL itself and made the image.
+			const fused = await run(
+				{
+					resource: 'image',
+					operation: 'fuseImages',
+					model: 'wan2.7-image',
+					prompt: 'put the logo from image 2 on the mug in image 1',
+					images: { image: [{ inputType: 'binary', binaryPropertyName: 'data' }, { inputType: 'url', imageUrl: url }] },
+					size: 'custom',
+					customSize: '768*768',
+				},
+				[await photo()],
+			);
+			expect(fused.error?.message).toBeUndefined();
+			expect(rw.tasks()[0].inputImages.map((image) => [image.source, image.width, image.height])).toEqual([
+				['dataURI', 640, 480],
+				['url', 300, 300],
+			]);
+			expect(fused.items).toHaveLength(1);
+		} finally {
+			await server.close();
+		}
 	});
 
 	test('Generate Image Set: settings.sequential, every image of the set out', async () => {
