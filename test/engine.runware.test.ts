@@ -298,6 +298,15 @@ describe('refused before anything is sent (zero requests), naming the item and t
 		expect(rw.counters().requests).toBe(0);
 	});
 
+	test('a key of another service\'s options in the collection is neither refused nor sent', async () => {
+		const result = await run(generate({ serviceOptions: { imageFormat: 'WEBP', responseFormat: 'b64_json' } }));
+		expect(result.error?.message).toBeUndefined();
+		const task = onlyTask();
+		expect(task.outputFormat).toBe('WEBP');
+		expect(JSON.stringify(task)).not.toContain('b64_json');
+		expect(result.items[0].binary?.data.mimeType).toBe('image/webp');
+	});
+
 	test('a Pro edit over 2048 px (reference images cap Pro at 2048)', async () => {
 		const result = await run(
 			{ resource: 'image', operation: 'editImage', model: 'wan2.7-image-pro', prompt: 'a mug', inputType: 'binary', binaryPropertyName: 'data', size: 'custom', customSize: '4096*2048' },

@@ -70,10 +70,8 @@ export function readServiceOptions(ctx: IExecuteFunctions, itemIndex: number, se
 		const value = readOption(option, given[option.name], label, fail);
 		if (value !== undefined) values[option.name] = value;
 	}
-	const unknown = Object.keys(given).filter((name) => !offered.some((option) => option.name === name));
-	if (unknown.length) {
-		fail(`${service.shortName} Options: ${unknown.map((name) => `"${name}"`).join(', ')} is not an option of ${service.shortName} here: remove it`);
-	}
+	// Keys of another service's options (the collection shares one parameter name) stay where they are:
+	// they are never sent, and the user could not see them to remove them.
 	return values;
 }
 
