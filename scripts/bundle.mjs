@@ -7,6 +7,7 @@ rmSync('dist', { recursive: true, force: true });
 const entries = {
 	'nodes/AlibabaWan/AlibabaWan.node': 'nodes/AlibabaWan/AlibabaWan.node.ts',
 	'credentials/AlibabaDashScopeApi.credentials': 'credentials/AlibabaDashScopeApi.credentials.ts',
+	'credentials/WanGatewayApi.credentials': 'credentials/WanGatewayApi.credentials.ts',
 };
 await build({
 	entryPoints: entries,

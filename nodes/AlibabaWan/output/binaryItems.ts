@@ -40,13 +40,13 @@ export interface TaskContext {
 const DOWNLOAD_CONCURRENCY = 3;
 
 /** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results in input order. */
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
 	const results = new Array<R>(items.length);
 	let next = 0;
 	const worker = async () => {
 		while (next < items.length) {
 			const index = next++;
-			results[index] = await fn(items[index]);
+			results[index] = await fn(items[index], index);
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -80,24 +80,26 @@ export async function resultToItems(
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
-	// One stored file per image, in image order (none with URL output).
-	const binaries: IBinaryData[] = [];
+	// One stored file per image, in image order (with URL output, only the images sent inline).
+	const binaries: Array<IBinaryData | undefined> = [];
 	const imageSizes: Array<string | undefined> = [];
-	if (settings.format === 'binary') {
-		// A set of 12 images is 12 downloads: run a few at once, keep their order.
-		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
-			downloadImage(
-				ctx,
-				image.url,
-				renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
-				result,
-				fetcher,
-			),
-		);
-		for (const { binary, size } of downloaded) {
-			binaries.push(binary);
-			imageSizes.push(size);
-		}
+	// Inline images have no URL to output: they are stored whatever the Output setting.
+	const stored = result.images.map((image) => settings.format === 'binary' || image.inline === true);
+	// A set of 12 images is 12 downloads: run a few at once, keep their order.
+	const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, async (image, position) =>
+		stored[position]
+			? await downloadImage(
+					ctx,
+					image.url,
+					renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
+					result,
+					fetcher,
+				)
+			: undefined,
+	);
+	for (const entry of downloaded) {
+		binaries.push(entry?.binary);
+		imageSizes.push(entry?.size);
 	}
 	// 2.5 reports no usage.size: each image's own size is then read from its downloaded header.
 	const sizeOf = (position: number) => (base.size === undefined ? imageSizes[position] : undefined);
@@ -106,10 +108,11 @@ export async function resultToItems(
 		const binary: IBinaryKeyData = {};
 		const images = result.images.map((image, position) => {
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
-			if (binaries[position]) binary[key] = binaries[position];
+			const stored = binaries[position];
+			if (stored) binary[key] = stored;
 			return stripUndefined({
 				index: image.index,
-				url: image.url,
+				url: image.inline ? undefined : image.url,
 				size: sizeOf(position),
 				...(binaries[position] ? { binaryProperty: key } : {}),
 			});
@@ -122,14 +125,14 @@ export async function resultToItems(
 					images,
 					failedImages: result.failedImages as unknown as IDataObject[],
 				}),
-				...(binaries.length ? { binary } : {}),
+				...(Object.keys(binary).length ? { binary } : {}),
 				pairedItem,
 			},
 		];
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
+		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.inline ? undefined : image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));

@@ -10,6 +10,12 @@ export interface ResultImage {
 	/** 1-based position among the task's outputs (succeeded and failed alike). */
 	index: number;
 	url: string;
+	/**
+	 * The service sent the image's bytes in its answer: `url` is then only a handle its session's
+	 * `downloadResult` opens. It is never shown, and the image is stored as binary data whatever the
+	 * Output setting, since there is no URL to output instead.
+	 */
+	inline?: boolean;
 }
 
 export interface FailedImage {

@@ -152,6 +152,22 @@ export class ApiError extends Error implements ApiErrorFields {
 	}
 }
 
+/** Runs `fn`; whatever it throws leaves as an ApiError of `service`, with `secrets` scrubbed from every string. */
+export async function scrubbedFailures<T>(service: string, secrets: ReadonlyArray<string>, fn: () => Promise<T>): Promise<T> {
+	const outcome = await fn().then(
+		(value) => ({ ok: true as const, value }),
+		(error: unknown) => ({ ok: false as const, error }),
+	);
+	if (outcome.ok) return outcome.value;
+	const error = outcome.error;
+	const clean =
+		error instanceof ApiError
+			? error.scrubbed(secrets)
+			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
+	clean.service ??= service;
+	return Promise.reject(clean);
+}
+
 export function isApiError(error: unknown): error is ApiError {
 	return error instanceof ApiError;
 }

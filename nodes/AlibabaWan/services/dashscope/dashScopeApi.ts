@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
-import { ApiError, redact } from '../../transport/errors';
-import { headerValue, readText } from '../../transport/httpClient';
+import { ApiError, scrubbedFailures } from '../../transport/errors';
+import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, downloadSignedUrl } from '../../transport/download';
+import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
 import { sleep } from '../../transport/retry';
@@ -38,7 +39,7 @@ export const DEFAULT_TIMEOUTS = {
 	query: 30_000,
 	cancel: 30_000,
 	list: 30_000,
-	download: 300_000,
+	download: DOWNLOAD_TIMEOUT_MS,
 } as const;
 
 export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
@@ -46,7 +47,6 @@ export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
 	'image-synthesis': '/services/aigc/image2image/image-synthesis',
 };
 
-const USER_AGENT = 'n8n-nodes-alibaba-wan';
 
 /** DashScope to the shared call runner: its name, its error answers and hints. */
 const DASHSCOPE: ServiceProfile = {
@@ -242,50 +242,15 @@ export async function listTasks(
 	});
 }
 
-/**
- * Stream a signed result URL. No Authorization header is sent (the URL is self-authorizing and may
- * point at a third-party host). Retries happen only until the response headers arrive.
- */
+/** Streams a signed result URL (transport/download.ts), with DashScope's 24-hour validity as the hint. */
 export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
-	return scrubbing(undefined, async () => {
-		let parsed: URL;
-		try {
-			parsed = new URL(url);
-		} catch {
-			throw usageError('The result URL is not a valid URL');
-		}
-		if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-			throw usageError(`Result URLs must use http or https, not "${parsed.protocol}"`);
-		}
-		if (parsed.username || parsed.password) throw usageError('Result URLs must not contain credentials');
-		return runCall<DownloadedResult>({
+	return scrubbing(undefined, () =>
+		downloadSignedUrl(url, opts, {
 			service: DASHSCOPE,
-			operation: 'downloadResult',
-			mode: 'read',
-			method: 'GET',
-			url: parsed.toString(),
-			headers: { accept: '*/*', 'user-agent': USER_AGENT },
-			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.download,
-			opts,
-			keepOpen: true,
-			decorate: (error) => {
-				if (error.httpStatus === 403 || error.httpStatus === 404) {
-					error.hint =
-						'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.';
-				}
-			},
-			onSuccess: async (res) => {
-				const body = res.body;
-				body.once('close', res.done);
-				const length = Number(headerValue(res.headers, 'content-length'));
-				return {
-					body: body as DownloadedResult['body'],
-					contentType: headerValue(res.headers, 'content-type'),
-					contentLength: Number.isFinite(length) && length >= 0 ? length : undefined,
-				};
-			},
-		});
-	});
+			expiredHint:
+				'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.',
+		}),
+	);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,21 +410,7 @@ export function containsOssUrl(value: unknown, depth = 0): boolean {
 	return false;
 }
 
-/** Run `fn`; whatever it throws leaves as a ApiError with the key scrubbed from every string. */
-async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
-	const outcome = await fn().then(
-		(value) => ({ ok: true as const, value }),
-		(error: unknown) => ({ ok: false as const, error }),
-	);
-	if (outcome.ok) return outcome.value;
-	throw scrub(outcome.error, apiKey ? [apiKey] : []);
-}
-
-function scrub(error: unknown, secrets: string[]): ApiError {
-	const clean =
-		error instanceof ApiError
-			? error.scrubbed(secrets)
-			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
-	clean.service ??= DASHSCOPE.name;
-	return clean;
+/** Run `fn`; whatever it throws leaves as an ApiError named DashScope, with the key scrubbed (transport/errors.ts). */
+function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
+	return scrubbedFailures(DASHSCOPE.name, apiKey ? [apiKey] : [], fn);
 }
