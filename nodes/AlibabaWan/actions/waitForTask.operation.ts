@@ -9,7 +9,7 @@ import {
 import { toNodeApiError } from '../transport';
 
 import type { OutputSettings } from '../output/binaryItems';
-import { includeInputFieldsProperties, optionsProperty, runProperties } from './imageProperties';
+import { includeInputFieldsProperties, optionsProperty, refusalNotices, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
 import {
@@ -23,6 +23,7 @@ import {
 const operation = 'waitForTask';
 
 export const properties: INodeProperties[] = [
+	...refusalNotices(operation),
 	{
 		displayName: 'Task IDs',
 		name: 'taskIds',

@@ -111,6 +111,7 @@ export async function resultToItems(
 			const stored = binaries[position];
 			if (stored) binary[key] = stored;
 			return stripUndefined({
+				...image.fields,
 				index: image.index,
 				url: image.inline ? undefined : image.url,
 				size: sizeOf(position),
@@ -132,7 +133,7 @@ export async function resultToItems(
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.inline ? undefined : image.url }),
+		json: stripUndefined({ ...base, ...image.fields, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.inline ? undefined : image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));

@@ -16,6 +16,12 @@ export interface ResultImage {
 	 * Output setting, since there is no URL to output instead.
 	 */
 	inline?: boolean;
+	/**
+	 * The service's facts about this one image (e.g. Runware's `cost`, its own `seed`), put on its output
+	 * item (or its entry in `images` with all images on one item). They replace the task's fields for that
+	 * image (its own seed); imageIndex, url and size stay the node's.
+	 */
+	fields?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface FailedImage {
