@@ -37,7 +37,7 @@ async function generate(
 	model: ModelId = 'wan2.7-image',
 	opts: Parameters<WanSession['submitTask']>[1] = {},
 ) {
-	const request = s.buildRequest(modelCatalog[model], operation, parameters, images);
+	const request = s.buildRequest(modelCatalog[model], operation, parameters, images, {});
 	return await s.submitTask(request, { retry: { baseDelayMs: 5, maxDelayMs: 10 }, ...opts });
 }
 

@@ -6,7 +6,7 @@ import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INode
 import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { bufferReader, probeImage } from '../images/probeImage';
-import type { TaskResult } from '../tasks/taskResults';
+import type { ResultImage, TaskResult } from '../tasks/taskResults';
 import type { CallOptions, DownloadedResult } from '../transport/types';
 
 export type OutputFormat = 'binary' | 'url';
@@ -67,6 +67,8 @@ const extensions: Record<string, string> = {
 export interface ResultFetcher {
 	download(url: string, options: CallOptions): Promise<DownloadedResult>;
 	signal?: AbortSignal;
+	/** False when the service keeps no task to collect again ("Wait for Task" cannot help). */
+	collectable?: boolean;
 }
 
 export async function resultToItems(
@@ -90,7 +92,7 @@ export async function resultToItems(
 		stored[position]
 			? await downloadImage(
 					ctx,
-					image.url,
+					image,
 					renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
 					result,
 					fetcher,
@@ -177,11 +179,12 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 
 async function downloadImage(
 	ctx: IExecuteFunctions,
-	url: string,
+	image: ResultImage,
 	fileName: string,
 	result: TaskResult,
 	fetcher: ResultFetcher,
 ) {
+	const url = image.url;
 	try {
 		const downloaded = await fetcher.download(url, { signal: fetcher.signal });
 		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
@@ -198,9 +201,13 @@ async function downloadImage(
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
 		const reason = error instanceof Error ? error.message : String(error);
 		const wrapped = error instanceof Error ? error : new Error(reason);
-		wrapped.message =
-			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
-			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
+		const recovery =
+			fetcher.collectable !== false
+				? `The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`
+				: image.inline
+					? 'The service sent the image in its answer and keeps no copy to collect later.'
+					: `The service keeps no task to collect it from: download it from ${url} (valid until ${result.urlsExpireAt}).`;
+		wrapped.message = `Task ${result.taskId} succeeded but downloading its image failed (${reason}). ${recovery}`;
 		throw wrapped;
 	}
 }

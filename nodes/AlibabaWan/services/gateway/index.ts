@@ -16,7 +16,7 @@ import type { InlineImage } from './answerReader';
 import { GATEWAY_NAME, hintFor } from './errors';
 import { downloadResult, generateImages, type GenerationAnswer } from './gatewayApi';
 import { buildRequestBody } from './requestBody';
-import { gatewayModels, readSettings } from './settings';
+import { gatewayDifferences, gatewayModels, readSettings } from './settings';
 
 /** Result URLs stay valid this long (seed 002); a gateway keeps nothing else to collect later. */
 const resultValidityMs = 24 * 60 * 60 * 1000;
@@ -50,6 +50,13 @@ export const gatewayService: WanService = {
 	shortName: GATEWAY_NAME,
 	credentialType: 'wanGatewayApi',
 	models: gatewayModels,
+	modelDifferences: gatewayDifferences,
+	refusedOperations: {
+		waitForTask:
+			`${SYNCHRONOUS} wait for: Generate Image, Edit Image, Fuse Images and Generate Image Set already output the finished images. ` +
+			'Use the DashScope service to submit tasks and collect them later.',
+		cancelTask: `${SYNCHRONOUS} cancel: once a request is sent, the gateway generates (and bills) its images.`,
+	},
 	taskValidityMs: resultValidityMs,
 	imageUrlSchemes: ['http:', 'https:'],
 	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],

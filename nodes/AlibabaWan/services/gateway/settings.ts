@@ -3,6 +3,7 @@
  * (GATEWAY_API.md §8); each is a credential setting whose default is seed 002's behaviour.
  */
 import type { ModelId } from '../../catalog/modelCatalog';
+import type { ServiceDifferences } from '../../catalog/serviceDifferences';
 
 /** How input images are sent (GATEWAY_API.md §3). */
 export type ImageField =
@@ -97,3 +98,15 @@ export function readSettings(raw: Record<string, unknown>): GatewaySettings {
 		},
 	};
 }
+
+/**
+ * Where seed 002 differs from the catalog's Wan 2.7 entries. Its limits are the catalog's (up to 9
+ * images of 20 MB, prompt ≤ 5000, n 1–4 or 1–12 in a set, 4K only for Pro text-to-image); only the
+ * colour palette is not offered: seed 002 does not list `color_palette` (UNCONFIRMED whether gateways
+ * pass it on), and an ignored palette would still bill the images.
+ */
+const withoutPalette = { everyOperation: { colorPalette: false } };
+export const gatewayDifferences: ServiceDifferences = {
+	'wan2.7-image-pro': withoutPalette,
+	'wan2.7-image': withoutPalette,
+};
