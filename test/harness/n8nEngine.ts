@@ -17,6 +17,7 @@ import {
 	type IBinaryData,
 	type ICredentialDataDecryptedObject,
 	type ICredentialsDecrypted,
+	type ICredentialType,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
@@ -35,9 +36,12 @@ export const CREDENTIAL_TYPE = 'alibabaDashScopeApi';
 
 const { AlibabaWan } = require('../../dist/nodes/AlibabaWan/AlibabaWan.node.js');
 const { AlibabaDashScopeApi } = require('../../dist/credentials/AlibabaDashScopeApi.credentials.js');
+const { WanGatewayApi } = require('../../dist/credentials/WanGatewayApi.credentials.js');
 
 const nodeType: INodeType = new AlibabaWan();
 const credentialType = new AlibabaDashScopeApi();
+/** The package's credential types by name, for the Test button's request. */
+const credentialTypes: Record<string, ICredentialType> = { [CREDENTIAL_TYPE]: credentialType, wanGatewayApi: new WanGatewayApi() };
 
 /**
  * Stand-in for n8n's Manual Trigger, so example workflows (trigger → Alibaba Wan → …) run here
@@ -83,12 +87,19 @@ const nodeTypes = {
 	getKnownTypes: () => ({}),
 };
 
+/** A credential's fields: DashScope's (region, workspace) or another service's (e.g. the gateway's dialect settings). */
 export interface TestCredentials {
 	apiKey: string;
-	region: string;
+	region?: string;
 	baseUrl?: string;
 	workspaceId?: string;
+	[field: string]: string | number | undefined;
 }
+
+/** Every credential type the node declares: the node carries a reference to each, the service picks one. */
+const nodeCredentials = Object.fromEntries(
+	(nodeType.description.credentials ?? []).map((credential) => [credential.name, { id: '1', name: credential.name }]),
+);
 
 /** Fills the credential's generic `authenticate` block, as n8n's CredentialsHelper does. */
 class TestCredentialsHelper extends ICredentialsHelper {
@@ -195,7 +206,11 @@ function additionalDataFor(credentials: TestCredentials, hooks?: ExecutionLifecy
  */
 export type CredentialTestError = Error & { cause?: { response?: { status?: number } } };
 
-export async function runCredentialTestRequest(credentials: TestCredentials): Promise<{ error?: CredentialTestError }> {
+export async function runCredentialTestRequest(
+	credentials: TestCredentials,
+	typeName: string = CREDENTIAL_TYPE,
+): Promise<{ error?: CredentialTestError }> {
+	const tested = credentialTypes[typeName];
 	const testNodeType: INodeType = {
 		description: {
 			displayName: 'Temp',
@@ -206,8 +221,8 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 			defaults: { name: 'Temp-Node' },
 			inputs: ['main' as never],
 			outputs: ['main' as never],
-			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
-			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test.request } }],
+			credentials: [{ name: typeName, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: tested.test!.request } }],
 		},
 	};
 	const node: INode = {
@@ -217,7 +232,7 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+		credentials: { [typeName]: { id: '1', name: typeName } },
 	};
 	const workflow = new Workflow({
 		nodes: [node],
@@ -238,7 +253,7 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 		[],
 	);
 	const data = { workspaceId: '', baseUrl: '', ...credentials };
-	const decrypted = { id: '1', name: 'DashScope', type: CREDENTIAL_TYPE, data } as unknown as ICredentialsDecrypted;
+	const decrypted = { id: '1', name: 'DashScope', type: typeName, data } as unknown as ICredentialsDecrypted;
 	try {
 		await new RoutingNode(context, testNodeType, decrypted).runNode();
 		return {};
@@ -302,7 +317,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+		credentials: nodeCredentials,
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		...(options.retryOnFail ? { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } : {}),
 	};
