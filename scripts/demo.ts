@@ -5,6 +5,8 @@
  * - No DASHSCOPE_API_KEY: against the local DashScope emulator — no key, no network.
  * - DASHSCOPE_API_KEY set: against the real service (DASHSCOPE_REGION, default ap-southeast-1;
  *   optional DASHSCOPE_WORKSPACE_ID, DASHSCOPE_BASE_URL). This bills real images.
+ * Examples whose node uses the OpenAI-compatible gateway service run against the local gateway
+ * emulator, or against a real gateway when WAN_GATEWAY_BASE_URL and WAN_GATEWAY_API_KEY are set (billed).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { EMULATOR_KEYS, startEmulator, type Emulator } from '../test/emulator';
+import { GATEWAY_EMULATOR_KEYS, startGatewayEmulator, type GatewayEmulator } from '../test/emulator-gateway';
 import { BinaryStore, runWorkflow, type TestCredentials, type WorkflowJson } from '../test/harness/n8nEngine';
 
 const root = resolve(__dirname, '..');
@@ -36,6 +39,16 @@ async function main(): Promise<number> {
 		console.log(`No DASHSCOPE_API_KEY: running the examples against the local DashScope emulator at ${emulator.url}\n`);
 	}
 
+	// The gateway's credential, for examples run through the OpenAI-compatible gateway service.
+	let gateway: GatewayEmulator | undefined;
+	const gatewayCredentials = async (): Promise<TestCredentials> => {
+		const baseUrl = process.env.WAN_GATEWAY_BASE_URL?.trim();
+		const apiKey = process.env.WAN_GATEWAY_API_KEY?.trim();
+		if (baseUrl && apiKey) return { apiKey, baseUrl };
+		gateway ??= await startGatewayEmulator({ timing: { generationMs: 300, perImageMs: 100 } });
+		return { apiKey: GATEWAY_EMULATOR_KEYS[0], baseUrl: gateway.apiUrl };
+	};
+
 	const store = new BinaryStore();
 	await store.init();
 	rmSync(outputDir, { recursive: true, force: true });
@@ -56,7 +69,9 @@ async function main(): Promise<number> {
 				continue;
 			}
 			const started = Date.now();
-			const result = await runWorkflow(workflow, credentials);
+			const viaGateway = workflow.nodes.some((node) => node.parameters?.service === 'gateway');
+			if (viaGateway) console.log(`- ${file}: through the gateway ${process.env.WAN_GATEWAY_BASE_URL ? 'at WAN_GATEWAY_BASE_URL (billed)' : 'emulator'}`);
+			const result = await runWorkflow(workflow, viaGateway ? await gatewayCredentials() : credentials);
 			const seconds = ((Date.now() - started) / 1000).toFixed(1);
 			const last = workflow.nodes[workflow.nodes.length - 1].name;
 			const items = result.outputs[last] ?? [];
@@ -89,6 +104,11 @@ async function main(): Promise<number> {
 			const counters = emulator.counters();
 			console.log(`\nEmulator: ${counters.submissions} task(s) submitted, ${counters.queries} status queries, ${counters.resultDownloads} image download(s).`);
 			await emulator.close();
+		}
+		if (gateway) {
+			const counters = gateway.counters();
+			console.log(`Gateway emulator: ${counters.generationRequests} generation request(s), ${counters.billedImages} image(s), ${counters.downloads} download(s).`);
+			await gateway.close();
 		}
 	}
 	console.log(failures ? `\n${failures} example(s) failed.` : `\nAll examples ran. Images are in ${outputDir}`);
