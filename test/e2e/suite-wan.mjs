@@ -13,7 +13,14 @@ const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
 const CRED_TYPE = 'alibabaDashScopeApi';
 const REGION = 'ap-southeast-1';
-const ENTRY_POINTS = ['dist/nodes/AlibabaWan/AlibabaWan.node.js', 'dist/credentials/AlibabaDashScopeApi.credentials.js'];
+const ENTRY_POINTS = [
+	'dist/nodes/AlibabaWan/AlibabaWan.node.js',
+	'dist/credentials/AlibabaDashScopeApi.credentials.js',
+	'dist/credentials/WanGatewayApi.credentials.js',
+];
+/** The OpenAI-compatible gateway service: its credential type and the gateway emulator's first key. */
+const GATEWAY_CRED_TYPE = 'wanGatewayApi';
+const GATEWAY_KEY = 'gw-emu-key-1';
 const IMAGE_OPS = new Set(['generateImage', 'editImage', 'fuseImages', 'generateImageSet']);
 const START_TYPES = new Set(['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.executeWorkflowTrigger']);
 
@@ -79,6 +86,26 @@ export default {
 			: { cmd: 'npx', args: ['--no-install', 'tsx', cli, '--port', String(port), ...extra] };
 	},
 
+	/** The gateway emulator (test/emulator-gateway/, seed dialect) for examples run through the gateway service. */
+	extraEmulators() {
+		return [
+			{
+				name: 'gateway',
+				command: (ctx, port) => {
+					const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+					const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
+					const args = [cli, '--service', 'gateway', '--port', String(port), '--generation-ms', '200', '--per-image-ms', '50'];
+					return fs.existsSync(local) ? { cmd: local, args } : { cmd: 'npx', args: ['--no-install', 'tsx', ...args] };
+				},
+			},
+		];
+	},
+
+	/** The gateway credential, pointing at the gateway emulator with the seed's dialect settings. */
+	extraCredentials(ctx) {
+		return [gatewayCredential(ctx)];
+	},
+
 	credential(ctx) {
 		return {
 			id: 'wanE2ECredential',
@@ -135,8 +162,10 @@ export default {
 			delete prepared.pinData; // run the real nodes, never pinned output
 			delete prepared.versionId;
 			delete prepared.meta;
-			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred);
+			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred) + rewriteCredentials(prepared, GATEWAY_CRED_TYPE, gatewayCredential(ctx));
+			const gateway = ctx.extraEmulators?.gateway;
 			let before = null;
+			let gatewayBefore = null;
 			specs.push({
 				id,
 				name: `${f} (${name})`,
@@ -148,11 +177,13 @@ export default {
 				before: async () => {
 					assert(!problems.length, problems.join('; '));
 					before = await ctx.emulator.counters();
+					gatewayBefore = gateway ? await gateway.counters() : null;
 				},
 				assert: async (out, c) => {
 					assert(!problems.length, problems.join('; '));
 					const after = await ctx.emulator.counters();
-					return assertWanRun(out, c, { wanNodes, before, after, rewired });
+					const gatewayAfter = gateway ? await gateway.counters() : null;
+					return assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter });
 				},
 			});
 		}
@@ -284,12 +315,13 @@ export default {
 					return `status=Error "${String(result.message).slice(0, 120)}"`;
 				},
 			},
+			...gatewayCredentialTests(ctx),
 		];
 	},
 };
 
 /** Generic assertions for one example run; returns the one-line outputs summary. */
-async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
+async function assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter }) {
 	const err = executionError(out);
 	assert(!err, () => `execution error: ${err?.message ?? brief(err, 500)}${err?.description ? ' — ' + err.description : ''}`);
 	const nodeErrs = nodeRunErrors(out);
@@ -342,7 +374,16 @@ async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
 		if ((IMAGE_OPS.has(op) && runMode === 'submit') || op === 'cancelTask' || op === 'waitForTask') {
 			assert(taskIds.size > 0, `${node.name} (${op}) output has no task id`);
 		}
-		if (producesImages) assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		// A gateway answers without usage (seed 002); its images are counted by the gateway emulator below.
+		if (producesImages && p.service !== 'gateway') assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		if (p.service === 'gateway') {
+			assert(gatewayAfter, `${node.name} runs through the gateway, but no gateway emulator is running`);
+			const billed = gatewayAfter.billedImages - gatewayBefore.billedImages;
+			assert(billed === images, `${node.name}: the gateway billed ${billed} image(s) but the output holds ${images}`);
+			assert(gatewayAfter.generationRequests - gatewayBefore.generationRequests === 1, `${node.name}: expected exactly one generation request`);
+			assert([...taskIds].every((id) => /^gw-/.test(id)), `${node.name}: task IDs ${[...taskIds].join(',')} are not the node's gateway references`);
+			parts.push(`gateway +${gatewayAfter.generationRequests - gatewayBefore.generationRequests} request, +${billed} image(s)`);
+		}
 		parts.push(
 			`${node.name} [${op}${IMAGE_OPS.has(op) ? '/' + runMode : ''}]: ${items.length} item(s)` +
 				(images ? `, ${images} image(s) ${[...mimes].join('/')} ${bytes} B` : '') +
@@ -377,4 +418,66 @@ function fileNameTemplateRe(template) {
 		})
 		.join('');
 	return new RegExp(`^${re}$`);
+}
+
+/** The gateway credential imported into n8n (seed-002 settings, the gateway emulator's first key). */
+function gatewayCredential(ctx) {
+	return {
+		id: 'wanE2EGatewayCrd',
+		name: 'Wan Gateway (e2e emulator)',
+		type: GATEWAY_CRED_TYPE,
+		data: {
+			baseUrl: `${ctx.extraEmulators?.gateway?.url ?? 'http://127.0.0.1:9'}/v1`,
+			apiKey: GATEWAY_KEY,
+			imageField: 'image',
+			sizeStyle: 'WxH',
+			responseFormat: 'url',
+			requestTimeoutSeconds: 300,
+			modelIdImage: 'wan2.7-image',
+			modelIdImagePro: 'wan2.7-image-pro',
+			path: '/images/generations',
+		},
+	};
+}
+
+/** The gateway credential's Test button: GET {base}/models; a 404 reads "cannot verify", never "wrong key". */
+function gatewayCredentialTests(ctx) {
+	const good = gatewayCredential(ctx);
+	const noGeneration = (before, after) =>
+		assert(after.generationRequests === before.generationRequests, 'the gateway credential test sent a generation request');
+	return [
+		{
+			name: 'gateway: valid key -> OK, models listed, nothing generated',
+			emulator: 'gateway',
+			credentials: good,
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+				noGeneration(before, after);
+				assert(after.modelsCalls > before.modelsCalls, 'GET /models was not called');
+				return `status=OK; gateway modelsCalls ${before.modelsCalls}->${after.modelsCalls}`;
+			},
+		},
+		{
+			name: 'gateway: wrong key -> Error naming the key',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, apiKey: 'sk-e2e-wrong-gateway-key' } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+		{
+			name: 'gateway: no /models route (404) -> "cannot verify", not "wrong key"',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, baseUrl: `${ctx.extraEmulators?.gateway?.url}/no-models-here` } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/Cannot verify/.test(result.message ?? '') && !/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+	];
 }
