@@ -13,7 +13,8 @@ import {
 export class WanGatewayApi implements ICredentialType {
 	name = 'wanGatewayApi';
 
-	displayName = 'Wan Gateway (OpenAI-compatible) API';
+	// n8n's lint wants credential names in title case: "OpenAI-Compatible".
+	displayName = 'Wan Gateway (OpenAI-Compatible) API';
 
 	icon: Icon = { light: 'file:../nodes/AlibabaWan/alibabaWan.svg', dark: 'file:../nodes/AlibabaWan/alibabaWan.dark.svg' };
 

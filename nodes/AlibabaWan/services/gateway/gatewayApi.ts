@@ -88,18 +88,19 @@ export async function generateImages(
 				}
 			},
 			onSuccess: async (res) => {
-				let json: unknown;
-				try {
-					json = await readAnswer(res.body);
-				} catch (error) {
-					if (!(error instanceof AnswerFormatError)) throw error;
-					throw new ApiError({
-						code: 'InvalidResponse',
-						message: `The gateway answered ${res.statusCode} with a body that is not the expected JSON (${error.message})`,
-						httpStatus: res.statusCode,
-						retryable: false,
-					});
-				}
+				// A network failure mid-answer passes through as it is (the transport maps it); bad JSON is named here.
+				const json = await readAnswer(res.body).catch((error: unknown) =>
+					Promise.reject(
+						error instanceof AnswerFormatError
+							? new ApiError({
+									code: 'InvalidResponse',
+									message: `The gateway answered ${res.statusCode} with a body that is not the expected JSON (${error.message})`,
+									httpStatus: res.statusCode,
+									retryable: false,
+								})
+							: error,
+					),
+				);
 				return toAnswer(json, res.statusCode, headerValue(res.headers, 'x-request-id'));
 			},
 		});
