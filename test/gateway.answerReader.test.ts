@@ -4,6 +4,8 @@
  * (exactly Buffer.from(b64, 'base64')); escapes, multi-byte characters across chunk edges, and wrong
  * JSON are handled; the caps hold.
  */
+import { Readable } from 'node:stream';
+
 import { StreamingAnswerParser, isB64JsonPath, readAnswer, type InlineImage } from '../nodes/AlibabaWan/services/gateway/answerReader';
 import { seededRandom } from './fixtures/random';
 
@@ -97,5 +99,5 @@ test('"__proto__" as a key stays data', () => {
 
 test('a plain string over 1 MiB is refused (a wrong answer cannot fill the memory)', async () => {
 	const text = JSON.stringify({ data: [{ url: 'x'.repeat(1024 * 1024 + 1) }] });
-	await expect(readAnswer([Buffer.from(text)])).rejects.toThrow(/longer than 1048576 characters/);
+	await expect(readAnswer(Readable.from([Buffer.from(text)]))).rejects.toThrow(/longer than 1048576 characters/);
 });

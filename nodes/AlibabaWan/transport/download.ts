@@ -56,6 +56,7 @@ export async function downloadSignedUrl(url: string, opts: CallOptions, spec: Do
 	});
 }
 
-function usageError(message: string): ApiError {
+/** A bad argument found before sending: nothing went out, so nothing can exist. */
+export function usageError(message: string): ApiError {
 	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
 }

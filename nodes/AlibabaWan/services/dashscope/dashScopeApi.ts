@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
-import { ApiError, scrubbedFailures } from '../../transport/errors';
-import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, downloadSignedUrl } from '../../transport/download';
+import { ApiError, checkedApiKey, scrubbedFailures } from '../../transport/errors';
+import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, downloadSignedUrl, usageError } from '../../transport/download';
 import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
@@ -344,24 +344,10 @@ function baseHeaders(apiKey: string): Record<string, string> {
 }
 
 function cleanKey(endpoint: DashScopeEndpoint): string {
-	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
-	if (!key) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'No API key is set in the credential',
-			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
-			retryable: false,
-		});
-	}
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
-			hint: 'Copy the key again from the Model Studio console.',
-			retryable: false,
-		});
-	}
-	return key;
+	return checkedApiKey(endpoint?.apiKey, {
+		missing: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
+		unsendable: 'Copy the key again from the Model Studio console.',
+	});
 }
 
 function checkBaseUrl(baseUrl: string): string {
@@ -393,9 +379,6 @@ function positiveInt(value: number, name: string): number {
 	return value;
 }
 
-function usageError(message: string): ApiError {
-	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
-}
 
 export function isStreamingBody(body: RequestBody): body is StreamingJsonBody {
 	return (body as { kind?: unknown })?.kind === 'streaming-json' && typeof (body as StreamingJsonBody).open === 'function';

@@ -6,7 +6,7 @@
  */
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { downloadSignedUrl, USER_AGENT } from '../../transport/download';
-import { ApiError, scrubbedFailures } from '../../transport/errors';
+import { ApiError, checkedApiKey, scrubbedFailures } from '../../transport/errors';
 import { headerValue } from '../../transport/httpClient';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { AnswerFormatError, isInlineImage, readAnswer, type InlineImage } from './answerReader';
@@ -34,25 +34,10 @@ export interface GenerationAnswer {
 }
 
 function authHeaders(settings: GatewaySettings): Record<string, string> {
-	const key = settings.apiKey;
-	if (!key) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'No API key is set in the gateway credential',
-			hint: "Enter the gateway's API key in the credential.",
-			notSent: true,
-			taskMayExist: false,
-		});
-	}
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'The API key in the gateway credential contains spaces or characters that cannot be sent in a header',
-			hint: 'Copy the key again from the gateway.',
-			notSent: true,
-			taskMayExist: false,
-		});
-	}
+	const key = checkedApiKey(settings.apiKey, {
+		missing: "Enter the gateway's API key in the credential.",
+		unsendable: 'Copy the key again from the gateway.',
+	});
 	return { authorization: `Bearer ${key}`, accept: 'application/json', 'user-agent': USER_AGENT };
 }
 
