@@ -19,17 +19,21 @@ export interface DownloadSpec {
 	expiredHint: string;
 }
 
-export async function downloadSignedUrl(url: string, opts: CallOptions, spec: DownloadSpec): Promise<DownloadedResult> {
+/** An http(s) URL without credentials in it, or a usage error naming it (`label`, e.g. "The result URL"). */
+export function checkedHttpUrl(url: string, label: string): URL {
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
 	} catch {
-		throw usageError('The result URL is not a valid URL');
+		throw usageError(`${label} is not a valid URL`);
 	}
-	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw usageError(`Result URLs must use http or https, not "${parsed.protocol}"`);
-	}
-	if (parsed.username || parsed.password) throw usageError('Result URLs must not contain credentials');
+	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usageError(`${label} must start with http:// or https://, not "${parsed.protocol}"`);
+	if (parsed.username || parsed.password) throw usageError(`${label} must not contain credentials`);
+	return parsed;
+}
+
+export async function downloadSignedUrl(url: string, opts: CallOptions, spec: DownloadSpec): Promise<DownloadedResult> {
+	const parsed = checkedHttpUrl(url, 'The result URL');
 	return runCall<DownloadedResult>({
 		service: spec.service,
 		operation: 'downloadResult',

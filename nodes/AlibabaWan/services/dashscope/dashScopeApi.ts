@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError, checkedApiKey, scrubbedFailures } from '../../transport/errors';
-import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, downloadSignedUrl, usageError } from '../../transport/download';
+import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, checkedHttpUrl, downloadSignedUrl, usageError } from '../../transport/download';
 import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
@@ -351,16 +351,7 @@ function cleanKey(endpoint: DashScopeEndpoint): string {
 }
 
 function checkBaseUrl(baseUrl: string): string {
-	let parsed: URL;
-	try {
-		parsed = new URL(baseUrl);
-	} catch {
-		throw usageError('The DashScope base URL is not a valid URL');
-	}
-	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw usageError('The DashScope base URL must start with http:// or https://');
-	}
-	if (parsed.username || parsed.password) throw usageError('The DashScope base URL must not contain credentials');
+	checkedHttpUrl(baseUrl, 'The DashScope base URL');
 	return baseUrl.replace(/\/+$/, '');
 }
 
