@@ -11,9 +11,11 @@ import type { IBinaryData, IDataObject, INodeExecutionData } from 'n8n-workflow'
 import { startGatewayEmulator, type GatewayEmulator } from './emulator-gateway';
 import { KEY, dimensions, pngImage, until } from './emulator-gateway/fixtures';
 import { errorText } from './fixtures/images';
+import { captureEngineLogs } from './fixtures/logCapture';
 import { BinaryStore, runNode, type RunResult } from './harness/n8nEngine';
 
 const store = new BinaryStore();
+const logs = captureEngineLogs();
 let gw: GatewayEmulator;
 
 beforeAll(async () => {
@@ -165,6 +167,14 @@ describe('each operation: the body the gateway received and the items that came 
 	});
 });
 
+describe('not offered through a gateway', () => {
+	test('a colour palette (not in seed 002) is not offered: n8n drops the hidden option, none is sent', async () => {
+		const palette = { color: [{ hex: '#FF0000', ratio: 50 }, { hex: '#00FF00', ratio: 25 }, { hex: '#0000FF', ratio: 25 }] };
+		await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', modelOptions: { colorPalette: palette } });
+		expect(generationBodies()).toEqual([{ model: 'wan2.7-image', prompt: 'p', n: 1, size: '1K', response_format: 'url' }]);
+	});
+});
+
 describe('refused before anything is sent (zero requests)', () => {
 	test.each<[string, IDataObject, RegExp]>([
 		['4K on the standard model', { operation: 'generateImage', model: 'wan2.7-image', size: '4K' }, /Size.*4K/],
@@ -186,12 +196,6 @@ describe('refused before anything is sent (zero requests)', () => {
 		const result = await run({ operation: 'fuseImages', model: 'wan2.7-image', prompt: 'p', imagesFrom: 'allBinary' }, [await itemWith(files)]);
 		expect(result.error!.message).toMatch(/Item 1: Images: .* 2 to 9 image\(s\) here, got 10/);
 		expect(gw.counters().requests).toBe(0);
-	});
-
-	test('a colour palette (not in seed 002) is not offered: n8n drops the hidden option, none is sent', async () => {
-		const palette = { color: [{ hex: '#FF0000', ratio: 50 }, { hex: '#00FF00', ratio: 25 }, { hex: '#0000FF', ratio: 25 }] };
-		await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', modelOptions: { colorPalette: palette } });
-		expect(generationBodies()).toEqual([{ model: 'wan2.7-image', prompt: 'p', n: 1, size: '1K', response_format: 'url' }]);
 	});
 
 	test.each([
@@ -246,11 +250,17 @@ describe('faults: sent once, and the user is told images may have been billed', 
 		expect(gw.counters()).toMatchObject({ billedImages: 1, answersLost: 1 });
 	});
 
-	test('a stop during the work', async () => {
+	test('a stop during the work: the request is not re-sent, and the log names it as maybe billed', async () => {
 		gw.setTiming({ generationMs: 600_000 });
+		logs.clear();
 		const result = await run({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p' }, undefined, { cancelAfterMs: 300 });
-		expect(result.status).not.toBe('success');
+		expect(result.status).toBe('canceled');
 		expect(gw.counters().generationRequests).toBe(1);
+		// n8n keeps no data of a stopped run: the node's log line is where the ledger shows.
+		const reference = gw.requests().find((request) => request.kind === 'generation')!.headers['x-client-request-id'];
+		// The run reports "canceled" at once; the node finishes its own handling of the stop just after.
+		const ledgerLine = new RegExp(`execution stopped;.*${reference} \\(item 1\\): its answer was lost: images may have been generated and billed`);
+		await until(() => logs.lines.some((line) => ledgerLine.test(line)));
 		gw.completePending();
 		await gw.idle();
 		expect(gw.counters()).toMatchObject({ generationRequests: 1, billedImages: 1 });
