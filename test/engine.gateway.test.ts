@@ -167,6 +167,26 @@ describe('each operation: the body the gateway received and the items that came 
 	});
 });
 
+describe('run modes', () => {
+	test('Validate Only shows the exact body and route, and sends nothing', async () => {
+		const items = await succeed(
+			{ operation: 'editImage', model: 'wan2.7-image-pro', prompt: 'p', inputType: 'binary', binaryPropertyName: 'data', size: '2K', runMode: 'validate' },
+			[await itemWith({ data: mug })],
+		);
+		expect(items[0].json).toMatchObject({
+			valid: true,
+			route: '/images/generations',
+			request: { model: 'wan2.7-image-pro', prompt: 'p', image: `data:image/png;base64,<${mug.length} bytes>`, n: 1, size: '2K', response_format: 'url' },
+		});
+		expect(gw.counters().requests).toBe(0);
+	});
+
+	test('Submit Only outputs the finished images: a gateway keeps nothing to collect later', async () => {
+		const items = await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', runMode: 'submit' });
+		await expectImages(items, 1, { width: 1024, height: 1024 });
+	});
+});
+
 describe('not offered through a gateway', () => {
 	test('a colour palette (not in seed 002) is not offered: n8n drops the hidden option, none is sent', async () => {
 		const palette = { color: [{ hex: '#FF0000', ratio: 50 }, { hex: '#00FF00', ratio: 25 }, { hex: '#0000FF', ratio: 25 }] };
