@@ -1,4 +1,4 @@
-// Bundles the node and the credential into dist/ with undici, zod and pngjs inside, so the
+// Bundles the node and the credentials into dist/ with undici, zod and pngjs inside, so the
 // published package has no runtime dependencies. n8n-workflow stays external: n8n provides it.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -7,6 +7,7 @@ rmSync('dist', { recursive: true, force: true });
 const entries = {
 	'nodes/AlibabaWan/AlibabaWan.node': 'nodes/AlibabaWan/AlibabaWan.node.ts',
 	'credentials/AlibabaDashScopeApi.credentials': 'credentials/AlibabaDashScopeApi.credentials.ts',
+	'credentials/RunwareApi.credentials': 'credentials/RunwareApi.credentials.ts',
 	'credentials/WanGatewayApi.credentials': 'credentials/WanGatewayApi.credentials.ts',
 };
 await build({

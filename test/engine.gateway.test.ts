@@ -38,6 +38,7 @@ function run(parameters: IDataObject, items: INodeExecutionData[] = [{ json: {} 
 	return runNode({
 		parameters: { service: 'gateway', ...parameters },
 		credentials: { apiKey: KEY, baseUrl: gw.apiUrl, ...extra.credentials },
+		credentialType: 'wanGatewayApi',
 		items,
 		typeVersion: 2,
 		continueOnFail: extra.continueOnFail,
@@ -149,6 +150,7 @@ describe('each operation: the body the gateway received and the items that came 
 			const result = await runNode({
 				parameters: { service: 'gateway', operation: 'editImage', model: 'wan2.7-image', prompt: 'p', inputType: 'binary', binaryPropertyName: 'data', size: 'custom', customSize: '1024*768' },
 				credentials: { apiKey: KEY, baseUrl: other.apiUrl, imageField: 'images', sizeStyle: 'W*H', modelIdImage: 'Wan-AI/Wan2.7-Image' },
+				credentialType: 'wanGatewayApi',
 				items: [await itemWith({ data: mug })],
 				typeVersion: 2,
 			});

@@ -16,8 +16,8 @@ import {
 	Workflow,
 	type IBinaryData,
 	type ICredentialDataDecryptedObject,
-	type ICredentialsDecrypted,
 	type ICredentialType,
+	type ICredentialsDecrypted,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
@@ -36,12 +36,14 @@ export const CREDENTIAL_TYPE = 'alibabaDashScopeApi';
 
 const { AlibabaWan } = require('../../dist/nodes/AlibabaWan/AlibabaWan.node.js');
 const { AlibabaDashScopeApi } = require('../../dist/credentials/AlibabaDashScopeApi.credentials.js');
+const { RunwareApi } = require('../../dist/credentials/RunwareApi.credentials.js');
 const { WanGatewayApi } = require('../../dist/credentials/WanGatewayApi.credentials.js');
 
 const nodeType: INodeType = new AlibabaWan();
-const credentialType = new AlibabaDashScopeApi();
-/** The package's credential types by name, for the Test button's request. */
-const credentialTypes: Record<string, ICredentialType> = { [CREDENTIAL_TYPE]: credentialType, wanGatewayApi: new WanGatewayApi() };
+/** Every credential type of the package, by name (each service has its own). */
+const credentialTypes: Record<string, ICredentialType> = Object.fromEntries(
+	[new AlibabaDashScopeApi(), new RunwareApi(), new WanGatewayApi()].map((type: ICredentialType) => [type.name, type]),
+);
 
 /**
  * Stand-in for n8n's Manual Trigger, so example workflows (trigger → Alibaba Wan → …) run here
@@ -87,19 +89,14 @@ const nodeTypes = {
 	getKnownTypes: () => ({}),
 };
 
-/** A credential's fields: DashScope's (region, workspace) or another service's (e.g. the gateway's dialect settings). */
 export interface TestCredentials {
 	apiKey: string;
+	/** DashScope only. */
 	region?: string;
 	baseUrl?: string;
 	workspaceId?: string;
 	[field: string]: string | number | undefined;
 }
-
-/** Every credential type the node declares: the node carries a reference to each, the service picks one. */
-const nodeCredentials = Object.fromEntries(
-	(nodeType.description.credentials ?? []).map((credential) => [credential.name, { id: '1', name: credential.name }]),
-);
 
 /** Fills the credential's generic `authenticate` block, as n8n's CredentialsHelper does. */
 class TestCredentialsHelper extends ICredentialsHelper {
@@ -117,10 +114,11 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
-		_type: string,
+		type: string,
 		request: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const headers = credentialType.authenticate.properties.headers as Record<string, string>;
+		const authenticate = credentialTypes[type]?.authenticate as { properties?: { headers?: Record<string, string> } } | undefined;
+		const headers = authenticate?.properties?.headers ?? {};
 		const filled: Record<string, string> = { ...((request.headers as Record<string, string>) ?? {}) };
 		for (const [name, value] of Object.entries(headers)) {
 			filled[name] = value.replace(/^=/, '').replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key]));
@@ -138,8 +136,8 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 	async updateCredentials() {}
 	async updateCredentialsOauthTokenData() {}
-	getCredentialsProperties() {
-		return credentialType.properties;
+	getCredentialsProperties(type: string) {
+		return credentialTypes[type].properties;
 	}
 }
 
@@ -208,9 +206,9 @@ export type CredentialTestError = Error & { cause?: { response?: { status?: numb
 
 export async function runCredentialTestRequest(
 	credentials: TestCredentials,
-	typeName: string = CREDENTIAL_TYPE,
+	credentialTypeName: string = CREDENTIAL_TYPE,
 ): Promise<{ error?: CredentialTestError }> {
-	const tested = credentialTypes[typeName];
+	const credentialType = credentialTypes[credentialTypeName];
 	const testNodeType: INodeType = {
 		description: {
 			displayName: 'Temp',
@@ -221,8 +219,8 @@ export async function runCredentialTestRequest(
 			defaults: { name: 'Temp-Node' },
 			inputs: ['main' as never],
 			outputs: ['main' as never],
-			credentials: [{ name: typeName, required: true }],
-			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: tested.test!.request } }],
+			credentials: [{ name: credentialTypeName, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test!.request } }],
 		},
 	};
 	const node: INode = {
@@ -232,7 +230,7 @@ export async function runCredentialTestRequest(
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
-		credentials: { [typeName]: { id: '1', name: typeName } },
+		credentials: { [credentialTypeName]: { id: '1', name: 'Credential' } },
 	};
 	const workflow = new Workflow({
 		nodes: [node],
@@ -253,7 +251,7 @@ export async function runCredentialTestRequest(
 		[],
 	);
 	const data = { workspaceId: '', baseUrl: '', ...credentials };
-	const decrypted = { id: '1', name: 'DashScope', type: typeName, data } as unknown as ICredentialsDecrypted;
+	const decrypted = { id: '1', name: 'Credential', type: credentialTypeName, data } as unknown as ICredentialsDecrypted;
 	try {
 		await new RoutingNode(context, testNodeType, decrypted).runNode();
 		return {};
@@ -300,6 +298,8 @@ export interface RunOptions {
 	retryOnFail?: boolean;
 	/** Run the tool variant (`alibabaWanTool`), as an AI Agent does. */
 	asTool?: boolean;
+	/** The credential type the node is given (default the DashScope one). */
+	credentialType?: string;
 }
 
 export interface RunResult {
@@ -317,7 +317,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,
-		credentials: nodeCredentials,
+		credentials: { [options.credentialType ?? CREDENTIAL_TYPE]: { id: '1', name: 'Credential' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		...(options.retryOnFail ? { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } : {}),
 	};

@@ -21,7 +21,7 @@ function optionProperty(option: ServiceOption): INodeProperties {
 	const base = { displayName: option.displayName, name: option.name, description: option.description };
 	switch (option.type) {
 		case 'options':
-			return { ...base, type: 'options', default: option.default, options: option.choices.map((choice) => ({ ...choice })) };
+			return { ...base, type: 'options', default: option.default, options: option.options.map((choice) => ({ ...choice })) };
 		case 'number':
 			return {
 				...base,
@@ -80,7 +80,13 @@ export function readServiceOptions(ctx: IExecuteFunctions, itemIndex: number, se
 function readOption(option: ServiceOption, value: unknown, label: string, fail: (message: string) => never): ServiceOptionValue | undefined {
 	switch (option.type) {
 		case 'options':
-			return toChoice(value, label, option.choices.map((choice) => choice.value), option.default, fail);
+			return toChoice(
+				value,
+				label,
+				option.options.map((choice) => choice.value),
+				option.default,
+				fail,
+			);
 		case 'number':
 			return (
 				toNumber(value, label, fail, { min: option.min, max: option.max, integer: option.integer, unit: option.unit }) ??

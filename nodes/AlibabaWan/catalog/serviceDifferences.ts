@@ -75,7 +75,5 @@ export function serviceModel(service: ServedModels, id: string): ModelEntry | un
 
 /** The service's models offering `operation`, effective, in catalog order. */
 export function serviceModelsFor(service: ServedModels, operation: ImageOperation): ModelEntry[] {
-	return modelIds
-		.map((id) => serviceModel(service, id))
-		.filter((model): model is ModelEntry => Boolean(model?.operations[operation]));
+	return modelIds.map((id) => serviceModel(service, id)).filter((model): model is ModelEntry => Boolean(model?.operations[operation]));
 }

@@ -164,7 +164,7 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 		imageCount: result.images.length,
 		failedCount: result.failedImages.length,
 		usage: result.usage as IDataObject | undefined,
-		requestId: result.requestId,
+		requestId: result.requestId || undefined,
 		urlsExpireAt: result.urlsExpireAt,
 		timings: stripUndefined({
 			submittedAt: context.submittedAt,

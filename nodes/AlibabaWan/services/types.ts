@@ -80,9 +80,9 @@ export type ServiceOptionValue = string | number | boolean;
 export type ServiceOptionValues = Readonly<Record<string, ServiceOptionValue>>;
 
 interface ServiceOptionBase {
+	displayName: string;
 	/** Key in the collection and in `ServiceOptionValues`; stable, saved in workflows. */
 	name: string;
-	displayName: string;
 	description: string;
 	/** Operations showing this option; default: the four image operations. */
 	operations?: readonly string[];
@@ -91,7 +91,7 @@ interface ServiceOptionBase {
 /** One option a service adds to the panel, with the rule its value is checked against. */
 export type ServiceOption = ServiceOptionBase &
 	(
-		| { type: 'options'; choices: ReadonlyArray<{ name: string; value: string; description?: string }>; default: string }
+		| { type: 'options'; options: ReadonlyArray<{ name: string; value: string; description?: string }>; default: string }
 		| { type: 'number'; min: number; max: number; integer?: boolean; unit?: string; default: number }
 		| { type: 'boolean'; default: boolean }
 		| { type: 'string'; default: string; placeholder?: string }

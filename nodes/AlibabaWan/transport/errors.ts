@@ -152,43 +152,6 @@ export class ApiError extends Error implements ApiErrorFields {
 	}
 }
 
-/** Runs `fn`; whatever it throws leaves as an ApiError of `service`, with `secrets` scrubbed from every string. */
-export async function scrubbedFailures<T>(service: string, secrets: ReadonlyArray<string>, fn: () => Promise<T>): Promise<T> {
-	const outcome = await fn().then(
-		(value) => ({ ok: true as const, value }),
-		(error: unknown) => ({ ok: false as const, error }),
-	);
-	if (outcome.ok) return outcome.value;
-	const error = outcome.error;
-	const clean =
-		error instanceof ApiError
-			? error.scrubbed(secrets)
-			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
-	clean.service ??= service;
-	return Promise.reject(clean);
-}
-
-/**
- * The API key as it can be sent in an Authorization header, or an ApiError (nothing was sent) with the
- * service's own fix: `missing` when it is empty, `unsendable` when it holds spaces or non-ASCII.
- */
-export function checkedApiKey(raw: unknown, fixes: { missing: string; unsendable: string }): string {
-	const key = typeof raw === 'string' ? raw.trim() : '';
-	if (!key) {
-		throw new ApiError({ code: 'InvalidApiKey', message: 'No API key is set in the credential', hint: fixes.missing, notSent: true, taskMayExist: false });
-	}
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
-			hint: fixes.unsendable,
-			notSent: true,
-			taskMayExist: false,
-		});
-	}
-	return key;
-}
-
 export function isApiError(error: unknown): error is ApiError {
 	return error instanceof ApiError;
 }

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
-import { ApiError, checkedApiKey, scrubbedFailures } from '../../transport/errors';
-import { DOWNLOAD_TIMEOUT_MS, USER_AGENT, checkedHttpUrl, downloadSignedUrl, usageError } from '../../transport/download';
+import { ApiError } from '../../transport/errors';
+import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, scrubbing, usageError } from '../../transport/serviceCalls';
 import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
@@ -39,7 +39,7 @@ export const DEFAULT_TIMEOUTS = {
 	query: 30_000,
 	cancel: 30_000,
 	list: 30_000,
-	download: DOWNLOAD_TIMEOUT_MS,
+	download: 300_000,
 } as const;
 
 export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
@@ -67,8 +67,8 @@ export async function submitTask(
 	opts: CallOptions & { model?: string } = {},
 ): Promise<SubmitResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const path = SUBMIT_PATHS[route];
 		if (!path) throw usageError(`Unknown submit route "${String(route)}"`);
 		const streaming = isStreamingBody(body);
@@ -141,8 +141,8 @@ export async function submitTask(
 
 export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<TaskResponse> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const id = checkTaskId(taskId);
 		return runCall<TaskResponse>({
 			service: DASHSCOPE,
@@ -163,8 +163,8 @@ export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts:
 
 export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<CancelResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const id = checkTaskId(taskId);
 		return runCall<CancelResult>({
 			service: DASHSCOPE,
@@ -196,8 +196,8 @@ export async function listTasks(
 	opts: CallOptions = {},
 ): Promise<ListTasksResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const params = new URLSearchParams();
 		params.set('page_no', String(positiveInt(query.pageNo ?? 1, 'pageNo')));
 		params.set('page_size', String(positiveInt(query.pageSize ?? 10, 'pageSize')));
@@ -242,15 +242,13 @@ export async function listTasks(
 	});
 }
 
-/** Streams a signed result URL (transport/download.ts), with DashScope's 24-hour validity as the hint. */
+/** Stream a signed result URL (no Authorization header; see transport/serviceCalls.ts). */
 export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
-	return scrubbing(undefined, () =>
-		downloadSignedUrl(url, opts, {
-			service: DASHSCOPE,
-			expiredHint:
-				'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.',
-		}),
-	);
+	return downloadResultUrl(url, opts, DASHSCOPE, {
+		expiredHint:
+			'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.',
+		timeoutMs: DEFAULT_TIMEOUTS.download,
+	});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,10 +348,6 @@ function cleanKey(endpoint: DashScopeEndpoint): string {
 	});
 }
 
-function checkBaseUrl(baseUrl: string): string {
-	checkedHttpUrl(baseUrl, 'The DashScope base URL');
-	return baseUrl.replace(/\/+$/, '');
-}
 
 function checkTaskId(taskId: string): string {
 	const id = typeof taskId === 'string' ? taskId.trim() : '';
@@ -382,9 +376,4 @@ export function containsOssUrl(value: unknown, depth = 0): boolean {
 	if (Array.isArray(value)) return value.some((v) => containsOssUrl(v, depth + 1));
 	if (value && typeof value === 'object') return Object.values(value).some((v) => containsOssUrl(v, depth + 1));
 	return false;
-}
-
-/** Run `fn`; whatever it throws leaves as an ApiError named DashScope, with the key scrubbed (transport/errors.ts). */
-function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
-	return scrubbedFailures(DASHSCOPE.name, apiKey ? [apiKey] : [], fn);
 }

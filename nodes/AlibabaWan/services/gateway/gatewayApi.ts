@@ -5,13 +5,16 @@
  * call with an error that says images may have been generated and billed (GATEWAY_API.md §9).
  */
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
-import { downloadSignedUrl, USER_AGENT } from '../../transport/download';
-import { ApiError, checkedApiKey, scrubbedFailures } from '../../transport/errors';
+import { ApiError } from '../../transport/errors';
+import { USER_AGENT, checkedApiKey, downloadResultUrl, scrubbing } from '../../transport/serviceCalls';
 import { headerValue } from '../../transport/httpClient';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { AnswerFormatError, isInlineImage, readAnswer, type InlineImage } from './answerReader';
 import { BILLED_MAYBE, BILLED_MAYBE_HINT, GATEWAY_NAME, errorFromAnswer, hintFor } from './errors';
 import type { GatewaySettings } from './settings';
+
+/** Per-attempt deadline of a result download, ms. */
+const DOWNLOAD_TIMEOUT_MS = 300_000;
 
 const GATEWAY: ServiceProfile = {
 	name: GATEWAY_NAME,
@@ -51,7 +54,7 @@ export async function generateImages(
 	reference: string,
 	opts: CallOptions = {},
 ): Promise<GenerationAnswer> {
-	return scrubbedFailures(GATEWAY_NAME, [settings.apiKey], () => {
+	return scrubbing(settings.apiKey, GATEWAY_NAME, () => {
 		const headers = { ...authHeaders(settings), 'content-type': 'application/json', 'x-client-request-id': reference };
 		// One request may take minutes; the item's Timeout (its deadline) cuts it shorter when it is.
 		const left = opts.deadline !== undefined ? Math.max(1, opts.deadline - Date.now()) : Infinity;
@@ -146,11 +149,9 @@ function toAnswer(json: unknown, status: number, requestId: string | undefined):
 
 /** Streams a result URL the gateway returned (valid 24 h per seed 002). */
 export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
-	return scrubbedFailures(GATEWAY_NAME, [], () =>
-		downloadSignedUrl(url, opts, {
-			service: GATEWAY,
-			expiredHint:
-				'The result URL was refused or has expired: gateways keep result URLs for about 24 hours (seed 002), and a gateway returns no task ID to fetch them again. Run the item again to make new images.',
-		}),
-	);
+	return downloadResultUrl(url, opts, GATEWAY, {
+		expiredHint:
+			'The result URL was refused or has expired: gateways keep result URLs for about 24 hours (seed 002), and a gateway returns no task ID to fetch them again. Run the item again to make new images.',
+		timeoutMs: DOWNLOAD_TIMEOUT_MS,
+	});
 }
