@@ -8,6 +8,7 @@ const entries = {
 	'nodes/AlibabaWan/AlibabaWan.node': 'nodes/AlibabaWan/AlibabaWan.node.ts',
 	'credentials/AlibabaDashScopeApi.credentials': 'credentials/AlibabaDashScopeApi.credentials.ts',
 	'credentials/RunwareApi.credentials': 'credentials/RunwareApi.credentials.ts',
+	'credentials/WanGatewayApi.credentials': 'credentials/WanGatewayApi.credentials.ts',
 };
 await build({
 	entryPoints: entries,

@@ -7,6 +7,8 @@
  *   optional DASHSCOPE_WORKSPACE_ID, DASHSCOPE_BASE_URL). This bills real images.
  * - Examples whose node uses Runware (Service: Runware) run against the local Runware emulator, or with
  *   RUNWARE_API_KEY set against the real Runware API (optional RUNWARE_BASE_URL). That bills real images.
+ * - Examples whose node uses the OpenAI-compatible gateway service run against the local gateway
+ *   emulator, or against a real gateway when WAN_GATEWAY_BASE_URL and WAN_GATEWAY_API_KEY are set (billed).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { join, resolve } from 'node:path';
 
 import { EMULATOR_KEYS, startEmulator, type Emulator } from '../test/emulator';
 import { RUNWARE_EMULATOR_KEYS, startRunwareEmulator, type RunwareEmulator } from '../test/emulator-runware';
+import { GATEWAY_EMULATOR_KEYS, startGatewayEmulator, type GatewayEmulator } from '../test/emulator-gateway';
 import { BinaryStore, runWorkflow, type TestCredentials, type WorkflowJson } from '../test/harness/n8nEngine';
 
 const root = resolve(__dirname, '..');
@@ -48,6 +51,15 @@ async function main(): Promise<number> {
 		return { apiKey: RUNWARE_EMULATOR_KEYS[0], baseUrl: runwareEmulator.apiUrl };
 	};
 	const usesRunware = (workflow: WorkflowJson) => workflow.nodes.some((node) => node.parameters?.service === 'runware');
+	// The gateway's credential, for examples run through the OpenAI-compatible gateway service.
+	let gateway: GatewayEmulator | undefined;
+	const gatewayCredentials = async (): Promise<TestCredentials> => {
+		const baseUrl = process.env.WAN_GATEWAY_BASE_URL?.trim();
+		const apiKey = process.env.WAN_GATEWAY_API_KEY?.trim();
+		if (baseUrl && apiKey) return { apiKey, baseUrl };
+		gateway ??= await startGatewayEmulator({ timing: { generationMs: 300, perImageMs: 100 } });
+		return { apiKey: GATEWAY_EMULATOR_KEYS[0], baseUrl: gateway.apiUrl };
+	};
 
 	const store = new BinaryStore();
 	await store.init();
@@ -71,7 +83,12 @@ async function main(): Promise<number> {
 			const started = Date.now();
 			const onRunware = usesRunware(workflow);
 			if (onRunware && !runwareEmulator && !runwareKey) console.log('  (Runware example: starting the local Runware emulator; RUNWARE_API_KEY unset)');
-			const result = await runWorkflow(workflow, onRunware ? await runwareCredentials() : credentials);
+			const viaGateway = workflow.nodes.some((node) => node.parameters?.service === 'gateway');
+			if (viaGateway) console.log(`- ${file}: through the gateway ${process.env.WAN_GATEWAY_BASE_URL ? 'at WAN_GATEWAY_BASE_URL (billed)' : 'emulator'}`);
+			const result = await runWorkflow(
+				workflow,
+				onRunware ? await runwareCredentials() : viaGateway ? await gatewayCredentials() : credentials,
+			);
 			const seconds = ((Date.now() - started) / 1000).toFixed(1);
 			const last = workflow.nodes[workflow.nodes.length - 1].name;
 			const items = result.outputs[last] ?? [];
@@ -111,6 +128,11 @@ async function main(): Promise<number> {
 			const counters = runwareEmulator.counters();
 			console.log(`Runware emulator: ${counters.tasksCreated} task(s) created, ${counters.polls} getResponse poll(s), ${counters.downloads} image download(s).`);
 			await runwareEmulator.close();
+		}
+		if (gateway) {
+			const counters = gateway.counters();
+			console.log(`Gateway emulator: ${counters.generationRequests} generation request(s), ${counters.billedImages} image(s), ${counters.downloads} download(s).`);
+			await gateway.close();
 		}
 	}
 	console.log(failures ? `\n${failures} example(s) failed.` : `\nAll examples ran. Images are in ${outputDir}`);

@@ -216,7 +216,7 @@ describe('one node, several services: each service shows its own models, limits,
 
 	test('the Service option lists every service; a workflow saved without one runs on DashScope (versions 1 and 2)', () => {
 		const service = description.properties.find((property) => property.name === 'service')!;
-		expect(service.options?.map((option) => (option as { value: string }).value)).toEqual(['dashscope', 'runware']);
+		expect(service.options?.map((option) => (option as { value: string }).value)).toEqual(['dashscope', 'runware', 'gateway']);
 		expect(resolved(1, { operation: 'editImage' }).service).toBe('dashscope');
 		expect(resolved(2, image('editImage')).service).toBe('dashscope');
 		expect(modelValues(image('editImage'))).toEqual(modelsFor('editImage').map((model) => model.id));
@@ -231,6 +231,7 @@ describe('one node, several services: each service shows its own models, limits,
 		expect(credentials).toEqual([
 			['alibabaDashScopeApi', ['dashscope']],
 			['runwareApi', ['runware']],
+			['wanGatewayApi', ['gateway']],
 		]);
 	});
 
@@ -268,6 +269,28 @@ describe('one node, several services: each service shows its own models, limits,
 			['urlLifetimeSeconds', { minValue: 60, maxValue: 86400, numberPrecision: 0 }],
 		]);
 		expect(shownNames(2, image('editImage'))).not.toContain('serviceOptions');
+	});
+
+	test.each(imageOperations)('%s through a gateway offers the two Wan 2.7 models, without a colour palette', (operation) => {
+		expect(modelValues(image(operation, { service: 'gateway' }))).toEqual(['wan2.7-image-pro', 'wan2.7-image']);
+		const values = image(operation, { service: 'gateway', model: 'wan2.7-image' });
+		const collection = shown(2, values).find((property) => property.name === 'modelOptions')!;
+		const offered = (collection.options as INodeProperties[])
+			.filter((option) => NodeHelpers.displayParameter(resolved(2, values), option, node(2, resolved(2, values)), description, resolved(2, values)))
+			.map((option) => option.name);
+		expect(offered).not.toContain('colorPalette');
+		expect(offered).toEqual(expect.arrayContaining(['seed', 'watermark']));
+	});
+
+	test('Wait for Task and Cancel Task through a gateway say it is synchronous; no "Cancel Pending Task" there', () => {
+		for (const operation of ['waitForTask', 'cancelTask']) {
+			const notices = shown(2, { resource: 'task', operation, service: 'gateway' }).filter((property) => property.type === 'notice');
+			expect(notices.map((property) => property.displayName).join()).toMatch(/gateway is synchronous/);
+		}
+		const values = image('generateImage', { service: 'gateway' });
+		const options = shown(2, values).find((property) => property.name === 'options')!;
+		const cancelPending = (options.options as INodeProperties[]).find((entry) => entry.name === 'cancelPending')!;
+		expect(NodeHelpers.displayParameter(resolved(2, values), cancelPending, node(2, resolved(2, values)), description, resolved(2, values))).toBe(false);
 	});
 
 	test('Cancel Task on Runware says why it cannot run; "Cancel Pending Task" is offered only where cancelling exists', () => {

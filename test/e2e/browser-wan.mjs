@@ -381,7 +381,7 @@ export function browserChecks(ctx) {
 		{
 			name: 'Service Runware: chosen by its credential; its models and options in the panel; a run from the editor shows the cost; choosing the DashScope credential switches the node to DashScope',
 			run: withNode(async (c) => {
-				assert(c.runware, 'the Runware emulator is not running (suite startExtraEmulators)');
+				assert(c.extraEmulators?.runware, 'the Runware emulator is not running (suite extraEmulators)');
 				const { page } = c.browser;
 				const name = 'Product shot on Runware';
 				const parameters = {
@@ -413,11 +413,11 @@ export function browserChecks(ctx) {
 				assert(/768 to 2048 pixels each, multiples of 16/.test(panelText) || labels.includes('Custom Size'), 'no Custom Size field');
 				await c.browser.shot('runware-panel');
 				await closeNode(page);
-				const before = await c.runware.counters();
+				const before = await c.extraEmulators.runware.counters();
 				const dashScopeBefore = await c.emulator.counters();
 				await executeWorkflow(page);
 				await canvasNode(page, name).getByTestId('canvas-node-status-success').waitFor({ state: 'visible', timeout: 120_000 });
-				const after = await c.runware.counters();
+				const after = await c.extraEmulators.runware.counters();
 				const dashScopeAfter = await c.emulator.counters();
 				assert(after.tasksCreated - before.tasksCreated === 1, `the Runware emulator created ${after.tasksCreated - before.tasksCreated} task(s)`);
 				assert(!movedCounters(dashScopeBefore, dashScopeAfter).length, 'a request reached the DashScope emulator from a Runware node');

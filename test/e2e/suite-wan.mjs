@@ -20,7 +20,11 @@ const ENTRY_POINTS = [
 	'dist/nodes/AlibabaWan/AlibabaWan.node.js',
 	'dist/credentials/AlibabaDashScopeApi.credentials.js',
 	'dist/credentials/RunwareApi.credentials.js',
+	'dist/credentials/WanGatewayApi.credentials.js',
 ];
+/** The OpenAI-compatible gateway service: its credential type and the gateway emulator's first key. */
+const GATEWAY_CRED_TYPE = 'wanGatewayApi';
+const GATEWAY_KEY = 'gw-emu-key-1';
 const IMAGE_OPS = new Set(['generateImage', 'editImage', 'fuseImages', 'generateImageSet']);
 const START_TYPES = new Set(['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.executeWorkflowTrigger']);
 
@@ -82,28 +86,32 @@ export default {
 		return tsxCommand(ctx, cli, ['--port', String(port), ...extra]);
 	},
 
-	/** The Runware emulator (test/emulator-runware), for examples whose node has Service: Runware. */
-	async startExtraEmulators(ctx, { freePort, logDir }) {
-		const port = await freePort();
-		const { cmd, args } = tsxCommand(ctx, path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts'), ['--service', 'runware', '--port', String(port)]);
-		const svc = ctx.registry.spawnService('runware-emulator', cmd, args, { cwd: ctx.repoRoot, env: process.env, logFile: path.join(logDir, 'runware-emulator.log') });
-		const m = await svc.waitFor(/Runware emulator listening on (http:\/\/127\.0\.0\.1:\d+)/, { timeoutMs: 120_000 });
-		ctx.runware = {
-			svc,
-			url: m[1],
-			apiUrl: `${m[1]}/v1`,
-			counters: async () => {
-				const r = await fetch(`${m[1]}/__emulator/counters`, { signal: AbortSignal.timeout(10_000) });
-				if (!r.ok) throw new Error(`Runware GET /__emulator/counters: HTTP ${r.status}`);
-				return r.json();
+	/**
+	 * The other services' emulators, by name (ctx.extraEmulators[name]): Runware (test/emulator-runware/) for
+	 * examples whose node has Service: Runware, and the gateway (test/emulator-gateway/, seed dialect) for
+	 * examples run through the gateway service.
+	 */
+	extraEmulators() {
+		return [
+			{
+				name: 'runware',
+				command: (ctx, port) => tsxCommand(ctx, path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts'), ['--service', 'runware', '--port', String(port)]),
 			},
-		};
-		return `Runware ${ctx.runware.apiUrl} (pid ${svc.pid})`;
+			{
+				name: 'gateway',
+				command: (ctx, port) => {
+					const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+					const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
+					const args = [cli, '--service', 'gateway', '--port', String(port), '--generation-ms', '200', '--per-image-ms', '50'];
+					return fs.existsSync(local) ? { cmd: local, args } : { cmd: 'npx', args: ['--no-install', 'tsx', ...args] };
+				},
+			},
+		];
 	},
 
-	/** The Runware credential, pointed at the Runware emulator. */
+	/** The Runware credential and the gateway credential (seed dialect settings), each pointed at its emulator. */
 	extraCredentials(ctx) {
-		return [runwareCredential(ctx)];
+		return [runwareCredential(ctx), gatewayCredential(ctx)];
 	},
 
 	credential(ctx) {
@@ -162,11 +170,17 @@ export default {
 			delete prepared.pinData; // run the real nodes, never pinned output
 			delete prepared.versionId;
 			delete prepared.meta;
+			const runware = ctx.extraEmulators?.runware;
+			const gateway = ctx.extraEmulators?.gateway;
 			const onRunware = wanNodes.some((n) => n.parameters?.service === 'runware');
-			const emulator = onRunware ? ctx.runware : ctx.emulator;
-			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred) + (ctx.runware ? rewriteCredentials(prepared, RUNWARE_CRED_TYPE, runwareCredential(ctx)) : 0);
-			if (onRunware && !ctx.runware) problems.push('a Runware example, but the Runware emulator is not running');
+			const emulator = onRunware ? runware : ctx.emulator;
+			const rewired =
+				rewriteCredentials(prepared, CRED_TYPE, ctx.cred) +
+				(runware ? rewriteCredentials(prepared, RUNWARE_CRED_TYPE, runwareCredential(ctx)) : 0) +
+				rewriteCredentials(prepared, GATEWAY_CRED_TYPE, gatewayCredential(ctx));
+			if (onRunware && !runware) problems.push('a Runware example, but the Runware emulator is not running');
 			let before = null;
+			let gatewayBefore = null;
 			specs.push({
 				id,
 				name: `${f} (${name})`,
@@ -178,11 +192,13 @@ export default {
 				before: async () => {
 					assert(!problems.length, problems.join('; '));
 					before = await emulator.counters();
+					gatewayBefore = gateway ? await gateway.counters() : null;
 				},
 				assert: async (out, c) => {
 					assert(!problems.length, problems.join('; '));
 					const after = await emulator.counters();
-					return assertWanRun(out, c, { wanNodes, before, after, rewired });
+					const gatewayAfter = gateway ? await gateway.counters() : null;
+					return assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter });
 				},
 			});
 		}
@@ -314,7 +330,8 @@ export default {
 					return `status=Error "${String(result.message).slice(0, 120)}"`;
 				},
 			},
-			...(ctx.runware ? runwareCredentialTests(ctx) : []),
+			...(ctx.extraEmulators?.runware ? runwareCredentialTests(ctx) : []),
+			...gatewayCredentialTests(ctx),
 		];
 	},
 };
@@ -331,7 +348,7 @@ function runwareCredential(ctx) {
 		id: 'wanE2ERunwareCrd',
 		name: 'Runware (e2e emulator)',
 		type: RUNWARE_CRED_TYPE,
-		data: { apiKey: RUNWARE_KEY, baseUrl: ctx.runware.apiUrl },
+		data: { apiKey: RUNWARE_KEY, baseUrl: `${ctx.extraEmulators?.runware?.url ?? 'http://127.0.0.1:9'}/v1` },
 	};
 }
 
@@ -345,7 +362,7 @@ function runwareCredentialTests(ctx) {
 		{
 			name: 'Runware: valid emulator key -> OK by the authentication task, no task created',
 			credentials: good,
-			counters: ctx.runware.counters,
+			emulator: 'runware',
 			assert: ({ result, before, after }) => {
 				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
 				noTask(before, after);
@@ -356,7 +373,7 @@ function runwareCredentialTests(ctx) {
 		{
 			name: 'Runware: wrong API key -> Error, no task created',
 			credentials: { ...good, data: { ...good.data, apiKey: 'rw-e2e-invalid-key' } },
-			counters: ctx.runware.counters,
+			emulator: 'runware',
 			assert: ({ result, before, after }) => {
 				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
 				noTask(before, after);
@@ -367,7 +384,7 @@ function runwareCredentialTests(ctx) {
 }
 
 /** Generic assertions for one example run; returns the one-line outputs summary. */
-async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
+async function assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter }) {
 	const err = executionError(out);
 	assert(!err, () => `execution error: ${err?.message ?? brief(err, 500)}${err?.description ? ' — ' + err.description : ''}`);
 	const nodeErrs = nodeRunErrors(out);
@@ -420,7 +437,16 @@ async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
 		if ((IMAGE_OPS.has(op) && runMode === 'submit') || op === 'cancelTask' || op === 'waitForTask') {
 			assert(taskIds.size > 0, `${node.name} (${op}) output has no task id`);
 		}
-		if (producesImages) assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		// A gateway answers without usage (seed 002); its images are counted by the gateway emulator below.
+		if (producesImages && p.service !== 'gateway') assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		if (p.service === 'gateway') {
+			assert(gatewayAfter, `${node.name} runs through the gateway, but no gateway emulator is running`);
+			const billed = gatewayAfter.billedImages - gatewayBefore.billedImages;
+			assert(billed === images, `${node.name}: the gateway billed ${billed} image(s) but the output holds ${images}`);
+			assert(gatewayAfter.generationRequests - gatewayBefore.generationRequests === 1, `${node.name}: expected exactly one generation request`);
+			assert([...taskIds].every((id) => /^gw-/.test(id)), `${node.name}: task IDs ${[...taskIds].join(',')} are not the node's gateway references`);
+			parts.push(`gateway +${gatewayAfter.generationRequests - gatewayBefore.generationRequests} request, +${billed} image(s)`);
+		}
 		parts.push(
 			`${node.name} [${op}${IMAGE_OPS.has(op) ? '/' + runMode : ''}]: ${items.length} item(s)` +
 				(images ? `, ${images} image(s) ${[...mimes].join('/')} ${bytes} B` : '') +
@@ -455,4 +481,66 @@ function fileNameTemplateRe(template) {
 		})
 		.join('');
 	return new RegExp(`^${re}$`);
+}
+
+/** The gateway credential imported into n8n (seed-002 settings, the gateway emulator's first key). */
+function gatewayCredential(ctx) {
+	return {
+		id: 'wanE2EGatewayCrd',
+		name: 'Wan Gateway (e2e emulator)',
+		type: GATEWAY_CRED_TYPE,
+		data: {
+			baseUrl: `${ctx.extraEmulators?.gateway?.url ?? 'http://127.0.0.1:9'}/v1`,
+			apiKey: GATEWAY_KEY,
+			imageField: 'image',
+			sizeStyle: 'WxH',
+			responseFormat: 'url',
+			requestTimeoutSeconds: 300,
+			modelIdImage: 'wan2.7-image',
+			modelIdImagePro: 'wan2.7-image-pro',
+			path: '/images/generations',
+		},
+	};
+}
+
+/** The gateway credential's Test button: GET {base}/models; a 404 reads "cannot verify", never "wrong key". */
+function gatewayCredentialTests(ctx) {
+	const good = gatewayCredential(ctx);
+	const noGeneration = (before, after) =>
+		assert(after.generationRequests === before.generationRequests, 'the gateway credential test sent a generation request');
+	return [
+		{
+			name: 'gateway: valid key -> OK, models listed, nothing generated',
+			emulator: 'gateway',
+			credentials: good,
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+				noGeneration(before, after);
+				assert(after.modelsCalls > before.modelsCalls, 'GET /models was not called');
+				return `status=OK; gateway modelsCalls ${before.modelsCalls}->${after.modelsCalls}`;
+			},
+		},
+		{
+			name: 'gateway: wrong key -> Error naming the key',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, apiKey: 'sk-e2e-wrong-gateway-key' } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+		{
+			name: 'gateway: no /models route (404) -> "cannot verify", not "wrong key"',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, baseUrl: `${ctx.extraEmulators?.gateway?.url}/no-models-here` } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/Cannot verify/.test(result.message ?? '') && !/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+	];
 }

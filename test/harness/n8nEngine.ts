@@ -37,11 +37,12 @@ export const CREDENTIAL_TYPE = 'alibabaDashScopeApi';
 const { AlibabaWan } = require('../../dist/nodes/AlibabaWan/AlibabaWan.node.js');
 const { AlibabaDashScopeApi } = require('../../dist/credentials/AlibabaDashScopeApi.credentials.js');
 const { RunwareApi } = require('../../dist/credentials/RunwareApi.credentials.js');
+const { WanGatewayApi } = require('../../dist/credentials/WanGatewayApi.credentials.js');
 
 const nodeType: INodeType = new AlibabaWan();
 /** Every credential type of the package, by name (each service has its own). */
 const credentialTypes: Record<string, ICredentialType> = Object.fromEntries(
-	[new AlibabaDashScopeApi(), new RunwareApi()].map((type: ICredentialType) => [type.name, type]),
+	[new AlibabaDashScopeApi(), new RunwareApi(), new WanGatewayApi()].map((type: ICredentialType) => [type.name, type]),
 );
 
 /**
@@ -94,6 +95,7 @@ export interface TestCredentials {
 	region?: string;
 	baseUrl?: string;
 	workspaceId?: string;
+	[field: string]: string | number | undefined;
 }
 
 /** Fills the credential's generic `authenticate` block, as n8n's CredentialsHelper does. */

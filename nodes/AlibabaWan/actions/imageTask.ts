@@ -168,6 +168,11 @@ export async function runImageTask(
 		for (const candidate of (error instanceof ApiError && error.candidateTaskIds) || []) {
 			env.ledger.record(candidate, itemIndex, 'candidate');
 		}
+		// A sent request whose answer was lost, which the service named (a synchronous service's own
+		// request reference): listed too, so the user knows it may have been billed.
+		if (error instanceof ApiError && error.taskMayExist && error.taskId && !error.candidateTaskIds?.length) {
+			env.ledger.record(error.taskId, itemIndex, 'unknown', error.code);
+		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
 	}
 	env.ledger.record(submitted.taskId, itemIndex, 'running');

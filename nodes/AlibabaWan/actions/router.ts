@@ -148,7 +148,7 @@ function runEnvironment(ctx: IExecuteFunctions, session: WanSession, secrets: st
 	return {
 		session,
 		signal: typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined,
-		ledger: new TaskLedger(session.service.taskValidityMs),
+		ledger: new TaskLedger(session.service.taskValidityMs, !session.service.refusedOperations?.waitForTask),
 		log: (message) => {
 			try {
 				ctx.logger.warn(redact(`Alibaba Wan: ${message}`, secrets));

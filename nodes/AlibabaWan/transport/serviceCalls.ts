@@ -134,3 +134,4 @@ export async function downloadResultUrl(
 }
 
 export { USER_AGENT };
+
