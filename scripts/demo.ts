@@ -84,7 +84,7 @@ async function main(): Promise<number> {
 			const onRunware = usesRunware(workflow);
 			if (onRunware && !runwareEmulator && !runwareKey) console.log('  (Runware example: starting the local Runware emulator; RUNWARE_API_KEY unset)');
 			const viaGateway = workflow.nodes.some((node) => node.parameters?.service === 'gateway');
-			if (viaGateway) console.log(`- ${file}: through the gateway ${process.env.WAN_GATEWAY_BASE_URL ? 'at WAN_GATEWAY_BASE_URL (billed)' : 'emulator'}`);
+			if (viaGateway) console.log(`  (gateway example: through ${process.env.WAN_GATEWAY_BASE_URL ? 'the gateway at WAN_GATEWAY_BASE_URL (billed)' : 'the local gateway emulator'})`);
 			const result = await runWorkflow(
 				workflow,
 				onRunware ? await runwareCredentials() : viaGateway ? await gatewayCredentials() : credentials,
