@@ -1,4 +1,4 @@
-// Bundles the node and the credential into dist/ with undici, zod and pngjs inside, so the
+// Bundles the node and the credentials into dist/ with undici, zod and pngjs inside, so the
 // published package has no runtime dependencies. n8n-workflow stays external: n8n provides it.
 //
 // The node comes in two files: AlibabaWan.full.js (everything) and AlibabaWan.node.js, what n8n loads
@@ -23,6 +23,8 @@ await build({
 	entryPoints: {
 		'nodes/AlibabaWan/AlibabaWan.full': 'nodes/AlibabaWan/AlibabaWan.node.ts',
 		'credentials/AlibabaDashScopeApi.credentials': 'credentials/AlibabaDashScopeApi.credentials.ts',
+		'credentials/RunwareApi.credentials': 'credentials/RunwareApi.credentials.ts',
+		'credentials/WanGatewayApi.credentials': 'credentials/WanGatewayApi.credentials.ts',
 	},
 	outdir: 'dist',
 	external: ['n8n-workflow'],

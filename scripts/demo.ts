@@ -5,6 +5,10 @@
  * - No DASHSCOPE_API_KEY: against the local DashScope emulator — no key, no network.
  * - DASHSCOPE_API_KEY set: against the real service (DASHSCOPE_REGION, default ap-southeast-1;
  *   optional DASHSCOPE_WORKSPACE_ID, DASHSCOPE_BASE_URL). This bills real images.
+ * - Examples whose node uses Runware (Service: Runware) run against the local Runware emulator, or with
+ *   RUNWARE_API_KEY set against the real Runware API (optional RUNWARE_BASE_URL). That bills real images.
+ * - Examples whose node uses the OpenAI-compatible gateway service run against the local gateway
+ *   emulator, or against a real gateway when WAN_GATEWAY_BASE_URL and WAN_GATEWAY_API_KEY are set (billed).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +16,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { EMULATOR_KEYS, startEmulator, type Emulator } from '../test/emulator';
+import { RUNWARE_EMULATOR_KEYS, startRunwareEmulator, type RunwareEmulator } from '../test/emulator-runware';
+import { GATEWAY_EMULATOR_KEYS, startGatewayEmulator, type GatewayEmulator } from '../test/emulator-gateway';
 import { BinaryStore, runWorkflow, type TestCredentials, type WorkflowJson } from '../test/harness/n8nEngine';
 
 const root = resolve(__dirname, '..');
@@ -36,6 +42,25 @@ async function main(): Promise<number> {
 		console.log(`No DASHSCOPE_API_KEY: running the examples against the local DashScope emulator at ${emulator.url}\n`);
 	}
 
+	// Runware examples: the real API with RUNWARE_API_KEY, else the local Runware emulator (started on first use).
+	const runwareKey = process.env.RUNWARE_API_KEY?.trim();
+	let runwareEmulator: RunwareEmulator | undefined;
+	const runwareCredentials = async (): Promise<TestCredentials> => {
+		if (runwareKey) return { apiKey: runwareKey, baseUrl: process.env.RUNWARE_BASE_URL ?? '' };
+		runwareEmulator ??= await startRunwareEmulator({ timing: { queueMs: 100, perImageMs: 200 } });
+		return { apiKey: RUNWARE_EMULATOR_KEYS[0], baseUrl: runwareEmulator.apiUrl };
+	};
+	const usesRunware = (workflow: WorkflowJson) => workflow.nodes.some((node) => node.parameters?.service === 'runware');
+	// The gateway's credential, for examples run through the OpenAI-compatible gateway service.
+	let gateway: GatewayEmulator | undefined;
+	const gatewayCredentials = async (): Promise<TestCredentials> => {
+		const baseUrl = process.env.WAN_GATEWAY_BASE_URL?.trim();
+		const apiKey = process.env.WAN_GATEWAY_API_KEY?.trim();
+		if (baseUrl && apiKey) return { apiKey, baseUrl };
+		gateway ??= await startGatewayEmulator({ timing: { generationMs: 300, perImageMs: 100 } });
+		return { apiKey: GATEWAY_EMULATOR_KEYS[0], baseUrl: gateway.apiUrl };
+	};
+
 	const store = new BinaryStore();
 	await store.init();
 	rmSync(outputDir, { recursive: true, force: true });
@@ -56,7 +81,14 @@ async function main(): Promise<number> {
 				continue;
 			}
 			const started = Date.now();
-			const result = await runWorkflow(workflow, credentials);
+			const onRunware = usesRunware(workflow);
+			if (onRunware && !runwareEmulator && !runwareKey) console.log('  (Runware example: starting the local Runware emulator; RUNWARE_API_KEY unset)');
+			const viaGateway = workflow.nodes.some((node) => node.parameters?.service === 'gateway');
+			if (viaGateway) console.log(`  (gateway example: through ${process.env.WAN_GATEWAY_BASE_URL ? 'the gateway at WAN_GATEWAY_BASE_URL (billed)' : 'the local gateway emulator'})`);
+			const result = await runWorkflow(
+				workflow,
+				onRunware ? await runwareCredentials() : viaGateway ? await gatewayCredentials() : credentials,
+			);
 			const seconds = ((Date.now() - started) / 1000).toFixed(1);
 			const last = workflow.nodes[workflow.nodes.length - 1].name;
 			const items = result.outputs[last] ?? [];
@@ -79,7 +111,9 @@ async function main(): Promise<number> {
 			}
 			const tasks = [...new Set(items.map((item) => item.json.taskId))].join(', ');
 			console.log(`- ${file}: ok in ${seconds} s — "${workflow.name}"`);
-			console.log(`    ${items.length} item(s) from "${last}", task(s) ${tasks}`);
+			const costs = items.map((item) => item.json.cost).filter((cost): cost is number => typeof cost === 'number');
+			const cost = costs.length ? `, cost $${costs.reduce((sum, value) => sum + value, 0).toFixed(3)}` : '';
+			console.log(`    ${items.length} item(s) from "${last}", task(s) ${tasks}${cost}`);
 			for (const line of written) console.log(`    wrote ${join(folder, line)}`);
 			if (!written.length) failures++;
 		}
@@ -89,6 +123,16 @@ async function main(): Promise<number> {
 			const counters = emulator.counters();
 			console.log(`\nEmulator: ${counters.submissions} task(s) submitted, ${counters.queries} status queries, ${counters.resultDownloads} image download(s).`);
 			await emulator.close();
+		}
+		if (runwareEmulator) {
+			const counters = runwareEmulator.counters();
+			console.log(`Runware emulator: ${counters.tasksCreated} task(s) created, ${counters.polls} getResponse poll(s), ${counters.downloads} image download(s).`);
+			await runwareEmulator.close();
+		}
+		if (gateway) {
+			const counters = gateway.counters();
+			console.log(`Gateway emulator: ${counters.generationRequests} generation request(s), ${counters.billedImages} image(s), ${counters.downloads} download(s).`);
+			await gateway.close();
 		}
 	}
 	console.log(failures ? `\n${failures} example(s) failed.` : `\nAll examples ran. Images are in ${outputDir}`);

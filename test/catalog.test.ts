@@ -19,10 +19,12 @@ import { checkTaskParameters, normalizeSize, type ImageTaskParameters } from '..
 const operations: ImageOperation[] = ['generateImage', 'editImage', 'fuseImages', 'generateImageSet'];
 const properties = new AlibabaWan().description.properties;
 
+/** The properties shown for this operation and model on DashScope (which serves the catalog as it is). */
 function visible(name: string, operation: string, model: string): INodeProperties[] {
 	return properties.filter((property) => {
 		if (property.name !== name) return false;
 		const show = property.displayOptions?.show ?? {};
+		if (show.service && !show.service.includes('dashscope')) return false;
 		if (show.operation && !show.operation.includes(operation)) return false;
 		if (show.model && !show.model.includes(model)) return false;
 		return true;

@@ -208,3 +208,103 @@ describe('credential: region dropdown and key test', () => {
 		expect(rule?.properties.message).toMatch(/bound to the region/);
 	});
 });
+
+describe('one node, several services: each service shows its own models, limits, options and credential', () => {
+	const image = (operation: string, extra: INodeParameters = {}) => ({ resource: 'image', operation, ...extra });
+	const modelValues = (values: INodeParameters) =>
+		(shown(2, values).find((property) => property.name === 'model')?.options ?? []).map((option) => (option as { value: string }).value);
+
+	test('the Service option lists every service; a workflow saved without one runs on DashScope (versions 1 and 2)', () => {
+		const service = description.properties.find((property) => property.name === 'service')!;
+		expect(service.options?.map((option) => (option as { value: string }).value)).toEqual(['dashscope', 'runware', 'gateway']);
+		expect(resolved(1, { operation: 'editImage' }).service).toBe('dashscope');
+		expect(resolved(2, image('editImage')).service).toBe('dashscope');
+		expect(modelValues(image('editImage'))).toEqual(modelsFor('editImage').map((model) => model.id));
+	});
+
+	test.each(imageOperations)('%s on Runware offers the two Wan 2.7 models, by their catalog IDs', (operation) => {
+		expect(modelValues(image(operation, { service: 'runware' }))).toEqual(['wan2.7-image-pro', 'wan2.7-image']);
+	});
+
+	test('each service asks for its own credential', () => {
+		const credentials = description.credentials!.map((credential) => [credential.name, credential.displayOptions?.show?.service]);
+		expect(credentials).toEqual([
+			['alibabaDashScopeApi', ['dashscope']],
+			['runwareApi', ['runware']],
+			['wanGatewayApi', ['gateway']],
+		]);
+	});
+
+	test('Runware\'s narrower limits are what the panel shows: prompt length, and each side 768–2048 (Pro text-to-image 4096) in steps of 16', () => {
+		const prompt = shown(2, image('generateImage', { service: 'runware' })).find((property) => property.name === 'prompt')!;
+		expect(prompt.hint).toBe('Up to 3,000 characters (Wan 2.7 Image Pro) · 5,000 characters (Wan 2.7 Image)');
+		const customSize = (operation: string, model: string) =>
+			shown(2, image(operation, { service: 'runware', model, size: 'custom' })).find((property) => property.name === 'customSize')!.description;
+		expect(customSize('editImage', 'wan2.7-image')).toContain('width and height 768 to 2048 pixels each, multiples of 16');
+		expect(customSize('generateImage', 'wan2.7-image-pro')).toContain('width and height 768 to 4096 pixels each, multiples of 16');
+		expect(shown(2, image('editImage', { model: 'wan2.7-image', size: 'custom' })).find((property) => property.name === 'customSize')!.description).not.toContain(
+			'multiples of 16',
+		);
+	});
+
+	test('Model Options on Runware: no Watermark (Runware has none); DashScope keeps it', () => {
+		const options = (service: string) => {
+			const values = image('generateImage', { service, model: 'wan2.7-image' });
+			const collection = shown(2, values).find((property) => property.name === 'modelOptions')!;
+			return (collection.options as INodeProperties[])
+				.filter((option) => NodeHelpers.displayParameter(resolved(2, values), option, node(2, resolved(2, values)), description, resolved(2, values)))
+				.map((option) => option.name);
+		};
+		expect(options('runware')).toEqual(['colorPalette', 'seed', 'thinkingMode']);
+		expect(options('dashscope')).toEqual(['colorPalette', 'seed', 'thinkingMode', 'watermark']);
+	});
+
+	test('"Runware Options" appear only on Runware, with their ranges', () => {
+		const runwareOptions = shown(2, image('editImage', { service: 'runware' })).find((property) => property.name === 'serviceOptions')!;
+		expect(runwareOptions.displayName).toBe('Runware Options');
+		expect((runwareOptions.options as INodeProperties[]).map((option) => [option.name, option.typeOptions ?? option.options?.length])).toEqual([
+			['imageFormat', 3],
+			['imageQuality', { minValue: 20, maxValue: 99, numberPrecision: 0 }],
+			['includeCost', undefined],
+			['urlLifetimeSeconds', { minValue: 60, maxValue: 86400, numberPrecision: 0 }],
+		]);
+		expect(shownNames(2, image('editImage'))).not.toContain('serviceOptions');
+	});
+
+	test.each(imageOperations)('%s through a gateway offers the two Wan 2.7 models, without a colour palette', (operation) => {
+		expect(modelValues(image(operation, { service: 'gateway' }))).toEqual(['wan2.7-image-pro', 'wan2.7-image']);
+		const values = image(operation, { service: 'gateway', model: 'wan2.7-image' });
+		const collection = shown(2, values).find((property) => property.name === 'modelOptions')!;
+		const offered = (collection.options as INodeProperties[])
+			.filter((option) => NodeHelpers.displayParameter(resolved(2, values), option, node(2, resolved(2, values)), description, resolved(2, values)))
+			.map((option) => option.name);
+		expect(offered).not.toContain('colorPalette');
+		expect(offered).toEqual(expect.arrayContaining(['seed', 'watermark']));
+	});
+
+	test('Wait for Task and Cancel Task through a gateway say it is synchronous; no "Cancel Pending Task" there', () => {
+		for (const operation of ['waitForTask', 'cancelTask']) {
+			const notices = shown(2, { resource: 'task', operation, service: 'gateway' }).filter((property) => property.type === 'notice');
+			expect(notices.map((property) => property.displayName).join()).toMatch(/gateway is synchronous/);
+		}
+		const values = image('generateImage', { service: 'gateway' });
+		const options = shown(2, values).find((property) => property.name === 'options')!;
+		const cancelPending = (options.options as INodeProperties[]).find((entry) => entry.name === 'cancelPending')!;
+		expect(NodeHelpers.displayParameter(resolved(2, values), cancelPending, node(2, resolved(2, values)), description, resolved(2, values))).toBe(false);
+	});
+
+	test('Cancel Task on Runware says why it cannot run; "Cancel Pending Task" is offered only where cancelling exists', () => {
+		const notices = (service: string) =>
+			shown(2, { resource: 'task', operation: 'cancelTask', service }).filter((property) => property.type === 'notice').map((property) => property.displayName);
+		expect(notices('runware').join()).toMatch(/Runware cannot cancel a task/);
+		expect(notices('dashscope')).toEqual([]);
+		const cancelPending = (service: string) => {
+			const values = image('generateImage', { service });
+			const options = shown(2, values).find((property) => property.name === 'options')!;
+			const option = (options.options as INodeProperties[]).find((entry) => entry.name === 'cancelPending')!;
+			return NodeHelpers.displayParameter(resolved(2, values), option, node(2, resolved(2, values)), description, resolved(2, values));
+		};
+		expect(cancelPending('dashscope')).toBe(true);
+		expect(cancelPending('runware')).toBe(false);
+	});
+});

@@ -112,3 +112,24 @@ test('how long a task stays collectable comes from the service, in words for the
 	expect(validityText(60 * 60 * 1000)).toBe('1 hour');
 	expect(validityText(30 * 60 * 1000)).toBe('30 minutes');
 });
+
+test.each(serviceFolders)('services/%s imports no other service\'s folder', (folder) => {
+	const others = serviceFolders.filter((name) => name !== folder);
+	const crossing = sourceFiles(path.join(root, 'services', folder)).flatMap((file) =>
+		importsOf(file).filter((specifier) => {
+			if (!specifier.startsWith('.')) return false;
+			const target = path.relative(path.join(root, 'services'), path.resolve(path.dirname(file), specifier)).split(path.sep);
+			return others.includes(target[0]);
+		}),
+	);
+	expect(crossing).toEqual([]);
+});
+
+test('each service\'s credential type is a credential the package ships', () => {
+	const shipped = (JSON.parse(readFileSync(path.join(root, '..', '..', 'package.json'), 'utf8')) as { n8n: { credentials: string[] } }).n8n.credentials;
+	const names = shipped.map((file) => {
+		const source = readFileSync(path.join(root, '..', '..', file.replace(/^dist\//, '').replace(/\.js$/, '.ts')), 'utf8');
+		return /\bname = '([^']+)'/.exec(source)?.[1];
+	});
+	for (const service of services) expect(names).toContain(service.credentialType);
+});

@@ -21,7 +21,7 @@ export class AlibabaWan implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		subtitle,
-		description: 'Generate, edit and fuse images with Alibaba Wan models (Model Studio / DashScope)',
+		description: 'Generate, edit and fuse images with Alibaba Wan models, through DashScope (Model Studio) or Runware',
 		defaults: { name: 'Alibaba Wan' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -83,7 +83,7 @@ async function createWorkflow(c, name, wanNodes) {
 			typeVersion: c.node.version,
 			position: [260 * (i + 1), 0],
 			parameters: n.parameters,
-			credentials: { [CRED_TYPE]: { id: c.cred.id, name: c.cred.name } },
+			credentials: n.credentials ?? { [CRED_TYPE]: { id: c.cred.id, name: c.cred.name } },
 		})),
 	];
 	const connections = {};
@@ -376,6 +376,80 @@ export function browserChecks(ctx) {
 				await c.browser.shot('run-edit-image-in-out', { picture: 'editor-edit-image.png' });
 				await closeNode(page);
 				return `emulator +${d.submissions} async/+${d.syncCalls} sync; input image ${shown.input.w}x${shown.input.h}, output image ${shown.output.w}x${shown.output.h}`;
+			}),
+		},
+		{
+			name: 'Service Runware: chosen by its credential; its models and options in the panel; a run from the editor shows the cost; choosing the DashScope credential switches the node to DashScope',
+			run: withNode(async (c) => {
+				assert(c.extraEmulators?.runware, 'the Runware emulator is not running (suite extraEmulators)');
+				const { page } = c.browser;
+				const name = 'Product shot on Runware';
+				const parameters = {
+					service: 'runware',
+					...c.node.params('generateImage', { model: 'wan2.7-image', prompt: 'Studio product photo of a red running shoe, white background', size: 'custom', customSize: '1024*768', numberOfImages: 1 }),
+					serviceOptions: { imageFormat: 'PNG', includeCost: true },
+				};
+				s.runwareWf = await createWorkflow(c, 'Runware: product shot', [
+					{ name, parameters, credentials: { runwareApi: { id: 'wanE2ERunwareCrd', name: 'Runware (e2e emulator)' } } },
+				]);
+				await openWorkflow(page, s.runwareWf);
+				await openNode(page, name);
+				const labels = await parameterLabels(page);
+				for (const field of ['Model', 'Prompt', 'Runware Options']) assert(labels.includes(field), `the Runware panel has no "${field}" (labels: ${labels.join(', ')})`);
+				// n8n treats the option that picks the credential (Service) as the node's authentication: the panel
+				// shows no Service field; the Credential dropdown is where the service is chosen.
+				await page.getByTestId('node-credentials-select').first().click();
+				await page.waitForTimeout(300);
+				const credentials = (await page.getByRole('option').allInnerTexts()).map((t) => t.trim().replace(/\s+/g, ' '));
+				await c.browser.shot('runware-credentials', { picture: 'editor-runware-credential.png' });
+				await page.keyboard.press('Escape');
+				assert(credentials.some((t) => /Runware API/.test(t)) && credentials.some((t) => /DashScope/.test(t)), `the Credential dropdown does not offer both services' credentials: ${credentials.join(' | ')}`);
+				// The Model dropdown lists only what Runware serves.
+				await page.getByTestId('parameter-input-model').first().click();
+				const offered = (await page.getByRole('option').allInnerTexts()).map((t) => t.trim().split('\n')[0]);
+				await page.keyboard.press('Escape');
+				assert(offered.length === 2 && offered.every((o) => /^Wan 2\.7 Image/.test(o)), `Runware's Model dropdown lists ${offered.join(', ')}`);
+				const panelText = await page.getByTestId('node-parameters').innerText();
+				assert(/768 to 2048 pixels each, multiples of 16/.test(panelText) || labels.includes('Custom Size'), 'no Custom Size field');
+				await c.browser.shot('runware-panel');
+				await closeNode(page);
+				const before = await c.extraEmulators.runware.counters();
+				const dashScopeBefore = await c.emulator.counters();
+				await executeWorkflow(page);
+				await canvasNode(page, name).getByTestId('canvas-node-status-success').waitFor({ state: 'visible', timeout: 120_000 });
+				const after = await c.extraEmulators.runware.counters();
+				const dashScopeAfter = await c.emulator.counters();
+				assert(after.tasksCreated - before.tasksCreated === 1, `the Runware emulator created ${after.tasksCreated - before.tasksCreated} task(s)`);
+				assert(!movedCounters(dashScopeBefore, dashScopeAfter).length, 'a request reached the DashScope emulator from a Runware node');
+				await openNode(page, name);
+				const jsonTab = page.getByTestId('output-panel').getByTestId('radio-button-json');
+				if (await jsonTab.count()) await jsonTab.click();
+				await page.waitForTimeout(300);
+				const out = await page.getByTestId('output-panel').innerText();
+				await dismissToasts(page);
+				await c.browser.shot('runware-run');
+				await closeNode(page);
+				assert(/cost/.test(out) && /0\.03/.test(out), `the output shows no cost: ${out.slice(0, 300)}`);
+				// Last (it changes the node): choosing the DashScope credential switches the node to DashScope.
+				await openNode(page, name);
+				const modelOptions = async () => {
+					await page.getByTestId('parameter-input-model').first().click();
+					const texts = (await page.getByRole('option').allInnerTexts()).map((t) => t.trim().split('\n')[0]);
+					await page.keyboard.press('Escape');
+					return texts;
+				};
+				const chooseCredential = async (re) => {
+					await page.getByTestId('node-credentials-select').first().click();
+					await page.getByRole('option').filter({ hasText: re }).first().click();
+					await page.waitForTimeout(500);
+				};
+				await chooseCredential(/DashScope/);
+				const dashScopeModels = await modelOptions();
+				await c.browser.shot('runware-switched-to-dashscope');
+				assert(dashScopeModels.length === 3 && dashScopeModels.includes('Wan 2.6 Image'), `with the DashScope credential the Model dropdown lists ${dashScopeModels.join(', ')}`);
+				await closeNode(page);
+				// The workflow is left unsaved; nothing else opens it.
+				return `credential dropdown: ${credentials.join(' | ')}; with DashScope's the Model offers ${dashScopeModels.length} models; with Runware's the Model offers ${offered.join(', ')}; fields ${labels.filter((l) => ['Service', 'Model', 'Prompt', 'Runware Options'].includes(l)).join(', ')}; run: Runware +1 task, DashScope untouched, output with cost`;
 			}),
 		},
 		{

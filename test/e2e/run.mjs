@@ -126,17 +126,16 @@ async function main() {
 	if (!pkg) return;
 	ctx.pkg = pkg; // { tgz, name }
 
-	// 3. emulator ------------------------------------------------------------------------------------
-	const emuOk = await results.check('emulator: start', () => timed('emulator', async () => {
-		const port = await freePort();
-		const spec = suite.emulatorCommand(ctx, port);
-		const svc = registry.spawnService('emulator', spec.cmd, spec.args, {
+	// 3. emulator(s) ---------------------------------------------------------------------------------
+	/** Spawns one emulator process and waits for its "listening on" line; the handle the suite and checks use. */
+	const startEmulator = async (name, spec, port) => {
+		const svc = registry.spawnService(name, spec.cmd, spec.args, {
 			cwd: spec.cwd ?? repoRoot,
 			env: spec.env ?? process.env,
-			logFile: path.join(logDir, 'emulator.log'),
+			logFile: path.join(logDir, `${name}.log`),
 		});
 		const m = await svc.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, { timeoutMs: 120_000 });
-		ctx.emulator = {
+		return {
 			svc,
 			port,
 			url: m[1],
@@ -160,9 +159,24 @@ async function main() {
 				}
 			},
 		};
-		return `${ctx.emulator.url} (pid ${svc.pid})`;
+	};
+	const emuOk = await results.check('emulator: start', () => timed('emulator', async () => {
+		const port = await freePort();
+		ctx.emulator = await startEmulator('emulator', suite.emulatorCommand(ctx, port), port);
+		return `${ctx.emulator.url} (pid ${ctx.emulator.svc.pid})`;
 	}));
 	if (!emuOk) return;
+	// Other services' emulators (e.g. an OpenAI-style gateway), by name: ctx.extraEmulators[name].
+	ctx.extraEmulators = {};
+	for (const extra of suite.extraEmulators?.(ctx) ?? []) {
+		const ok = await results.check(`emulator: start ${extra.name}`, () => timed('emulator', async () => {
+			const port = await freePort();
+			const handle = await startEmulator(extra.name, extra.command(ctx, port), port);
+			ctx.extraEmulators[extra.name] = handle;
+			return `${handle.url} (pid ${handle.svc.pid})`;
+		}));
+		if (!ok) return;
+	}
 
 	const cred = suite.credential(ctx);
 	ctx.cred = cred;
@@ -182,8 +196,10 @@ async function main() {
 
 		const imported = await results.check('regular: import credential', () =>
 			timed('regular-import', async () => {
-				await inst.importCredential(cred);
-				return `${cred.type} "${cred.name}" id=${cred.id}`;
+				// The suite's main credential, then one per other service it runs (suite.extraCredentials).
+				const all = [cred, ...(suite.extraCredentials?.(ctx) ?? [])];
+				for (const one of all) await inst.importCredential(one);
+				return all.map((one) => `${one.type} "${one.name}" id=${one.id}`).join(', ');
 			}),
 		);
 		if (imported === undefined) throw new Error('credential import failed; nothing else can run');
@@ -374,9 +390,11 @@ async function credentialTestPhase(ctx, suite, inst) {
 	for (const tc of suite.credentialTests(ctx)) {
 		await results.check(`credential test: ${tc.name}`, () =>
 			timed('credtest', async () => {
-				const before = await ctx.emulator.counters();
+				// A test of another service's credential reads that service's emulator (tc.emulator names it).
+				const emulator = tc.emulator ? ctx.extraEmulators[tc.emulator] : ctx.emulator;
+				const before = await emulator.counters();
 				const r = await rest.req('POST', '/rest/credentials/test', { credentials: tc.credentials });
-				const after = await ctx.emulator.counters();
+				const after = await emulator.counters();
 				if (r.status !== 200) throw new Error(`POST /rest/credentials/test: HTTP ${r.status} ${r.text.slice(0, 400)}`);
 				const data = r.json?.data ?? r.json;
 				return tc.assert({ result: data, before, after });

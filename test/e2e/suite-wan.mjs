@@ -1,5 +1,6 @@
 // The Alibaba Wan suite for the e2e harness: how to build/pack the package, start the DashScope
-// emulator, which credential and workflows to import, and what to assert on their results.
+// emulator (and the Runware emulator for the Runware examples), which credentials and workflows to
+// import, and what to assert on their results.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -13,7 +14,17 @@ const PKG = 'n8n-nodes-alibaba-wan';
 const NODE_TYPE = `${PKG}.alibabaWan`;
 const CRED_TYPE = 'alibabaDashScopeApi';
 const REGION = 'ap-southeast-1';
-const ENTRY_POINTS = ['dist/nodes/AlibabaWan/AlibabaWan.node.js', 'dist/credentials/AlibabaDashScopeApi.credentials.js'];
+const RUNWARE_CRED_TYPE = 'runwareApi';
+const RUNWARE_KEY = 'rw-emu-key-1';
+const ENTRY_POINTS = [
+	'dist/nodes/AlibabaWan/AlibabaWan.node.js',
+	'dist/credentials/AlibabaDashScopeApi.credentials.js',
+	'dist/credentials/RunwareApi.credentials.js',
+	'dist/credentials/WanGatewayApi.credentials.js',
+];
+/** The OpenAI-compatible gateway service: its credential type and the gateway emulator's first key. */
+const GATEWAY_CRED_TYPE = 'wanGatewayApi';
+const GATEWAY_KEY = 'gw-emu-key-1';
 const IMAGE_OPS = new Set(['generateImage', 'editImage', 'fuseImages', 'generateImageSet']);
 const START_TYPES = new Set(['n8n-nodes-base.manualTrigger', 'n8n-nodes-base.executeWorkflowTrigger']);
 
@@ -70,13 +81,37 @@ export default {
 	},
 
 	emulatorCommand(ctx, port) {
-		const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
 		const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
-		if (!fs.existsSync(cli)) throw new Error(`${cli} is missing (the DashScope emulator)`);
 		const extra = (process.env.E2E_EMULATOR_ARGS || '').split(' ').filter(Boolean);
-		return fs.existsSync(local)
-			? { cmd: local, args: [cli, '--port', String(port), ...extra] }
-			: { cmd: 'npx', args: ['--no-install', 'tsx', cli, '--port', String(port), ...extra] };
+		return tsxCommand(ctx, cli, ['--port', String(port), ...extra]);
+	},
+
+	/**
+	 * The other services' emulators, by name (ctx.extraEmulators[name]): Runware (test/emulator-runware/) for
+	 * examples whose node has Service: Runware, and the gateway (test/emulator-gateway/, seed dialect) for
+	 * examples run through the gateway service.
+	 */
+	extraEmulators() {
+		return [
+			{
+				name: 'runware',
+				command: (ctx, port) => tsxCommand(ctx, path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts'), ['--service', 'runware', '--port', String(port)]),
+			},
+			{
+				name: 'gateway',
+				command: (ctx, port) => {
+					const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+					const cli = path.join(ctx.repoRoot, 'test', 'emulator', 'cli.ts');
+					const args = [cli, '--service', 'gateway', '--port', String(port), '--generation-ms', '200', '--per-image-ms', '50'];
+					return fs.existsSync(local) ? { cmd: local, args } : { cmd: 'npx', args: ['--no-install', 'tsx', ...args] };
+				},
+			},
+		];
+	},
+
+	/** The Runware credential and the gateway credential (seed dialect settings), each pointed at its emulator. */
+	extraCredentials(ctx) {
+		return [runwareCredential(ctx), gatewayCredential(ctx)];
 	},
 
 	credential(ctx) {
@@ -135,8 +170,17 @@ export default {
 			delete prepared.pinData; // run the real nodes, never pinned output
 			delete prepared.versionId;
 			delete prepared.meta;
-			const rewired = rewriteCredentials(prepared, CRED_TYPE, ctx.cred);
+			const runware = ctx.extraEmulators?.runware;
+			const gateway = ctx.extraEmulators?.gateway;
+			const onRunware = wanNodes.some((n) => n.parameters?.service === 'runware');
+			const emulator = onRunware ? runware : ctx.emulator;
+			const rewired =
+				rewriteCredentials(prepared, CRED_TYPE, ctx.cred) +
+				(runware ? rewriteCredentials(prepared, RUNWARE_CRED_TYPE, runwareCredential(ctx)) : 0) +
+				rewriteCredentials(prepared, GATEWAY_CRED_TYPE, gatewayCredential(ctx));
+			if (onRunware && !runware) problems.push('a Runware example, but the Runware emulator is not running');
 			let before = null;
+			let gatewayBefore = null;
 			specs.push({
 				id,
 				name: `${f} (${name})`,
@@ -147,12 +191,14 @@ export default {
 				nodeTypes: [...new Set((workflow.nodes || []).map((n) => n.type))],
 				before: async () => {
 					assert(!problems.length, problems.join('; '));
-					before = await ctx.emulator.counters();
+					before = await emulator.counters();
+					gatewayBefore = gateway ? await gateway.counters() : null;
 				},
 				assert: async (out, c) => {
 					assert(!problems.length, problems.join('; '));
-					const after = await ctx.emulator.counters();
-					return assertWanRun(out, c, { wanNodes, before, after, rewired });
+					const after = await emulator.counters();
+					const gatewayAfter = gateway ? await gateway.counters() : null;
+					return assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter });
 				},
 			});
 		}
@@ -284,12 +330,61 @@ export default {
 					return `status=Error "${String(result.message).slice(0, 120)}"`;
 				},
 			},
+			...(ctx.extraEmulators?.runware ? runwareCredentialTests(ctx) : []),
+			...gatewayCredentialTests(ctx),
 		];
 	},
 };
 
+/** `tsx <script> …args`: the package's own tsx, else npx's. */
+function tsxCommand(ctx, script, args) {
+	if (!fs.existsSync(script)) throw new Error(`${script} is missing`);
+	const local = path.join(ctx.repoRoot, 'node_modules', '.bin', 'tsx');
+	return fs.existsSync(local) ? { cmd: local, args: [script, ...args] } : { cmd: 'npx', args: ['--no-install', 'tsx', script, ...args] };
+}
+
+function runwareCredential(ctx) {
+	return {
+		id: 'wanE2ERunwareCrd',
+		name: 'Runware (e2e emulator)',
+		type: RUNWARE_CRED_TYPE,
+		data: { apiKey: RUNWARE_KEY, baseUrl: `${ctx.extraEmulators?.runware?.url ?? 'http://127.0.0.1:9'}/v1` },
+	};
+}
+
+/** The Runware credential's Test button: the free authentication task, never a task. */
+function runwareCredentialTests(ctx) {
+	const good = runwareCredential(ctx);
+	const noTask = (before, after) => {
+		assert(after.submissions === before.submissions && after.tasksCreated === before.tasksCreated, `the Runware credential test created or sent a task (${JSON.stringify({ before, after })})`);
+	};
+	return [
+		{
+			name: 'Runware: valid emulator key -> OK by the authentication task, no task created',
+			credentials: good,
+			emulator: 'runware',
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+				noTask(before, after);
+				assert(after.authTasks > before.authTasks, `no authentication task arrived (${before.authTasks} -> ${after.authTasks})`);
+				return `status=OK; Runware authentication tasks ${before.authTasks}->${after.authTasks}, tasks created ${after.tasksCreated - before.tasksCreated}`;
+			},
+		},
+		{
+			name: 'Runware: wrong API key -> Error, no task created',
+			credentials: { ...good, data: { ...good.data, apiKey: 'rw-e2e-invalid-key' } },
+			emulator: 'runware',
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				noTask(before, after);
+				return `status=Error "${String(result.message).slice(0, 120)}"`;
+			},
+		},
+	];
+}
+
 /** Generic assertions for one example run; returns the one-line outputs summary. */
-async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
+async function assertWanRun(out, c, { wanNodes, before, after, rewired, gatewayBefore, gatewayAfter }) {
 	const err = executionError(out);
 	assert(!err, () => `execution error: ${err?.message ?? brief(err, 500)}${err?.description ? ' — ' + err.description : ''}`);
 	const nodeErrs = nodeRunErrors(out);
@@ -342,7 +437,16 @@ async function assertWanRun(out, c, { wanNodes, before, after, rewired }) {
 		if ((IMAGE_OPS.has(op) && runMode === 'submit') || op === 'cancelTask' || op === 'waitForTask') {
 			assert(taskIds.size > 0, `${node.name} (${op}) output has no task id`);
 		}
-		if (producesImages) assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		// A gateway answers without usage (seed 002); its images are counted by the gateway emulator below.
+		if (producesImages && p.service !== 'gateway') assert(usage > 0, `${node.name} (${op}) output has no usage`);
+		if (p.service === 'gateway') {
+			assert(gatewayAfter, `${node.name} runs through the gateway, but no gateway emulator is running`);
+			const billed = gatewayAfter.billedImages - gatewayBefore.billedImages;
+			assert(billed === images, `${node.name}: the gateway billed ${billed} image(s) but the output holds ${images}`);
+			assert(gatewayAfter.generationRequests - gatewayBefore.generationRequests === 1, `${node.name}: expected exactly one generation request`);
+			assert([...taskIds].every((id) => /^gw-/.test(id)), `${node.name}: task IDs ${[...taskIds].join(',')} are not the node's gateway references`);
+			parts.push(`gateway +${gatewayAfter.generationRequests - gatewayBefore.generationRequests} request, +${billed} image(s)`);
+		}
 		parts.push(
 			`${node.name} [${op}${IMAGE_OPS.has(op) ? '/' + runMode : ''}]: ${items.length} item(s)` +
 				(images ? `, ${images} image(s) ${[...mimes].join('/')} ${bytes} B` : '') +
@@ -377,4 +481,66 @@ function fileNameTemplateRe(template) {
 		})
 		.join('');
 	return new RegExp(`^${re}$`);
+}
+
+/** The gateway credential imported into n8n (seed-002 settings, the gateway emulator's first key). */
+function gatewayCredential(ctx) {
+	return {
+		id: 'wanE2EGatewayCrd',
+		name: 'Wan Gateway (e2e emulator)',
+		type: GATEWAY_CRED_TYPE,
+		data: {
+			baseUrl: `${ctx.extraEmulators?.gateway?.url ?? 'http://127.0.0.1:9'}/v1`,
+			apiKey: GATEWAY_KEY,
+			imageField: 'image',
+			sizeStyle: 'WxH',
+			responseFormat: 'url',
+			requestTimeoutSeconds: 300,
+			modelIdImage: 'wan2.7-image',
+			modelIdImagePro: 'wan2.7-image-pro',
+			path: '/images/generations',
+		},
+	};
+}
+
+/** The gateway credential's Test button: GET {base}/models; a 404 reads "cannot verify", never "wrong key". */
+function gatewayCredentialTests(ctx) {
+	const good = gatewayCredential(ctx);
+	const noGeneration = (before, after) =>
+		assert(after.generationRequests === before.generationRequests, 'the gateway credential test sent a generation request');
+	return [
+		{
+			name: 'gateway: valid key -> OK, models listed, nothing generated',
+			emulator: 'gateway',
+			credentials: good,
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'OK', `expected status OK, got ${JSON.stringify(result)}`);
+				noGeneration(before, after);
+				assert(after.modelsCalls > before.modelsCalls, 'GET /models was not called');
+				return `status=OK; gateway modelsCalls ${before.modelsCalls}->${after.modelsCalls}`;
+			},
+		},
+		{
+			name: 'gateway: wrong key -> Error naming the key',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, apiKey: 'sk-e2e-wrong-gateway-key' } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+		{
+			name: 'gateway: no /models route (404) -> "cannot verify", not "wrong key"',
+			emulator: 'gateway',
+			credentials: { ...good, data: { ...good.data, baseUrl: `${ctx.extraEmulators?.gateway?.url}/no-models-here` } },
+			assert: ({ result, before, after }) => {
+				assert(result?.status === 'Error', `expected status Error, got ${JSON.stringify(result)}`);
+				assert(/Cannot verify/.test(result.message ?? '') && !/refused the API key/.test(result.message ?? ''), `unexpected message: ${result.message}`);
+				noGeneration(before, after);
+				return `status=Error "${String(result.message).slice(0, 100)}"`;
+			},
+		},
+	];
 }

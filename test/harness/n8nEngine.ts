@@ -16,6 +16,7 @@ import {
 	Workflow,
 	type IBinaryData,
 	type ICredentialDataDecryptedObject,
+	type ICredentialType,
 	type ICredentialsDecrypted,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -35,9 +36,14 @@ export const CREDENTIAL_TYPE = 'alibabaDashScopeApi';
 
 const { AlibabaWan } = require('../../dist/nodes/AlibabaWan/AlibabaWan.node.js');
 const { AlibabaDashScopeApi } = require('../../dist/credentials/AlibabaDashScopeApi.credentials.js');
+const { RunwareApi } = require('../../dist/credentials/RunwareApi.credentials.js');
+const { WanGatewayApi } = require('../../dist/credentials/WanGatewayApi.credentials.js');
 
 const nodeType: INodeType = new AlibabaWan();
-const credentialType = new AlibabaDashScopeApi();
+/** Every credential type of the package, by name (each service has its own). */
+const credentialTypes: Record<string, ICredentialType> = Object.fromEntries(
+	[new AlibabaDashScopeApi(), new RunwareApi(), new WanGatewayApi()].map((type: ICredentialType) => [type.name, type]),
+);
 
 /**
  * Stand-in for n8n's Manual Trigger, so example workflows (trigger → Alibaba Wan → …) run here
@@ -85,9 +91,11 @@ const nodeTypes = {
 
 export interface TestCredentials {
 	apiKey: string;
-	region: string;
+	/** DashScope only. */
+	region?: string;
 	baseUrl?: string;
 	workspaceId?: string;
+	[field: string]: string | number | undefined;
 }
 
 /** Fills the credential's generic `authenticate` block, as n8n's CredentialsHelper does. */
@@ -106,10 +114,11 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 	async authenticate(
 		credentials: ICredentialDataDecryptedObject,
-		_type: string,
+		type: string,
 		request: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> {
-		const headers = credentialType.authenticate.properties.headers as Record<string, string>;
+		const authenticate = credentialTypes[type]?.authenticate as { properties?: { headers?: Record<string, string> } } | undefined;
+		const headers = authenticate?.properties?.headers ?? {};
 		const filled: Record<string, string> = { ...((request.headers as Record<string, string>) ?? {}) };
 		for (const [name, value] of Object.entries(headers)) {
 			filled[name] = value.replace(/^=/, '').replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key]));
@@ -127,8 +136,8 @@ class TestCredentialsHelper extends ICredentialsHelper {
 	}
 	async updateCredentials() {}
 	async updateCredentialsOauthTokenData() {}
-	getCredentialsProperties() {
-		return credentialType.properties;
+	getCredentialsProperties(type: string) {
+		return credentialTypes[type].properties;
 	}
 }
 
@@ -195,7 +204,11 @@ function additionalDataFor(credentials: TestCredentials, hooks?: ExecutionLifecy
  */
 export type CredentialTestError = Error & { cause?: { response?: { status?: number } } };
 
-export async function runCredentialTestRequest(credentials: TestCredentials): Promise<{ error?: CredentialTestError }> {
+export async function runCredentialTestRequest(
+	credentials: TestCredentials,
+	credentialTypeName: string = CREDENTIAL_TYPE,
+): Promise<{ error?: CredentialTestError }> {
+	const credentialType = credentialTypes[credentialTypeName];
 	const testNodeType: INodeType = {
 		description: {
 			displayName: 'Temp',
@@ -206,8 +219,8 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 			defaults: { name: 'Temp-Node' },
 			inputs: ['main' as never],
 			outputs: ['main' as never],
-			credentials: [{ name: CREDENTIAL_TYPE, required: true }],
-			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test.request } }],
+			credentials: [{ name: credentialTypeName, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: credentialType.test!.request } }],
 		},
 	};
 	const node: INode = {
@@ -217,7 +230,7 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: {},
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+		credentials: { [credentialTypeName]: { id: '1', name: 'Credential' } },
 	};
 	const workflow = new Workflow({
 		nodes: [node],
@@ -238,7 +251,7 @@ export async function runCredentialTestRequest(credentials: TestCredentials): Pr
 		[],
 	);
 	const data = { workspaceId: '', baseUrl: '', ...credentials };
-	const decrypted = { id: '1', name: 'DashScope', type: CREDENTIAL_TYPE, data } as unknown as ICredentialsDecrypted;
+	const decrypted = { id: '1', name: 'Credential', type: credentialTypeName, data } as unknown as ICredentialsDecrypted;
 	try {
 		await new RoutingNode(context, testNodeType, decrypted).runNode();
 		return {};
@@ -285,6 +298,8 @@ export interface RunOptions {
 	retryOnFail?: boolean;
 	/** Run the tool variant (`alibabaWanTool`), as an AI Agent does. */
 	asTool?: boolean;
+	/** The credential type the node is given (default the DashScope one). */
+	credentialType?: string;
 }
 
 export interface RunResult {
@@ -302,7 +317,7 @@ export async function runNode(options: RunOptions): Promise<RunResult> {
 		typeVersion: options.typeVersion ?? 1,
 		position: [0, 0],
 		parameters: options.parameters,
-		credentials: { [CREDENTIAL_TYPE]: { id: '1', name: 'DashScope' } },
+		credentials: { [options.credentialType ?? CREDENTIAL_TYPE]: { id: '1', name: 'Credential' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		...(options.retryOnFail ? { retryOnFail: true, maxTries: 2, waitBetweenTries: 0 } : {}),
 	};

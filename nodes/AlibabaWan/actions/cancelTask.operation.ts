@@ -1,7 +1,7 @@
 import { NodeOperationError, type INodeProperties } from 'n8n-workflow';
 
 import { toNodeApiError } from '../transport';
-import { includeInputFieldsProperties } from './imageProperties';
+import { includeInputFieldsProperties, refusalNotices } from './imageProperties';
 import type { TaskStatus } from '../services';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
@@ -9,6 +9,7 @@ import { fieldFailure, toTaskIds } from './parameterReaders';
 const operation = 'cancelTask';
 
 export const properties: INodeProperties[] = [
+	...refusalNotices(operation),
 	{
 		displayName: 'Task ID',
 		name: 'taskId',

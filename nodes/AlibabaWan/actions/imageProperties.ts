@@ -5,7 +5,7 @@
 import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 import {
-	modelIdsWhere,
+	modelIds,
 	modelsFor,
 	runOptionRanges,
 	seedRange,
@@ -14,21 +14,55 @@ import {
 	type ModelId,
 	type OperationSpec,
 } from '../catalog/modelCatalog';
+import { serviceModelsFor } from '../catalog/serviceDifferences';
 import { formatRatio } from '../catalog/taskParameters';
 import { defaultFileNameTemplate } from '../output/binaryItems';
+import { services, type WanService } from '../services';
 import { retryNotice } from './retryWarning';
+import { serviceOptionsProperties } from './serviceOptions';
 
 const show = (operation: string, extra: Record<string, unknown[]> = {}) => ({
 	displayOptions: { show: { operation: [operation], ...extra } },
 });
 
-/** Groups the operation's models by a derived key, so each distinct variant becomes one property. */
+/**
+ * The model-dependent fields (Model, Prompt hint, Size, counts, Model Options) exist once per service,
+ * each shown only for its service and built from that service's effective models (its differences from
+ * the catalog applied), so the panel shows the limits that will be checked.
+ */
+function perService(
+	operation: ImageOperation,
+	build: (service: WanService, models: ModelEntry[], showFor: Record<string, unknown[]>) => INodeProperties[],
+): INodeProperties[] {
+	return services.flatMap((service) => {
+		const models = serviceModelsFor(service, operation);
+		return models.length ? build(service, models, { service: [service.id] }) : [];
+	});
+}
+
+/**
+ * Models for which `predicate` holds on at least one service (effective entries), in catalog order: the
+ * image fields are shared by every service, so they show wherever some service can use them.
+ */
+function modelIdsWhere(operation: ImageOperation, predicate: (spec: OperationSpec, model: ModelEntry) => boolean): ModelId[] {
+	const where = new Set(
+		services.flatMap((service) =>
+			serviceModelsFor(service, operation)
+				.filter((model) => predicate(model.operations[operation]!, model))
+				.map((model) => model.id),
+		),
+	);
+	return modelIds.filter((id) => where.has(id));
+}
+
+/** Groups the service's models by a derived key, so each distinct variant becomes one property. */
 function groupModels(
 	operation: ImageOperation,
+	models: ModelEntry[],
 	keyOf: (spec: OperationSpec, model: ModelEntry) => string | undefined,
 ): Array<{ models: ModelId[]; spec: OperationSpec; model: ModelEntry }> {
 	const groups = new Map<string, { models: ModelId[]; spec: OperationSpec; model: ModelEntry }>();
-	for (const model of modelsFor(operation)) {
+	for (const model of models) {
 		const spec = model.operations[operation]!;
 		const key = keyOf(spec, model);
 		if (key === undefined) continue;
@@ -39,26 +73,34 @@ function groupModels(
 	return [...groups.values()];
 }
 
-export function modelProperty(operation: ImageOperation, defaultModel: ModelId): INodeProperties {
+/** One Model option per service: the catalog's model IDs that service serves for the operation. */
+export function modelProperties(operation: ImageOperation, defaultModel: ModelId): INodeProperties[] {
+	return perService(operation, (_service, models, showFor) => {
+		const serviceDefault = models.some((model) => model.id === defaultModel) ? defaultModel : models[0].id;
+		return [modelProperty(operation, models, serviceDefault, showFor)];
+	});
+}
+
+function modelProperty(operation: ImageOperation, models: ModelEntry[], defaultModel: ModelId, showFor: Record<string, unknown[]>): INodeProperties {
 	return {
 		displayName: 'Model',
 		name: 'model',
 		type: 'options',
 		noDataExpression: true,
 		default: defaultModel,
-		options: modelsFor(operation).map((model) => ({
+		options: models.map((model) => ({
 			name: model.displayName,
 			value: model.id,
 			description: model.description,
 		})),
-		...show(operation),
+		...show(operation, showFor),
 	};
 }
 
-/** "Up to 5,000 characters (Wan 2.7 Image Pro, Wan 2.7 Image) · 2,000 characters (Wan 2.6 Image)", from the catalog. */
-export function promptLimitHint(operation: ImageOperation): string {
+/** "Up to 5,000 characters (Wan 2.7 Image Pro, Wan 2.7 Image) · 2,000 characters (Wan 2.6 Image)", from the effective models. */
+export function promptLimitHint(models: ModelEntry[]): string {
 	const byLimit = new Map<number, string[]>();
-	for (const model of modelsFor(operation)) {
+	for (const model of models) {
 		byLimit.set(model.promptMaxLength, [...(byLimit.get(model.promptMaxLength) ?? []), model.displayName]);
 	}
 	const limits = [...byLimit.entries()].map(
@@ -67,19 +109,21 @@ export function promptLimitHint(operation: ImageOperation): string {
 	return `Up to ${limits.join(' · ')}`;
 }
 
-export function promptProperty(operation: ImageOperation, description: string, placeholder: string): INodeProperties {
-	return {
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 4 },
-		default: '',
-		required: true,
-		placeholder,
-		description,
-		hint: promptLimitHint(operation),
-		...show(operation),
-	};
+export function promptProperties(operation: ImageOperation, description: string, placeholder: string): INodeProperties[] {
+	return perService(operation, (_service, models, showFor) => [
+		{
+			displayName: 'Prompt',
+			name: 'prompt',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			required: true,
+			placeholder,
+			description,
+			hint: promptLimitHint(models),
+			...show(operation, showFor),
+		},
+	]);
 }
 
 const inputTypeOptions: INodePropertyOptions[] = [
@@ -139,7 +183,7 @@ export function singleImageProperties(operation: ImageOperation): INodePropertie
 export function imageListProperties(operation: ImageOperation, required: boolean): INodeProperties[] {
 	const boxModels = modelIdsWhere(operation, (spec) => Boolean(spec.boxesPerImage));
 	const listModels = modelIdsWhere(operation, (spec) => spec.images.max > 0);
-	const limits = groupModels(operation, (spec) => (spec.images.max > 0 ? `${spec.images.min}-${spec.images.max}` : undefined))
+	const limits = groupModels(operation, modelsFor(operation), (spec) => (spec.images.max > 0 ? `${spec.images.min}-${spec.images.max}` : undefined))
 		.map(({ spec, models }) => `${models.join(', ')}: ${spec.images.min}–${spec.images.max}`)
 		.join('; ');
 	const entryValues: INodeProperties[] = [
@@ -219,8 +263,19 @@ export function imageListProperties(operation: ImageOperation, required: boolean
 	return properties;
 }
 
+/** "; width and height 768 to 2048 pixels each, multiples of 16" when the service limits each side. */
+function sideText(size: OperationSpec['size']): string {
+	if (!size.side && !size.step) return '';
+	const side = size.side ? `width and height ${size.side.min} to ${size.side.max} pixels each` : 'width and height';
+	return `; ${side}${size.step ? `, multiples of ${size.step}` : ''}`;
+}
+
 export function sizeProperties(operation: ImageOperation): INodeProperties[] {
-	return groupModels(operation, (spec) => JSON.stringify(spec.size)).flatMap(({ models, spec }) => {
+	return perService(operation, (_service, serviceModels, showFor) => sizePropertiesOf(operation, serviceModels, showFor));
+}
+
+function sizePropertiesOf(operation: ImageOperation, serviceModels: ModelEntry[], showFor: Record<string, unknown[]>): INodeProperties[] {
+	return groupModels(operation, serviceModels, (spec) => JSON.stringify(spec.size)).flatMap(({ models, spec }) => {
 		const { size } = spec;
 		const options: INodePropertyOptions[] = [
 			{ name: 'Default', value: 'default', description: size.defaultDescription },
@@ -235,7 +290,7 @@ export function sizeProperties(operation: ImageOperation): INodeProperties[] {
 				type: 'options',
 				default: 'default',
 				options,
-				...show(operation, { model: models }),
+				...show(operation, { ...showFor, model: models }),
 			},
 			{
 				displayName: 'Custom Size',
@@ -244,15 +299,19 @@ export function sizeProperties(operation: ImageOperation): INodeProperties[] {
 				default: '',
 				required: true,
 				placeholder: '1024*1536',
-				description: `Width*height in pixels: ${side(size.customPixels.min)}² to ${side(size.customPixels.max)}² pixels in total, aspect ratio ${formatRatio(size.customAspect.min)} to ${formatRatio(size.customAspect.max)}`,
-				...show(operation, { model: models, size: ['custom'] }),
+				description: `Width*height in pixels: ${side(size.customPixels.min)}² to ${side(size.customPixels.max)}² pixels in total, aspect ratio ${formatRatio(size.customAspect.min)} to ${formatRatio(size.customAspect.max)}${sideText(size)}`,
+				...show(operation, { ...showFor, model: models, size: ['custom'] }),
 			},
 		] as INodeProperties[];
 	});
 }
 
 export function countProperties(operation: ImageOperation): INodeProperties[] {
-	const counts = groupModels(operation, (spec) =>
+	return perService(operation, (_service, serviceModels, showFor) => countPropertiesOf(operation, serviceModels, showFor));
+}
+
+function countPropertiesOf(operation: ImageOperation, serviceModels: ModelEntry[], showFor: Record<string, unknown[]>): INodeProperties[] {
+	const counts = groupModels(operation, serviceModels, (spec) =>
 		spec.n.max > 1 ? `${spec.n.min}-${spec.n.max}-${spec.n.default}` : undefined,
 	).map(({ models, spec }): INodeProperties => {
 		const { min, max, default: defaultCount } = spec.n;
@@ -265,10 +324,10 @@ export function countProperties(operation: ImageOperation): INodeProperties[] {
 			description: spec.sequential
 				? `Upper bound of images in the set (${min}–${max}); the model may return fewer. You pay per image produced.`
 				: `Images to generate (${min}–${max}); you pay per image produced`,
-			...show(operation, { model: models }),
+			...show(operation, { ...showFor, model: models }),
 		};
 	});
-	const maxImages = groupModels(operation, (spec) => (spec.maxImages ? JSON.stringify(spec.maxImages) : undefined)).map(
+	const maxImages = groupModels(operation, serviceModels, (spec) => (spec.maxImages ? JSON.stringify(spec.maxImages) : undefined)).map(
 		({ models, spec }): INodeProperties => {
 			const { min, max, default: defaultMaxImages, apiDefault } = spec.maxImages!;
 			return {
@@ -278,17 +337,23 @@ export function countProperties(operation: ImageOperation): INodeProperties[] {
 				typeOptions: { minValue: min, maxValue: max },
 				default: defaultMaxImages,
 				description: `Upper bound of images in the mixed text-and-image answer (${min}–${max}). The API's own default is ${apiDefault}; this node sends ${defaultMaxImages} unless you raise it, because every image is billed.`,
-				...show(operation, { model: models }),
+				...show(operation, { ...showFor, model: models }),
 			};
 		},
 	);
 	return [...counts, ...maxImages];
 }
 
-/** Model options, each shown only for the models whose catalog entry offers it. */
-export function modelOptionsProperty(operation: ImageOperation): INodeProperties {
+/** Model options, each shown only for the models whose effective entry offers it (one collection per service). */
+export function modelOptionsProperties(operation: ImageOperation): INodeProperties[] {
+	return perService(operation, (_service, models, showFor) => [modelOptionsPropertyOf(operation, models, showFor)]);
+}
+
+function modelOptionsPropertyOf(operation: ImageOperation, models: ModelEntry[], showFor: Record<string, unknown[]>): INodeProperties {
 	const where = (predicate: (spec: OperationSpec, model: ModelEntry) => boolean) => ({
-		displayOptions: { show: { '/model': modelIdsWhere(operation, predicate) } },
+		displayOptions: {
+			show: { '/model': models.filter((model) => predicate(model.operations[operation]!, model)).map((model) => model.id) },
+		},
 	});
 	const options: INodeProperties[] = [
 		{
@@ -370,8 +435,18 @@ export function modelOptionsProperty(operation: ImageOperation): INodeProperties
 		placeholder: 'Add Option',
 		default: {},
 		options,
-		...show(operation),
+		...show(operation, showFor),
 	};
+}
+
+/** Each service's refusal of an operation (e.g. Cancel Task), as a notice shown when that service is chosen. */
+export function refusalNotices(operation: string): INodeProperties[] {
+	return services.flatMap((service) => {
+		const reason = service.refusedOperations?.[operation as 'waitForTask' | 'cancelTask'];
+		if (!reason) return [];
+		const notice: INodeProperties = { displayName: reason, name: 'serviceRefusalNotice', type: 'notice', default: '', ...show(operation, { service: [service.id] }) };
+		return [notice];
+	});
 }
 
 /** How the node runs and what it outputs — shared by the image operations and Wait for Task. */
@@ -484,6 +559,8 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			default: false,
 			description:
 				'Whether to cancel the DashScope task when the execution is stopped or the wait times out while the task is still queued (only queued tasks can be cancelled)',
+			// Only for services that can cancel ('/service': the node's Service).
+			displayOptions: { show: { '/service': services.filter((service) => !service.refusedOperations?.cancelTask).map((service) => service.id) } },
 		},
 		{
 			displayName: 'Concurrency',
@@ -492,7 +569,7 @@ export function optionsProperty(operation: string, image: boolean): INodePropert
 			typeOptions: { minValue: runOptionRanges.concurrency.min, maxValue: runOptionRanges.concurrency.max },
 			default: 5,
 			description:
-				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once; more are rejected.',
+				'Items processed at the same time. DashScope runs at most 5 tasks per account and model at once (more are rejected); Runware advises 2 to 4 requests in flight.',
 		},
 		{
 			displayName: 'File Name',
@@ -576,13 +653,14 @@ export function imageOperationProperties(
 ): INodeProperties[] {
 	const images =
 		options.images === 'single' ? singleImageProperties(operation) : imageListProperties(operation, options.images === 'list');
-	const prompt = promptProperty(operation, options.promptDescription, options.promptPlaceholder);
+	const prompt = promptProperties(operation, options.promptDescription, options.promptPlaceholder);
 	return [
-		modelProperty(operation, 'wan2.7-image-pro'),
-		...(options.imagesFirst ? [...images, prompt] : [prompt, ...images]),
+		...modelProperties(operation, 'wan2.7-image-pro'),
+		...(options.imagesFirst ? [...images, ...prompt] : [...prompt, ...images]),
 		...sizeProperties(operation),
 		...countProperties(operation),
-		modelOptionsProperty(operation),
+		...modelOptionsProperties(operation),
+		...serviceOptionsProperties(operation),
 		...runProperties(operation, true),
 		...includeInputFieldsProperties(operation),
 		optionsProperty(operation, true),

@@ -7,7 +7,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 
 import {
-	modelsFor,
 	getOperationSpec,
 	seedRange,
 	type ImageOperation,
@@ -21,9 +20,10 @@ import {
 	type ColorPaletteEntry,
 	type ImageTaskParameters,
 } from '../catalog/taskParameters';
+import { serviceModelsFor } from '../catalog/serviceDifferences';
 import { prepareImages, type ImageSourceSpec, type PreparedImage } from '../images/imageSources';
 import type { OutputSettings, TaskContext } from '../output/binaryItems';
-import type { ServiceRequest } from '../services';
+import type { ServiceOptionValues, ServiceRequest } from '../services';
 import { pollSchedulerFor } from '../tasks/pollScheduler';
 import { ApiError, isRateLimit, toNodeApiError } from '../transport';
 import {
@@ -37,6 +37,7 @@ import {
 	toText,
 	type FieldFailure,
 } from './parameterReaders';
+import { readServiceOptions } from './serviceOptions';
 import {
 	collectTask,
 	emitResult,
@@ -51,6 +52,8 @@ export interface PreparedImageTask {
 	operation: ImageOperation;
 	model: ModelEntry;
 	parameters: ImageTaskParameters;
+	/** The chosen service's own options the user set (checked). */
+	serviceOptions: ServiceOptionValues;
 	images: PreparedImage[];
 	request: ServiceRequest;
 	runMode: 'wait' | 'submit' | 'validate';
@@ -67,10 +70,12 @@ export async function prepareImageTask(
 	const fail = (message: string) => itemError(ctx, itemIndex, message);
 
 	const modelId = readText(ctx, itemIndex, 'model', 'Model').trim();
-	const offered = modelsFor(operation);
+	// The service's effective entries (its differences from the catalog applied): every check below reads them.
+	const { service } = env.session;
+	const offered = serviceModelsFor(service, operation);
 	const model = offered.find((entry) => entry.id === modelId);
 	if (!model) {
-		throw fail(`Model "${modelId}" is not a model for this operation: use one of ${offered.map((entry) => entry.id).join(', ')}`);
+		throw fail(`Model "${modelId}" is not a model for this operation on ${service.shortName}: use one of ${offered.map((entry) => entry.id).join(', ')}`);
 	}
 	const spec = getOperationSpec(model, operation);
 	const notServed = env.session.modelProblem(model);
@@ -91,6 +96,7 @@ export async function prepareImageTask(
 	// Options are checked before any image is read or sent: a bad Timeout must not surface after billing.
 	const wait = readWaitSettings(ctx, itemIndex);
 	const output = readOutputSettings(ctx, itemIndex);
+	const serviceOptions = readServiceOptions(ctx, itemIndex, service, operation);
 	const transparency = toChoice(
 		readOptions(ctx, itemIndex).transparency,
 		'Options › Transparent Images',
@@ -117,13 +123,17 @@ export async function prepareImageTask(
 	const repeated = ctx.getNode().typeVersion >= 2 ? repeatedBinaryField(sources) : undefined;
 	if (repeated) throw fail(repeated);
 
+	const serviceProblem = service.requestProblem?.(model, operation, parameters, images, serviceOptions);
+	if (serviceProblem) throw fail(serviceProblem);
+
 	const runMode = ctx.getNodeParameter('runMode', itemIndex, 'wait') as PreparedImageTask['runMode'];
 	return {
 		operation,
 		model,
 		parameters,
+		serviceOptions,
 		images,
-		request: env.session.buildRequest(model, operation, parameters, images),
+		request: env.session.buildRequest(model, operation, parameters, images, serviceOptions),
 		runMode,
 		wait,
 		output,
@@ -166,12 +176,17 @@ export async function runImageTask(
 		for (const candidate of (error instanceof ApiError && error.candidateTaskIds) || []) {
 			env.ledger.record(candidate, itemIndex, 'candidate');
 		}
+		// A sent request whose answer was lost, which the service named (a synchronous service's own
+		// request reference): listed too, so the user knows it may have been billed.
+		if (error instanceof ApiError && error.taskMayExist && error.taskId && !error.candidateTaskIds?.length) {
+			env.ledger.record(error.taskId, itemIndex, 'unknown', error.code);
+		}
 		throw toNodeApiError(ctx.getNode(), error, { itemIndex });
 	}
 	const submittedAt = Date.now();
 	env.ledger.record(submitted.taskId, itemIndex, 'running');
 	if (submitted.adopted) {
-		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found in the task list and adopted (not submitted again)`);
+		env.log(`Item ${itemIndex + 1}: the submit answer was lost; task ${submitted.taskId} was found and adopted (not submitted again)`);
 	}
 
 	// A synchronous service answered with the finished task: its images are emitted even on "Submit

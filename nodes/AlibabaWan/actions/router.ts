@@ -92,6 +92,9 @@ async function runItems(
 	const operation = ctx.getNodeParameter('operation', 0) as OperationName;
 	const handler = operations[operation]?.execute as OperationHandler | undefined;
 	if (!handler) throw new NodeOperationError(ctx.getNode(), `Unknown operation "${operation}"`);
+	// An operation the service cannot run is refused before any item is read or anything is sent.
+	const refusal = session.service.refusedOperations?.[operation as 'waitForTask' | 'cancelTask'];
+	if (refusal) throw new NodeOperationError(ctx.getNode(), refusal);
 	const env = runEnvironment(ctx, session, secrets);
 	const continueOnFail = ctx.continueOnFail();
 	// One value for the whole run: checked before any item is prepared, so a bad value sends nothing.
@@ -163,7 +166,7 @@ function runEnvironment(ctx: IExecuteFunctions, session: WanSession, secrets: st
 	return {
 		session,
 		signal: typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined,
-		ledger: new TaskLedger(session.service.taskValidityMs),
+		ledger: new TaskLedger(session.service.taskValidityMs, !session.service.refusedOperations?.waitForTask),
 		log: (message) => {
 			try {
 				ctx.logger.warn(redact(`Alibaba Wan: ${message}`, secrets));

@@ -32,8 +32,23 @@ export interface LedgerEntry {
 	detail?: string;
 }
 
-/** What each state means for the user; `validityMs` is how long the service keeps a task collectable. */
-function descriptions(validityMs: number): Record<TaskState, string> {
+/**
+ * What each state means for the user; `validityMs` is how long the service keeps a task collectable.
+ * A service that cannot be asked about a task later (a synchronous one) gets no "Wait for Task" advice.
+ */
+function descriptions(validityMs: number, collectable: boolean): Record<TaskState, string> {
+	if (!collectable) {
+		const noTask = "the service returns no task to collect later: check its usage or billing page before running the item again";
+		return {
+			emitted: 'finished, images in the output',
+			uncollected: `finished (billed) but its images did not reach the output; ${noTask}`,
+			running: `sent, its answer not received (may be billed); ${noTask}`,
+			failed: 'failed (not billed)',
+			canceled: 'cancelled (not billed)',
+			unknown: `its answer was lost: images may have been generated and billed; ${noTask}`,
+			candidate: `may be this item's request, whose answer was lost (may be billed); ${noTask}`,
+		};
+	}
 	const collect = `collect it with "Wait for Task" within ${validityText(validityMs)}`;
 	return {
 		emitted: 'finished, images in the output',
@@ -50,8 +65,9 @@ export class TaskLedger {
 	private readonly tasks = new Map<string, LedgerEntry>();
 	private readonly describe: Record<TaskState, string>;
 
-	constructor(taskValidityMs: number) {
-		this.describe = descriptions(taskValidityMs);
+	/** `collectable`: whether "Wait for Task" can collect this service's tasks later. */
+	constructor(taskValidityMs: number, collectable = true) {
+		this.describe = descriptions(taskValidityMs, collectable);
 	}
 
 	/** Records or updates a task (the latest state wins; the first item number stays). */

@@ -213,6 +213,7 @@ export async function emitResult(
 		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, {
 			download: (url, options) => env.session.downloadResult(url, options),
 			signal: env.signal,
+			collectable: !env.session.service.refusedOperations?.waitForTask,
 		});
 		env.ledger.record(taskId, itemIndex, 'emitted');
 		return items;

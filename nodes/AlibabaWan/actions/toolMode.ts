@@ -78,8 +78,9 @@ function taskSummary(json: IDataObject): IDataObject {
 		model: json.model,
 		size: json.size,
 		imageCount: json.imageCount,
-		// What DashScope bills: images produced (usage.image_count).
+		// What is billed: images produced (usage.image_count), and their cost when the service reports it.
 		billedImages: usage?.image_count,
+		cost: usage?.cost,
 		actualPrompt: json.actualPrompt,
 		texts: json.texts,
 	});

@@ -9,7 +9,7 @@ import {
 import { toNodeApiError } from '../transport';
 
 import type { OutputSettings } from '../output/binaryItems';
-import { includeInputFieldsProperties, optionsProperty, runProperties } from './imageProperties';
+import { includeInputFieldsProperties, optionsProperty, refusalNotices, runProperties } from './imageProperties';
 import type { OperationHandler } from './operation';
 import { fieldFailure, toTaskIds } from './parameterReaders';
 import {
@@ -23,6 +23,7 @@ import {
 const operation = 'waitForTask';
 
 export const properties: INodeProperties[] = [
+	...refusalNotices(operation),
 	{
 		displayName: 'Task IDs',
 		name: 'taskIds',
@@ -30,7 +31,7 @@ export const properties: INodeProperties[] = [
 		default: '={{ $json.taskId }}',
 		required: true,
 		description:
-			'One or more DashScope task IDs (separated by commas, spaces or new lines, or an array from an expression), e.g. from a "Submit Only" run. IDs expire after 24 hours.',
+			'One or more task IDs of the chosen service (separated by commas, spaces or new lines, or an array from an expression), e.g. from a "Submit Only" run. DashScope task IDs expire after 24 hours; Runware does not say how long it keeps a taskUUID (collect within an hour).',
 		displayOptions: { show: { operation: [operation] } },
 	},
 	...runProperties(operation, false),

@@ -26,6 +26,10 @@ export interface SizeRule {
 	customAspect: Range;
 	/** What the service does when size is omitted (shown in the UI). */
 	defaultDescription: string;
+	/** Each of width and height, in pixels, for an explicit `W*H` (a service's rule; the models limit total pixels). */
+	side?: Range;
+	/** Width and height must be multiples of this (a service's rule). */
+	step?: number;
 }
 
 export interface OperationSpec {
@@ -62,6 +66,8 @@ export interface ModelEntry {
 	displayName: string;
 	description: string;
 	promptMaxLength: number;
+	/** Shortest prompt accepted (a service's rule, counted in code points); 1 when absent. */
+	promptMinLength?: number;
 	/** `negative_prompt` max length, when the model has it. */
 	negativePromptMaxLength?: number;
 	seed: boolean;

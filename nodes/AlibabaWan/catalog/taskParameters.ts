@@ -63,6 +63,23 @@ function sizeSchema(rule: SizeRule) {
 		}
 		const width = Number(custom[1]);
 		const height = Number(custom[2]);
+		if (rule.side) {
+			for (const [name, value] of [['width', width], ['height', height]] as const) {
+				if (value < rule.side.min || value > rule.side.max) {
+					ctx.addIssue({
+						code: z.ZodIssueCode.custom,
+						message: `${width}*${height}: the ${name} ${value} is outside ${rule.side.min} to ${rule.side.max} pixels, which this model accepts here: change the ${name}`,
+					});
+				}
+			}
+		}
+		if (rule.step && (width % rule.step !== 0 || height % rule.step !== 0)) {
+			const round = (value: number) => Math.max(rule.step!, Math.round(value / rule.step!) * rule.step!);
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: `${width}*${height}: width and height must be multiples of ${rule.step} here: use e.g. ${round(width)}*${round(height)}`,
+			});
+		}
 		const pixels = width * height;
 		const aspect = width / height;
 		if (pixels < customPixels.min || pixels > customPixels.max) {
@@ -138,6 +155,13 @@ export function taskParametersSchema(model: ModelEntry, operation: ImageOperatio
 				.refine(
 					(prompt) => textLength(prompt) <= model.promptMaxLength,
 					(prompt) => ({ message: tooLong(prompt, model.displayName, model.promptMaxLength) }),
+				)
+				// A minimum is counted in code points, the stricter unit for a minimum (an emoji is one).
+				.refine(
+					(prompt) => prompt.trim().length === 0 || [...prompt].length >= (model.promptMinLength ?? 1),
+					(prompt) => ({
+						message: `is ${[...prompt].length} character(s); ${model.displayName} needs at least ${model.promptMinLength} here: write a longer prompt`,
+					}),
 				),
 			negativePrompt:
 				model.negativePromptMaxLength !== undefined

@@ -6,7 +6,7 @@ import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INode
 import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { bufferReader, probeImage } from '../images/probeImage';
-import type { TaskResult } from '../tasks/taskResults';
+import type { ResultImage, TaskResult } from '../tasks/taskResults';
 import type { CallOptions, DownloadedResult } from '../transport/types';
 
 export type OutputFormat = 'binary' | 'url';
@@ -40,13 +40,13 @@ export interface TaskContext {
 const DOWNLOAD_CONCURRENCY = 3;
 
 /** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results in input order. */
-async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
 	const results = new Array<R>(items.length);
 	let next = 0;
 	const worker = async () => {
 		while (next < items.length) {
 			const index = next++;
-			results[index] = await fn(items[index]);
+			results[index] = await fn(items[index], index);
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -67,6 +67,8 @@ const extensions: Record<string, string> = {
 export interface ResultFetcher {
 	download(url: string, options: CallOptions): Promise<DownloadedResult>;
 	signal?: AbortSignal;
+	/** False when the service keeps no task to collect again ("Wait for Task" cannot help). */
+	collectable?: boolean;
 }
 
 export async function resultToItems(
@@ -80,24 +82,26 @@ export async function resultToItems(
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
-	// One stored file per image, in image order (none with URL output).
-	const binaries: IBinaryData[] = [];
+	// One stored file per image, in image order (with URL output, only the images sent inline).
+	const binaries: Array<IBinaryData | undefined> = [];
 	const imageSizes: Array<string | undefined> = [];
-	if (settings.format === 'binary') {
-		// A set of 12 images is 12 downloads: run a few at once, keep their order.
-		const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, (image) =>
-			downloadImage(
-				ctx,
-				image.url,
-				renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
-				result,
-				fetcher,
-			),
-		);
-		for (const { binary, size } of downloaded) {
-			binaries.push(binary);
-			imageSizes.push(size);
-		}
+	// Inline images have no URL to output: they are stored whatever the Output setting.
+	const stored = result.images.map((image) => settings.format === 'binary' || image.inline === true);
+	// A set of 12 images is 12 downloads: run a few at once, keep their order.
+	const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, async (image, position) =>
+		stored[position]
+			? await downloadImage(
+					ctx,
+					image,
+					renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
+					result,
+					fetcher,
+				)
+			: undefined,
+	);
+	for (const entry of downloaded) {
+		binaries.push(entry?.binary);
+		imageSizes.push(entry?.size);
 	}
 	// 2.5 reports no usage.size: each image's own size is then read from its downloaded header.
 	const sizeOf = (position: number) => (base.size === undefined ? imageSizes[position] : undefined);
@@ -106,10 +110,12 @@ export async function resultToItems(
 		const binary: IBinaryKeyData = {};
 		const images = result.images.map((image, position) => {
 			const key = position === 0 ? settings.binaryPropertyName : `${settings.binaryPropertyName}_${position}`;
-			if (binaries[position]) binary[key] = binaries[position];
+			const stored = binaries[position];
+			if (stored) binary[key] = stored;
 			return stripUndefined({
+				...image.fields,
 				index: image.index,
-				url: image.url,
+				url: image.inline ? undefined : image.url,
 				size: sizeOf(position),
 				...(binaries[position] ? { binaryProperty: key } : {}),
 			});
@@ -122,14 +128,14 @@ export async function resultToItems(
 					images,
 					failedImages: result.failedImages as unknown as IDataObject[],
 				}),
-				...(binaries.length ? { binary } : {}),
+				...(Object.keys(binary).length ? { binary } : {}),
 				pairedItem,
 			},
 		];
 	}
 
 	const items: INodeExecutionData[] = result.images.map((image, position) => ({
-		json: stripUndefined({ ...base, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.url }),
+		json: stripUndefined({ ...base, ...image.fields, size: base.size ?? sizeOf(position), imageIndex: image.index, url: image.inline ? undefined : image.url }),
 		...(binaries[position] ? { binary: { [settings.binaryPropertyName]: binaries[position] } } : {}),
 		pairedItem,
 	}));
@@ -158,7 +164,7 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 		imageCount: result.images.length,
 		failedCount: result.failedImages.length,
 		usage: result.usage as IDataObject | undefined,
-		requestId: result.requestId,
+		requestId: result.requestId || undefined,
 		urlsExpireAt: result.urlsExpireAt,
 		timings: stripUndefined({
 			submittedAt: context.submittedAt,
@@ -173,11 +179,12 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 
 async function downloadImage(
 	ctx: IExecuteFunctions,
-	url: string,
+	image: ResultImage,
 	fileName: string,
 	result: TaskResult,
 	fetcher: ResultFetcher,
 ) {
+	const url = image.url;
 	try {
 		const downloaded = await fetcher.download(url, { signal: fetcher.signal });
 		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
@@ -194,9 +201,13 @@ async function downloadImage(
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
 		const reason = error instanceof Error ? error.message : String(error);
 		const wrapped = error instanceof Error ? error : new Error(reason);
-		wrapped.message =
-			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
-			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
+		const recovery =
+			fetcher.collectable !== false
+				? `The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`
+				: image.inline
+					? 'The service sent the image in its answer and keeps no copy to collect later.'
+					: `The service keeps no task to collect it from: download it from ${url} (valid until ${result.urlsExpireAt}).`;
+		wrapped.message = `Task ${result.taskId} succeeded but downloading its image failed (${reason}). ${recovery}`;
 		throw wrapped;
 	}
 }

@@ -5,9 +5,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { dashScopeService } from './dashscope';
+import { gatewayService } from './gateway';
+import { runwareService } from './runware';
 import type { WanService } from './types';
 
-export const services: readonly WanService[] = [dashScopeService];
+export const services: readonly WanService[] = [dashScopeService, runwareService, gatewayService];
 
 /** Workflows saved before the Service choice existed run on this one (today's behaviour). */
 export const defaultService: WanService = dashScopeService;

@@ -6,6 +6,7 @@
  * (test/services.boundary.test.ts enforces both); services are found through services/index.ts.
  */
 import type { ImageOperation, ModelEntry, ModelId } from '../catalog/modelCatalog';
+import type { ServiceDifferences } from '../catalog/serviceDifferences';
 import type { ImageTaskParameters } from '../catalog/taskParameters';
 import type { PreparedImage } from '../images/imageSources';
 import type { TaskResult, TaskStatus } from '../tasks/taskResults';
@@ -29,6 +30,37 @@ export interface WanService {
 	 * `WanSession.modelProblem`.
 	 */
 	readonly models: readonly ModelId[];
+	/**
+	 * Where this service's limits differ from the catalog's (e.g. width/height 768–2048 in steps of 16),
+	 * stated per model. Applied in one place (catalog/serviceDifferences.ts): validation, image checks,
+	 * `buildRequest` and the editor all get the effective entry.
+	 */
+	readonly modelDifferences?: ServiceDifferences;
+	/**
+	 * The service's own options (output format, quality…), shown in a "<shortName> Options" collection of
+	 * the operations they apply to, only when this service is chosen. Each value the user set is read per
+	 * item with the typed readers, checked against its rule before anything is sent, and handed to
+	 * `buildRequest` under its `name`; options left out are absent (the service sends its API's default).
+	 */
+	readonly options?: readonly ServiceOption[];
+	/**
+	 * Operations this service cannot run, with the reason in full sentences (e.g. Cancel Task: "Runware
+	 * cannot cancel a task: …"). The node refuses them before anything is sent, and the editor shows the
+	 * reason as a notice.
+	 */
+	/**
+	 * A rule the declarative differences cannot state (across fields, images and options), checked after
+	 * everything else and before anything is sent: the problem in words ("Field: why, and the fix"), or
+	 * undefined. The pipeline reports it as the item's error ("Item 2: …").
+	 */
+	requestProblem?(
+		model: ModelEntry,
+		operation: ImageOperation,
+		parameters: ImageTaskParameters,
+		images: PreparedImage[],
+		options: ServiceOptionValues,
+	): string | undefined;
+	readonly refusedOperations?: Readonly<Partial<Record<'waitForTask' | 'cancelTask', string>>>;
 	/** Image URL schemes the service fetches itself (with their colon, e.g. 'https:'); other URLs are refused. */
 	readonly imageUrlSchemes: readonly string[];
 	/** How long a task ID can still be collected (and its result URLs fetched) after it was created. */
@@ -41,6 +73,29 @@ export interface WanService {
 	 */
 	connect(credentials: Record<string, unknown>): WanSession;
 }
+
+/** A value of a service option, as read and checked (see `ServiceOption`). */
+export type ServiceOptionValue = string | number | boolean;
+/** The service options the user set on one item, by option name. */
+export type ServiceOptionValues = Readonly<Record<string, ServiceOptionValue>>;
+
+interface ServiceOptionBase {
+	displayName: string;
+	/** Key in the collection and in `ServiceOptionValues`; stable, saved in workflows. */
+	name: string;
+	description: string;
+	/** Operations showing this option; default: the four image operations. */
+	operations?: readonly string[];
+}
+
+/** One option a service adds to the panel, with the rule its value is checked against. */
+export type ServiceOption = ServiceOptionBase &
+	(
+		| { type: 'options'; options: ReadonlyArray<{ name: string; value: string; description?: string }>; default: string }
+		| { type: 'number'; min: number; max: number; integer?: boolean; unit?: string; default: number }
+		| { type: 'boolean'; default: boolean }
+		| { type: 'string'; default: string; placeholder?: string }
+	);
 
 /** One service's request for one item: the body (streamed) and where it goes. */
 export interface ServiceRequest {
@@ -99,8 +154,17 @@ export interface WanSession {
 
 	/** Why this credential cannot run `model` (e.g. not served in its region), or undefined. */
 	modelProblem(model: ModelEntry): string | undefined;
-	/** Checked parameters + prepared images → the service's request (nothing is sent). */
-	buildRequest(model: ModelEntry, operation: ImageOperation, parameters: ImageTaskParameters, images: PreparedImage[]): ServiceRequest;
+	/**
+	 * Checked parameters + prepared images + the service options the user set → the service's request
+	 * (nothing is sent). `model` is the effective entry (the service's differences applied).
+	 */
+	buildRequest(
+		model: ModelEntry,
+		operation: ImageOperation,
+		parameters: ImageTaskParameters,
+		images: PreparedImage[],
+		options: ServiceOptionValues,
+	): ServiceRequest;
 	/**
 	 * Creates the task. Never sends it twice unless the service proves the first attempt created nothing;
 	 * an ambiguous failure throws an ApiError with `taskMayExist` (and `candidateTaskIds` when known).

@@ -10,6 +10,18 @@ export interface ResultImage {
 	/** 1-based position among the task's outputs (succeeded and failed alike). */
 	index: number;
 	url: string;
+	/**
+	 * The service sent the image's bytes in its answer: `url` is then only a handle its session's
+	 * `downloadResult` opens. It is never shown, and the image is stored as binary data whatever the
+	 * Output setting, since there is no URL to output instead.
+	 */
+	inline?: boolean;
+	/**
+	 * The service's facts about this one image (e.g. Runware's `cost`, its own `seed`), put on its output
+	 * item (or its entry in `images` with all images on one item). They replace the task's fields for that
+	 * image (its own seed); imageIndex, url and size stay the node's.
+	 */
+	fields?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface FailedImage {

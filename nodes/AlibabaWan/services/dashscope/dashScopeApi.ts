@@ -6,8 +6,9 @@
  */
 import { z } from 'zod';
 import { ERROR_BODY_LIMIT, runCall, type ServiceProfile } from '../../transport/callRunner';
-import { ApiError, redact } from '../../transport/errors';
-import { headerValue, readText } from '../../transport/httpClient';
+import { ApiError } from '../../transport/errors';
+import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, parseJson, scrubbing, usageError } from '../../transport/serviceCalls';
+import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
 import { sleep } from '../../transport/retry';
@@ -46,7 +47,6 @@ export const SUBMIT_PATHS: Record<SubmitRoute, string> = {
 	'image-synthesis': '/services/aigc/image2image/image-synthesis',
 };
 
-const USER_AGENT = 'n8n-nodes-alibaba-wan';
 
 /** DashScope to the shared call runner: its name, its error answers and hints. */
 const DASHSCOPE: ServiceProfile = {
@@ -67,8 +67,8 @@ export async function submitTask(
 	opts: CallOptions & { model?: string } = {},
 ): Promise<SubmitResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const path = SUBMIT_PATHS[route];
 		if (!path) throw usageError(`Unknown submit route "${String(route)}"`);
 		const streaming = isStreamingBody(body);
@@ -141,8 +141,8 @@ export async function submitTask(
 
 export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<TaskResponse> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const id = checkTaskId(taskId);
 		return runCall<TaskResponse>({
 			service: DASHSCOPE,
@@ -163,8 +163,8 @@ export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts:
 
 export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, opts: CallOptions = {}): Promise<CancelResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const id = checkTaskId(taskId);
 		return runCall<CancelResult>({
 			service: DASHSCOPE,
@@ -196,8 +196,8 @@ export async function listTasks(
 	opts: CallOptions = {},
 ): Promise<ListTasksResult> {
 	const apiKey = cleanKey(endpoint);
-	return scrubbing(apiKey, async () => {
-		const baseUrl = checkBaseUrl(endpoint.baseUrl);
+	return scrubbing(apiKey, DASHSCOPE.name, async () => {
+		const baseUrl = checkBaseUrl(endpoint.baseUrl, 'The DashScope base URL');
 		const params = new URLSearchParams();
 		params.set('page_no', String(positiveInt(query.pageNo ?? 1, 'pageNo')));
 		params.set('page_size', String(positiveInt(query.pageSize ?? 10, 'pageSize')));
@@ -242,49 +242,12 @@ export async function listTasks(
 	});
 }
 
-/**
- * Stream a signed result URL. No Authorization header is sent (the URL is self-authorizing and may
- * point at a third-party host). Retries happen only until the response headers arrive.
- */
+/** Stream a signed result URL (no Authorization header; see transport/serviceCalls.ts). */
 export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
-	return scrubbing(undefined, async () => {
-		let parsed: URL;
-		try {
-			parsed = new URL(url);
-		} catch {
-			throw usageError('The result URL is not a valid URL');
-		}
-		if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-			throw usageError(`Result URLs must use http or https, not "${parsed.protocol}"`);
-		}
-		if (parsed.username || parsed.password) throw usageError('Result URLs must not contain credentials');
-		return runCall<DownloadedResult>({
-			service: DASHSCOPE,
-			operation: 'downloadResult',
-			mode: 'read',
-			method: 'GET',
-			url: parsed.toString(),
-			headers: { accept: '*/*', 'user-agent': USER_AGENT },
-			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.download,
-			opts,
-			keepOpen: true,
-			decorate: (error) => {
-				if (error.httpStatus === 403 || error.httpStatus === 404) {
-					error.hint =
-						'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.';
-				}
-			},
-			onSuccess: async (res) => {
-				const body = res.body;
-				body.once('close', res.done);
-				const length = Number(headerValue(res.headers, 'content-length'));
-				return {
-					body: body as DownloadedResult['body'],
-					contentType: headerValue(res.headers, 'content-type'),
-					contentLength: Number.isFinite(length) && length >= 0 ? length : undefined,
-				};
-			},
-		});
+	return downloadResultUrl(url, opts, DASHSCOPE, {
+		expiredHint:
+			'The result URL was refused or has expired: DashScope result URLs are valid for 24 hours after the task finished. Query the task again within that window, or re-run it.',
+		timeoutMs: DEFAULT_TIMEOUTS.download,
 	});
 }
 
@@ -297,7 +260,7 @@ async function readJson(res: SendResult, operation: Operation, taskId?: string):
 }
 
 function parseJsonText(text: string, operation: Operation, taskId?: string): unknown {
-	const parsed = tryParseJson(text);
+	const parsed = parseJson(text);
 	if (parsed.ok) return parsed.value;
 	const snippet = text.replace(/\s+/g, ' ').slice(0, 200);
 	throw new ApiError({
@@ -310,13 +273,6 @@ function parseJsonText(text: string, operation: Operation, taskId?: string): unk
 	});
 }
 
-function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-	try {
-		return { ok: true, value: JSON.parse(text) as unknown };
-	} catch {
-		return { ok: false };
-	}
-}
 
 function invalidResponse(operation: Operation, json: unknown, error: z.ZodError, taskId?: string): ApiError {
 	const requestId = typeof json === 'object' && json !== null ? (json as { request_id?: unknown }).request_id : undefined;
@@ -379,39 +335,12 @@ function baseHeaders(apiKey: string): Record<string, string> {
 }
 
 function cleanKey(endpoint: DashScopeEndpoint): string {
-	const key = typeof endpoint?.apiKey === 'string' ? endpoint.apiKey.trim() : '';
-	if (!key) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'No API key is set in the credential',
-			hint: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
-			retryable: false,
-		});
-	}
-	if (!/^[\x21-\x7e]+$/.test(key)) {
-		throw new ApiError({
-			code: 'InvalidApiKey',
-			message: 'The API key in the credential contains spaces or characters that cannot be sent in a header',
-			hint: 'Copy the key again from the Model Studio console.',
-			retryable: false,
-		});
-	}
-	return key;
+	return checkedApiKey(endpoint?.apiKey, 'InvalidApiKey', {
+		missing: 'Enter the DashScope API key (it starts with "sk-") in the credential.',
+		malformed: 'Copy the key again from the Model Studio console.',
+	});
 }
 
-function checkBaseUrl(baseUrl: string): string {
-	let parsed: URL;
-	try {
-		parsed = new URL(baseUrl);
-	} catch {
-		throw usageError('The DashScope base URL is not a valid URL');
-	}
-	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-		throw usageError('The DashScope base URL must start with http:// or https://');
-	}
-	if (parsed.username || parsed.password) throw usageError('The DashScope base URL must not contain credentials');
-	return baseUrl.replace(/\/+$/, '');
-}
 
 function checkTaskId(taskId: string): string {
 	const id = typeof taskId === 'string' ? taskId.trim() : '';
@@ -428,9 +357,6 @@ function positiveInt(value: number, name: string): number {
 	return value;
 }
 
-function usageError(message: string): ApiError {
-	return new ApiError({ code: 'InvalidArgument', message, retryable: false, notSent: true, taskMayExist: false });
-}
 
 export function isStreamingBody(body: RequestBody): body is StreamingJsonBody {
 	return (body as { kind?: unknown })?.kind === 'streaming-json' && typeof (body as StreamingJsonBody).open === 'function';
@@ -443,23 +369,4 @@ export function containsOssUrl(value: unknown, depth = 0): boolean {
 	if (Array.isArray(value)) return value.some((v) => containsOssUrl(v, depth + 1));
 	if (value && typeof value === 'object') return Object.values(value).some((v) => containsOssUrl(v, depth + 1));
 	return false;
-}
-
-/** Run `fn`; whatever it throws leaves as a ApiError with the key scrubbed from every string. */
-async function scrubbing<T>(apiKey: string | undefined, fn: () => Promise<T>): Promise<T> {
-	const outcome = await fn().then(
-		(value) => ({ ok: true as const, value }),
-		(error: unknown) => ({ ok: false as const, error }),
-	);
-	if (outcome.ok) return outcome.value;
-	throw scrub(outcome.error, apiKey ? [apiKey] : []);
-}
-
-function scrub(error: unknown, secrets: string[]): ApiError {
-	const clean =
-		error instanceof ApiError
-			? error.scrubbed(secrets)
-			: new ApiError({ code: 'TransportError', message: redact(error instanceof Error ? error.message : String(error), secrets), retryable: false });
-	clean.service ??= DASHSCOPE.name;
-	return clean;
 }

@@ -47,6 +47,7 @@ export const dashScopeService: WanService = {
 					`Regions serving it: ${served.map((id) => regions[id].displayName).join(', ')} — use a credential for one of them.`
 				);
 			},
+			// DashScope has no options of its own (the fifth argument).
 			buildRequest(model, operation, parameters, images) {
 				const route = dashScopeModels[model.id].submitRoute;
 				return { model, operation, route, body: buildRequestBody(model, operation, parameters, images) };

@@ -1,0 +1,119 @@
+/**
+ * Runware behind the service interface: a credential → a session that builds `imageInference` tasks,
+ * submits them async with a node-made taskUUID (never a second task: see runwareApi.ts), reads them with
+ * getResponse through the shared wait loop, and downloads their result URLs. Runware has no cancel call.
+ */
+import { ApiError } from '../../transport/errors';
+import { shouldRetry } from '../../transport/callRunner';
+import type { ServiceRequest, WanService, WanSession } from '../types';
+import { hintFor } from './errors';
+import { defaultUrlLifetimeMs, runwareDifferences, runwareModelIds, taskValidityMs } from './models';
+import { runwareOptions } from './options';
+import { buildInference, type RunwareRequest } from './requestBody';
+import { DEFAULT_API_URL, downloadResult, getResponse, submitInference, type RunwareEndpoint } from './runwareApi';
+import { parseResponse, type TaskFacts } from './taskResults';
+
+export interface RunwareCredentials {
+	apiKey?: string;
+	/** Optional override of https://api.runware.ai/v1 (the emulator, a proxy). */
+	baseUrl?: string;
+}
+
+const cannotCancel =
+	'Runware cannot cancel a task: once submitted it runs to the end and is billed if it succeeds. ' +
+	'Collect its images with "Wait for Task" instead, or choose another service for this node.';
+
+export const runwareService: WanService = {
+	id: 'runware',
+	displayName: 'Runware',
+	shortName: 'Runware',
+	credentialType: 'runwareApi',
+	models: runwareModelIds,
+	modelDifferences: runwareDifferences,
+	options: runwareOptions,
+	refusedOperations: { cancelTask: cannotCancel },
+	taskValidityMs,
+	imageUrlSchemes: ['http:', 'https:'],
+	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],
+	connect(raw) {
+		const credentials = raw as RunwareCredentials;
+		const endpoint: RunwareEndpoint = {
+			url: String(credentials.baseUrl ?? '').trim() || DEFAULT_API_URL,
+			apiKey: String(credentials.apiKey ?? '').trim(),
+		};
+		// What this session submitted: the request behind each ServiceRequest, and each task's facts.
+		const requests = new WeakMap<ServiceRequest, RunwareRequest>();
+		const facts = new Map<string, TaskFacts>();
+		const session: WanSession = {
+			service: runwareService,
+			texts: {
+				unknownTask: 'Runware does not know this taskUUID: it is wrong, belongs to another API key, or is too old to read',
+				unknownTaskOnCancel: 'Runware does not know it',
+				runningNotCancellable: 'Runware cannot cancel tasks',
+			},
+			cancellableStatuses: [],
+			modelProblem: () => undefined,
+			buildRequest(model, operation, parameters, images, options) {
+				const built = buildInference(model, operation, parameters, images, options);
+				const request: ServiceRequest = { model, operation, body: built.body, route: 'imageInference' };
+				requests.set(request, built);
+				return request;
+			},
+			async submitTask(request, opts) {
+				const built = requests.get(request);
+				if (!built)
+					throw new ApiError({
+						code: 'InvalidArgument',
+						message: 'This request was not built by this Runware session',
+						retryable: false,
+						notSent: true,
+					});
+				facts.set(built.taskUUID, { ttlSeconds: built.ttlSeconds, size: built.size });
+				const { adopted } = await submitInference(endpoint, built.taskUUID, built.body, opts);
+				return { taskId: built.taskUUID, status: 'PENDING', adopted };
+			},
+			async getTask(taskId, opts) {
+				const { requestedImages, ...callOptions } = opts;
+				const read = await getResponse(endpoint, taskId, callOptions).then(
+					(value) => ({ ok: true as const, value }),
+					(error: unknown) => ({ ok: false as const, error }),
+				);
+				if (!read.ok) {
+					const { error } = read;
+					// An unknown (or another key's) taskUUID is an answer about the task, not a failed read.
+					if (error instanceof ApiError && error.code === 'taskFailedOrNotFound') {
+						return { taskId, status: 'UNKNOWN', result: unknownResult(taskId, error.message) };
+					}
+					throw error;
+				}
+				const answer = read.value;
+				const notFound =
+					answer.data.length === 0 && answer.errors.find((e) => e.code === 'taskFailedOrNotFound' && (e.taskUUID ?? taskId) === taskId);
+				if (notFound) return { taskId, status: 'UNKNOWN', result: unknownResult(taskId, notFound.message ?? '') };
+				const { status, result } = parseResponse(taskId, answer, { requestedImages, urlLifetimeMs: defaultUrlLifetimeMs, facts: facts.get(taskId) });
+				return { taskId, status, result };
+			},
+			async cancelTask() {
+				throw new ApiError({ code: 'NotSupported', message: cannotCancel, service: 'Runware', retryable: false, notSent: true });
+			},
+			downloadResult: (url, opts) => downloadResult(url, opts),
+			isTransient: (error) => error instanceof ApiError && shouldRetry('read', error),
+			hintFor: (code, message) => hintFor(code, message),
+		};
+		return session;
+	},
+};
+
+function unknownResult(taskId: string, message: string) {
+	return {
+		taskId,
+		status: 'UNKNOWN' as const,
+		requestId: '',
+		images: [],
+		failedImages: [],
+		texts: [],
+		urlsExpireAt: new Date().toISOString(),
+		code: 'taskFailedOrNotFound',
+		message,
+	};
+}

@@ -1,0 +1,222 @@
+/**
+ * Runware calls (RUNWARE_API.md §1, §2, §5–§7): one endpoint, `POST <base>` with a JSON array of tasks and
+ * `Authorization: Bearer <key>`. Submit an async imageInference, read it with getResponse, download its
+ * result URLs. Each call is run by the shared call runner (transport/callRunner.ts: retried where safe,
+ * deadlines). A submit is never sent twice with a different taskUUID: after an ambiguous failure the
+ * task is looked up by its taskUUID (adopted if found), and a resend carries the same taskUUID, so
+ * Runware answers `conflictTaskUUID` instead of creating a second task — that answer is adopted too.
+ */
+import { runCall, type ServiceProfile } from '../../transport/callRunner';
+import { ApiError } from '../../transport/errors';
+import { SlidingWindowLimiter, limiterKey } from '../../transport/rateLimit';
+import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, readJsonAnswer, scrubbing, usageError } from '../../transport/serviceCalls';
+import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
+import { TASK_MAY_EXIST_HINT, errorFromAnswer, errorFromItem, errorItemsOf, hintFor, type RunwareErrorItem } from './errors';
+
+/** Where requests go and with which key. The key never leaves the session. */
+export interface RunwareEndpoint {
+	/** The API URL, e.g. https://api.runware.ai/v1 (no trailing slash). */
+	url: string;
+	apiKey: string;
+}
+
+export const DEFAULT_API_URL = 'https://api.runware.ai/v1';
+
+/** Per-attempt deadlines, ms (CallOptions.timeoutMs overrides). */
+export const DEFAULT_TIMEOUTS = { submit: 120_000, poll: 30_000, download: 300_000 } as const;
+
+export const RUNWARE: ServiceProfile = {
+	name: 'Runware',
+	errorFromAnswer,
+	hintFor: (error) => hintFor(error.code, error.message, error.httpStatus),
+	taskMayExistHint: TASK_MAY_EXIST_HINT,
+};
+
+/**
+ * Runware states no fixed rate limits (§8: shared queues, 429 when full). These per-key limiters only
+ * pace bursts and, after a 429, hold every queued request of the key (the call runner pauses them).
+ */
+const RATES = { submit: 10, poll: 20 } as const;
+const limiters = new Map<string, SlidingWindowLimiter>();
+function limiter(kind: keyof typeof RATES, endpoint: RunwareEndpoint): SlidingWindowLimiter {
+	const key = `runware-${kind}|${limiterKey(endpoint.url, endpoint.apiKey)}`;
+	let found = limiters.get(key);
+	if (!found) limiters.set(key, (found = new SlidingWindowLimiter(RATES[kind])));
+	return found;
+}
+
+/** One item of `data` (a result, a per-generation status, or an acknowledgement). */
+export interface RunwareDataItem {
+	taskType?: string;
+	taskUUID?: string;
+	status?: string;
+	imageUUID?: string;
+	imageURL?: string;
+	seed?: number;
+	cost?: number;
+	progress?: number;
+	error?: { code?: string; message?: string };
+	[key: string]: unknown;
+}
+
+export interface RunwareAnswer {
+	data: RunwareDataItem[];
+	errors: RunwareErrorItem[];
+}
+
+function headers(apiKey: string): Record<string, string> {
+	return { authorization: `Bearer ${apiKey}`, accept: 'application/json', 'content-type': 'application/json', 'user-agent': USER_AGENT };
+}
+
+function cleanKey(endpoint: RunwareEndpoint): string {
+	return checkedApiKey(endpoint.apiKey, 'invalidApiKey', {
+		missing: 'Enter the Runware API key in the "Runware API" credential.',
+		malformed: 'Copy the key again from the Runware dashboard.',
+	});
+}
+
+/** `{data, errors}` of a 2xx answer, each kept only when it is a list of objects. */
+function answerOf(json: unknown, operation: string, taskUUID: string): RunwareAnswer {
+	if (!json || typeof json !== 'object' || Array.isArray(json)) {
+		throw new ApiError({
+			code: 'InvalidResponse',
+			message: `Runware answered ${operation} with an unexpected shape (not an object)`,
+			hint: hintFor('InvalidResponse', ''),
+			operation,
+			taskId: taskUUID,
+			retryable: false,
+		});
+	}
+	const data = (json as { data?: unknown }).data;
+	return {
+		data: Array.isArray(data) ? data.filter((item): item is RunwareDataItem => Boolean(item) && typeof item === 'object') : [],
+		errors: errorItemsOf(json),
+	};
+}
+
+/** Errors about this task: those naming its taskUUID, or naming none (one task per request). */
+export function errorsFor(answer: RunwareAnswer, taskUUID: string): RunwareErrorItem[] {
+	return answer.errors.filter((error) => error.taskUUID === undefined || error.taskUUID === taskUUID);
+}
+
+const isConflict = (error: unknown) => error instanceof ApiError && error.code === 'conflictTaskUUID';
+
+/**
+ * Creates the task `taskUUID` (the body's one imageInference task, `deliveryMethod: "async"`).
+ * `adopted` is set when the task was found to exist already (an earlier attempt of this submit created it).
+ */
+export async function submitInference(
+	endpoint: RunwareEndpoint,
+	taskUUID: string,
+	body: StreamingJsonBody,
+	opts: CallOptions = {},
+): Promise<{ adopted?: 'task-uuid' }> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, RUNWARE.name, async () => {
+		const url = checkBaseUrl(endpoint.url, 'The Runware base URL');
+		let ambiguous = false;
+		const outcome = await runCall<{ adopted?: 'task-uuid' }, string>({
+			service: RUNWARE,
+			operation: 'submitTask',
+			mode: 'create',
+			method: 'POST',
+			url,
+			headers: headers(apiKey),
+			body,
+			limiter: limiter('submit', endpoint),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
+			opts,
+			secret: apiKey,
+			taskId: taskUUID,
+			submit: {
+				track: (attempt) => attempt,
+				// The taskUUID is ours: look it up. Found → adopt it; not found → a resend with the same taskUUID
+				// is safe (a task that appears meanwhile makes Runware answer conflictTaskUUID, never a second task).
+				reconcile: async () => {
+					ambiguous = true;
+					return (await taskExists({ url, apiKey }, taskUUID)) ? { kind: 'adopt', task: taskUUID, how: 'request-id' } : { kind: 'none' };
+				},
+			},
+			adopt: () => ({ adopted: 'task-uuid' }),
+			onSuccess: async (res) => {
+				const answer = answerOf(await readJsonAnswer(res, RUNWARE.name, 'submitTask', taskUUID), 'submitTask', taskUUID);
+				const [refused] = errorsFor(answer, taskUUID);
+				if (refused) {
+					const error = errorFromItem(refused, res.statusCode, 'submitTask');
+					error.taskId = taskUUID;
+					// A refusal in the acknowledgement created nothing; a conflict means the task exists (adopted below).
+					error.taskMayExist = isConflict(error);
+					throw error;
+				}
+				return {};
+			},
+		}).then(
+			(value) => ({ ok: true as const, value }),
+			(error: unknown) => ({ ok: false as const, error }),
+		);
+		if (outcome.ok) return outcome.value;
+		if (isConflict(outcome.error)) return { adopted: 'task-uuid' };
+		throw submitFailure(outcome.error, taskUUID, ambiguous);
+	});
+}
+
+/** A submit that failed: names its taskUUID, and says whether the task may exist (then it is a candidate). */
+function submitFailure(error: unknown, taskUUID: string, ambiguous: boolean): unknown {
+	if (!(error instanceof ApiError)) return error;
+	error.taskId = taskUUID;
+	// After an ambiguous attempt, a final network/5xx/429 failure cannot prove the task absent.
+	if (ambiguous && (error.httpStatus === undefined || error.httpStatus === 408 || error.httpStatus === 429 || error.httpStatus >= 500)) {
+		error.taskMayExist = true;
+		error.retryable = false;
+	}
+	if (error.taskMayExist) {
+		error.candidateTaskIds = [taskUUID];
+		error.message = `${error.message} (task ${taskUUID} may have been created: collect it with "Wait for Task")`;
+	}
+	return error;
+}
+
+/**
+ * Whether Runware shows `taskUUID` (a free getResponse with its own short budget). Anything short of an
+ * item of that task counts as "not shown": a resend with the same taskUUID is safe either way.
+ */
+async function taskExists(endpoint: RunwareEndpoint, taskUUID: string): Promise<boolean> {
+	try {
+		const answer = await getResponse(endpoint, taskUUID, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+		return answer.data.some((item) => item.taskUUID === taskUUID);
+	} catch {
+		return false;
+	}
+}
+
+/** `[{taskType: "getResponse", taskUUID}]` → the task's cumulative `{data, errors}` (errors read on HTTP 200 too). */
+export async function getResponse(endpoint: RunwareEndpoint, taskUUID: string, opts: CallOptions = {}): Promise<RunwareAnswer> {
+	const apiKey = cleanKey(endpoint);
+	return scrubbing(apiKey, RUNWARE.name, async () => {
+		const url = checkBaseUrl(endpoint.url, 'The Runware base URL');
+		if (typeof taskUUID !== 'string' || !taskUUID.trim()) throw usageError('A taskUUID is required');
+		return runCall<RunwareAnswer>({
+			service: RUNWARE,
+			operation: 'getTask',
+			mode: 'read',
+			method: 'POST',
+			url,
+			headers: headers(apiKey),
+			body: JSON.stringify([{ taskType: 'getResponse', taskUUID }]),
+			limiter: limiter('poll', endpoint),
+			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.poll,
+			opts,
+			secret: apiKey,
+			taskId: taskUUID,
+			onSuccess: async (res) => answerOf(await readJsonAnswer(res, RUNWARE.name, 'getTask', taskUUID), 'getTask', taskUUID),
+		});
+	});
+}
+
+export async function downloadResult(url: string, opts: CallOptions = {}): Promise<DownloadedResult> {
+	return downloadResultUrl(url, opts, RUNWARE, {
+		expiredHint:
+			'The result URL was refused or has expired. Runware does not document how long result URLs live without "URL Lifetime": collect the task again with "Wait for Task" soon after it finishes, or set Runware Options › URL Lifetime.',
+		timeoutMs: DEFAULT_TIMEOUTS.download,
+	});
+}
