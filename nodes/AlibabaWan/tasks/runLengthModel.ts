@@ -95,7 +95,7 @@ export class RunLengthModel {
 		const sd = Math.sqrt(this.samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
 		// Silverman's bandwidth once there are a few samples; never narrower than timer and clock jitter.
 		const bandwidth = n >= 3 ? 1.06 * sd * n ** -0.2 : 0;
-		const sigmas = this.samples.map((length) => Math.max(MIN_SIGMA_MS, 0.005 * length, bandwidth));
+		const sigmas = this.samples.map((length) => Math.max(MIN_SIGMA_MS, 0.002 * length, bandwidth));
 		const horizon = Math.min(MAX_HORIZON_MS, Math.max(...this.samples.map((length, k) => length + 5 * sigmas[k])) + GRID_MS);
 		const cells = Math.ceil(horizon / GRID_MS);
 		const hazard = new Float64Array(cells);
