@@ -99,6 +99,72 @@ describe("the execution's poll scheduler", () => {
 	});
 });
 
+describe('waits the scheduler shares', () => {
+	const session = () => dashScopeService.connect({ apiKey: 'sk-test', region: 'ap-southeast-1', workspaceId: '', baseUrl: '' });
+	/** Whether `promise` has settled once pending timers of 0 ms and I/O had their turn (the clock is injected). */
+	const settledSoon = (promise: Promise<unknown>) =>
+		Promise.race([promise.then(() => true, () => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))]);
+
+	test('two items waiting on the same task: when the first wait ends, the second still waits its turn, and a finish re-plans both', async () => {
+		let now = 1_000_000;
+		const scheduler = new PollScheduler(session(), () => now);
+		const stop = new AbortController();
+		scheduler.track('same');
+		scheduler.track('same');
+		scheduler.observe('same', { taskId: 'same', status: 'RUNNING' }, now);
+		const first = scheduler.waitTurn('same', now + 60_000, stop.signal);
+		const second = scheduler.waitTurn('same', now + 60_000, stop.signal);
+		first.catch(() => undefined);
+		second.catch(() => undefined);
+		// The first item's wait ends (e.g. its own Timeout): the task is still tracked for the second.
+		scheduler.forget('same');
+		const third = scheduler.waitTurn('same', now + 60_000, stop.signal);
+		third.catch(() => undefined);
+		expect(await settledSoon(third)).toBe(false);
+		expect(scheduler.plannedAt('same')).toBeGreaterThan(now);
+		// Another task teaches a run length already passed: every pending wait on "same" is re-planned, none lost.
+		scheduler.track('other', now - 5000);
+		scheduler.observe('other', { taskId: 'other', status: 'SUCCEEDED' }, now - 4000);
+		now += 10_000;
+		scheduler.observe('other', { taskId: 'other', status: 'SUCCEEDED' }, now);
+		expect(await settledSoon(Promise.all([first, second, third]))).toBe(true);
+		stop.abort();
+		scheduler.forget('same');
+		scheduler.forget('other');
+	});
+
+	test('an untracked task is never polled back to back: its turn comes after the minimum gap', async () => {
+		const scheduler = new PollScheduler(session(), () => 0);
+		const stop = new AbortController();
+		const turn = scheduler.waitTurn('unknown', 60_000, stop.signal);
+		turn.catch(() => undefined);
+		expect(await Promise.race([turn.then(() => true), new Promise((resolve) => setImmediate(() => resolve(false)))])).toBe(false);
+		stop.abort();
+		await expect(turn).rejects.toMatchObject({ code: 'Aborted' });
+	});
+
+	test('a task collected, not submitted, teaches no run length without both service times', () => {
+		let now = 1_000_000;
+		const scheduler = new PollScheduler(session(), () => now);
+		scheduler.track('collected');
+		scheduler.track('ours', now);
+		now += 5;
+		// Already finished when we started watching it: 5 ms is not its run length.
+		scheduler.observe('collected', { taskId: 'collected', status: 'SUCCEEDED' }, now);
+		scheduler.forget('collected');
+		// Still learning: the task we submitted is the lead, looked at every LEAD_GAP (600 ms).
+		expect(scheduler.plannedAt('ours') - (now - 5)).toBe(600);
+		// With the service's start and end times it does teach one (3 s).
+		scheduler.track('timed');
+		scheduler.observe('timed', { taskId: 'timed', status: 'SUCCEEDED', startedAt: 10_000, endedAt: 13_000 }, now);
+		scheduler.forget('timed');
+		const planned = scheduler.plannedAt('ours') - (now - 5);
+		expect(planned).toBeGreaterThanOrEqual(MIN_GAP_MS);
+		expect(planned).toBeLessThanOrEqual(3000 + 2 * MIN_GAP_MS);
+		expect(planned).not.toBe(600);
+	});
+});
+
 describe('AIMD', () => {
 	test("the account limiter halves its rate on a 429 (once per window) and earns it back answer by answer", () => {
 		let now = 0;

@@ -50,8 +50,10 @@ interface TrackedTask {
 	runStart: number;
 	/** When the last poll left, our clock. */
 	lastPollAt?: number;
-	/** Re-plans the pending wait, if the task is waiting for its turn. */
-	replan?: () => void;
+	/** Waits on this task now (two items may wait on the same ID): the entry goes when the last one ends. */
+	waits: number;
+	/** Re-plans each pending wait for its turn (one per waiting item). */
+	replans: Set<() => void>;
 }
 
 export class PollScheduler {
@@ -83,14 +85,22 @@ export class PollScheduler {
 
 	/** Start planning for a task; `submittedAt` when this execution just created it. */
 	track(taskId: string, submittedAt?: number): void {
-		const now = this.now();
-		this.tasks.set(taskId, { submittedAt, runStart: submittedAt ?? now });
+		const known = this.tasks.get(taskId);
+		if (known) {
+			// Another item waits on the same task: one entry, one plan, counted so the first to end keeps it.
+			known.waits++;
+			if (submittedAt !== undefined && known.submittedAt === undefined) known.submittedAt = submittedAt;
+			return;
+		}
+		this.tasks.set(taskId, { submittedAt, runStart: submittedAt ?? this.now(), waits: 1, replans: new Set() });
 	}
 
 	forget(taskId: string): void {
+		const task = this.tasks.get(taskId);
+		if (!task || --task.waits > 0) return;
 		this.tasks.delete(taskId);
 		// Before any task finished, another task may now be the one to watch closely.
-		if (this.model.size === 0) for (const other of this.tasks.values()) other.replan?.();
+		if (this.model.size === 0) this.replanAll();
 	}
 
 	/** When the task should next be looked at (epoch ms, our clock). */
@@ -113,24 +123,26 @@ export class PollScheduler {
 	waitTurn(taskId: string, deadline: number, signal?: AbortSignal): Promise<void> {
 		if (signal?.aborted) return Promise.reject(abortedError());
 		const task = this.tasks.get(taskId);
-		if (!task) return Promise.resolve();
+		// Not tracked (a caller that skipped track()): never poll back to back, the execution's budget is shared.
+		if (!task) return sleep(Math.max(0, Math.min(MIN_GAP_MS, deadline - this.now())), signal);
 		return new Promise<void>((resolve, reject) => {
 			let timer: ReturnType<typeof setTimeout> | undefined;
 			const finish = (error?: unknown) => {
 				clearTimeout(timer);
-				task.replan = undefined;
+				task.replans.delete(replan);
 				signal?.removeEventListener('abort', onAbort);
 				if (error) reject(error);
 				else resolve();
 			};
 			const onAbort = () => finish(abortedError());
-			task.replan = () => {
+			const replan = () => {
 				clearTimeout(timer);
 				const at = Math.min(this.plannedAt(taskId), deadline);
 				timer = setTimeout(() => finish(), Math.max(0, at - this.now()));
 			};
+			task.replans.add(replan);
 			signal?.addEventListener('abort', onAbort, { once: true });
-			task.replan();
+			replan();
 		});
 	}
 
@@ -162,14 +174,19 @@ export class PollScheduler {
 		if (started !== undefined) task.runStart = Math.min(started, sentAt);
 		else if (snapshot.status === 'PENDING') task.runStart = Math.max(task.runStart, sentAt);
 		if (snapshot.status !== 'SUCCEEDED') return;
-		// Only successes teach the run length (a task refused at once says nothing about the others).
-		const ended = this.ourTime(snapshot.endedAt, snapshot, task);
-		const length =
-			snapshot.startedAt !== undefined && snapshot.endedAt !== undefined
-				? snapshot.endedAt - snapshot.startedAt
-				: (ended ?? sentAt) - task.runStart;
+		// Only successes teach the run length (a task refused at once says nothing about the others), and
+		// only when its start is known: the service's own times, or our submit. A task we only collect
+		// (Wait for Task) may have ended long before we started watching it.
+		let length: number | undefined;
+		if (snapshot.startedAt !== undefined && snapshot.endedAt !== undefined) length = snapshot.endedAt - snapshot.startedAt;
+		else if (task.submittedAt !== undefined) length = (this.ourTime(snapshot.endedAt, snapshot, task) ?? sentAt) - task.runStart;
+		if (length === undefined) return;
 		this.model.add(length);
-		for (const other of this.tasks.values()) other.replan?.();
+		this.replanAll();
+	}
+
+	private replanAll(): void {
+		for (const task of this.tasks.values()) for (const replan of task.replans) replan();
 	}
 
 	/** A service timestamp on our clock: through the task's own submit time, else the learned offset. */
