@@ -54,6 +54,23 @@ describe('the automatic poll schedule', () => {
 		expect(emu.counters().queries).toBeLessThanOrEqual(2 * 4);
 	});
 
+	test('Wait for Task with several IDs keeps its place until its last task ended: with Concurrency 1 the next item waits for it', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const submit = (runningMs: number, n: number) => run(generate({ runMode: 'submit' }), items(1, runningMs).map((item) => ({ json: { prompt: `${item.json.prompt} ${n}` } })));
+		const ids: string[] = [];
+		for (const [n, runningMs] of [200, 1500, 200].entries()) ids.push((await submit(runningMs, n)).items[0].json.taskId as string);
+		const [short, long, next] = ids;
+		const waited = await run({ operation: 'waitForTask', taskIds: '={{ $json.ids }}', outputFormat: 'url', options: { concurrency: 1 } }, [
+			{ json: { ids: `${short}, ${long}` } },
+			{ json: { ids: next } },
+		]);
+		expect(waited.status).toBe('success');
+		expect(waited.items.map((item) => item.json.taskId)).toEqual(ids);
+		// Item 2 starts only when item 1 has collected both its tasks, not when its first one ended.
+		const longSeenDone = queriesOf(long).find((q) => q.taskStatus === 'SUCCEEDED')!.at;
+		expect(queriesOf(next)[0].at).toBeGreaterThanOrEqual(longSeenDone);
+	});
+
 	test('transient poll failures are waited out on this path too', async () => {
 		emu.setTiming({ pendingMs: 0, runningMs: 300 });
 		emu.injectFault({ match: { kind: 'query' }, times: 2, action: { type: 'http', status: 503, code: 'ServiceUnavailable' } });

@@ -127,7 +127,11 @@ async function runItems(
 			try {
 				// A failure while this item waited for its place: no new task is started.
 				if (failures.length) break;
+				// Once per item: one ended task is one step of growth and frees one place.
+				let ended = false;
 				const taskEnded = () => {
+					if (ended) return;
+					ended = true;
 					places.grow();
 					release();
 				};

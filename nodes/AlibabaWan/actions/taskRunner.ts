@@ -28,7 +28,10 @@ export interface RunEnvironment {
 	ledger: TaskLedger;
 	/** A warning for n8n's log (scrubbed of the key before it is written). */
 	log(message: string): void;
-	/** Called once the item's task has succeeded (before its images are downloaded): frees its place for the next item. */
+	/**
+	 * Called once the item's task has succeeded (before its images are downloaded): frees its place for the
+	 * next item. Set for the operations that create one task per item; Wait for Task keeps its place.
+	 */
 	taskEnded?(): void;
 	/** Called when the service answered this item's submit with a rate limit (429): fewer tasks at once for a while. */
 	submitThrottled?(): void;

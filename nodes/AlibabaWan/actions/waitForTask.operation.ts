@@ -56,10 +56,14 @@ export const execute: OperationHandler<PreparedWait> = {
 		const items: INodeExecutionData[] = [];
 		const failed: Array<{ taskId: string; error: NodeApiError | NodeOperationError }> = [];
 		const input = ctx.getInputData()[itemIndex]?.json ?? {};
+		// The item keeps its place until all its tasks are collected (the router frees it when run ends):
+		// freed at its first task, the next item would poll beside this one's remaining tasks. It created
+		// no task, so a task ending here says nothing about the account's room for submits either (no grow).
+		const collecting = { ...env, taskEnded: undefined };
 		for (const taskId of prepared.taskIds) {
 			const context = contextFromSubmittedItem(input, taskId, env.session.location) ?? { operation, region: env.session.location };
 			try {
-				items.push(...(await collectTask(ctx, env, taskId, context, prepared.wait, prepared.output, itemIndex)));
+				items.push(...(await collectTask(ctx, collecting, taskId, context, prepared.wait, prepared.output, itemIndex)));
 			} catch (error) {
 				failed.push({ taskId, error: toNodeApiError(ctx.getNode(), error, { itemIndex, taskId }) });
 			}
