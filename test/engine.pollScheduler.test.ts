@@ -71,6 +71,22 @@ describe('the automatic poll schedule', () => {
 		expect(queriesOf(next)[0].at).toBeGreaterThanOrEqual(longSeenDone);
 	});
 
+	test('two items waiting on the same task: when the first wait ends, the second keeps the planned schedule', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const taskId = (await run(generate({ runMode: 'submit' }), items(1, 3000))).items[0].json.taskId as string;
+		// Item 1 gives up after 1 s, item 2 waits on.
+		const waited = await run(
+			{ operation: 'waitForTask', taskIds: taskId, outputFormat: 'url', options: { concurrency: 2, timeoutSeconds: '={{ $json.timeout }}' } },
+			[{ json: { timeout: 1 } }, { json: { timeout: 30 } }],
+			{ continueOnFail: true },
+		);
+		expect(waited.items.map((item) => item.json.error ?? item.json.url)).toEqual([expect.stringContaining('still RUNNING after 1 s'), expect.any(String)]);
+		// Until a task has ended, the lead task is looked at every 600 ms: both items at once and at 0.6 s,
+		// item 1 its last look at 1 s, item 2 at 1.2, 1.8, 2.4, 3 s (9 seen, 12 allowed for late timers).
+		// Polling back to back after the first wait ended sent 36.
+		expect(queriesOf(taskId).length).toBeLessThanOrEqual(12);
+	});
+
 	test('transient poll failures are waited out on this path too', async () => {
 		emu.setTiming({ pendingMs: 0, runningMs: 300 });
 		emu.injectFault({ match: { kind: 'query' }, times: 2, action: { type: 'http', status: 503, code: 'ServiceUnavailable' } });
