@@ -5,8 +5,13 @@
  * images; the key only ever in the Authorization header. Expected values come from the inputs, the
  * emulator's records and RUNWARE_API.md, never from the node's code.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { IDataObject } from 'n8n-workflow';
 
+import { runwareService } from '../nodes/AlibabaWan/services/runware';
+import { resetRateLimiters } from '../nodes/AlibabaWan/transport';
+import { RUNWARE_EMULATOR_KEYS } from './emulator-runware';
 import { bmp, dataUri, png, serveImages } from './fixtures/images';
 import { RW_KEY, UUID_V4, apiRequests, inferenceTasks, setupRunwareEngine } from './fixtures/runware';
 
@@ -449,5 +454,22 @@ describe('faults: no duplicate task, no lost image, the key never leaked', () =>
 		expect(waited.error?.message).toBeUndefined();
 		expect(waited.items).toHaveLength(1);
 		expect(created()).toBe(1);
+	});
+});
+
+describe("the session's query budget (what the poll scheduler plans within)", () => {
+	test('is the pace of the limiter Runware reads go through: a 429 to getResponse lowers it, for that key only', async () => {
+		resetRateLimiters();
+		const session = runwareService.connect({ apiKey: RW_KEY, baseUrl: rw.apiUrl });
+		const other = runwareService.connect({ apiKey: RUNWARE_EMULATOR_KEYS[1], baseUrl: rw.apiUrl });
+		const full = session.queryBudget?.();
+		expect(full).toBeGreaterThan(0);
+		expect(other.queryBudget?.()).toBe(full);
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 429 } });
+		const read = await session.getTask(randomUUID(), { retry: { maxAttempts: 2, baseDelayMs: 10 } });
+		expect(read.status).toBe('UNKNOWN'); // the retry after the 429 got Runware's answer
+		expect(rw.counters().throttled).toBe(1);
+		expect(session.queryBudget!()).toBeLessThan(full!);
+		expect(other.queryBudget!()).toBe(full);
 	});
 });

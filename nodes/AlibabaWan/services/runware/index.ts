@@ -10,7 +10,7 @@ import { hintFor } from './errors';
 import { defaultUrlLifetimeMs, runwareDifferences, runwareModelIds, taskValidityMs } from './models';
 import { runwareOptions } from './options';
 import { buildInference, type RunwareRequest } from './requestBody';
-import { DEFAULT_API_URL, downloadResult, getResponse, submitInference, type RunwareEndpoint } from './runwareApi';
+import { DEFAULT_API_URL, downloadResult, getResponse, runwareLimiter, submitInference, type RunwareEndpoint } from './runwareApi';
 import { parseResponse, type TaskFacts } from './taskResults';
 
 export interface RunwareCredentials {
@@ -97,6 +97,8 @@ export const runwareService: WanService = {
 				throw new ApiError({ code: 'NotSupported', message: cannotCancel, service: 'Runware', retryable: false, notSent: true });
 			},
 			downloadResult: (url, opts) => downloadResult(url, opts),
+			// The pace of the limiter the getResponse reads go through (lowered for a while after a 429).
+			queryBudget: () => runwareLimiter('query', endpoint).ratePerSecond(),
 			isTransient: (error) => error instanceof ApiError && shouldRetry('read', error),
 			hintFor: (code, message) => hintFor(code, message),
 		};

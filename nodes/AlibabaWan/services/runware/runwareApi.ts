@@ -8,7 +8,7 @@
  */
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
-import { SlidingWindowLimiter, limiterKey } from '../../transport/rateLimit';
+import { getLimiter, type RateLimitFamily } from '../../transport/rateLimit';
 import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, readJsonAnswer, scrubbing, usageError } from '../../transport/serviceCalls';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { TASK_MAY_EXIST_HINT, errorFromAnswer, errorFromItem, errorItemsOf, hintFor, type RunwareErrorItem } from './errors';
@@ -36,14 +36,8 @@ export const RUNWARE: ServiceProfile = {
  * Runware states no fixed rate limits (§8: shared queues, 429 when full). These per-key limiters only
  * pace bursts and, after a 429, hold every queued request of the key (the call runner pauses them).
  */
-const RATES = { submit: 10, poll: 20 } as const;
-const limiters = new Map<string, SlidingWindowLimiter>();
-function limiter(kind: keyof typeof RATES, endpoint: RunwareEndpoint): SlidingWindowLimiter {
-	const key = `runware-${kind}|${limiterKey(endpoint.url, endpoint.apiKey)}`;
-	let found = limiters.get(key);
-	if (!found) limiters.set(key, (found = new SlidingWindowLimiter(RATES[kind])));
-	return found;
-}
+export const RUNWARE_RATES: RateLimitFamily = { prefix: 'runware', limits: { submit: 10, query: 20 } };
+export const runwareLimiter = (kind: 'submit' | 'query', endpoint: RunwareEndpoint) => getLimiter(kind, endpoint.url, endpoint.apiKey, RUNWARE_RATES);
 
 /** One item of `data` (a result, a per-generation status, or an acknowledgement). */
 export interface RunwareDataItem {
@@ -123,7 +117,7 @@ export async function submitInference(
 			url,
 			headers: headers(apiKey),
 			body,
-			limiter: limiter('submit', endpoint),
+			limiter: runwareLimiter('submit', endpoint),
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
 			opts,
 			secret: apiKey,
@@ -203,7 +197,7 @@ export async function getResponse(endpoint: RunwareEndpoint, taskUUID: string, o
 			url,
 			headers: headers(apiKey),
 			body: JSON.stringify([{ taskType: 'getResponse', taskUUID }]),
-			limiter: limiter('poll', endpoint),
+			limiter: runwareLimiter('query', endpoint),
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.poll,
 			opts,
 			secret: apiKey,
