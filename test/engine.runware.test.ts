@@ -370,14 +370,30 @@ describe('faults: no duplicate task, no lost image, the key never leaked', () =>
 		expect(result.items[0].json.taskId).toBe(rw.tasks()[0].taskUUID);
 	});
 
-	test('the lookup after a lost answer fails too: the resend with the same taskUUID gets conflictTaskUUID, and that task is collected', async () => {
+	test('the lookup after a lost answer fails too (500s): not resent, the error names the taskUUID to collect, and Wait for Task collects it', async () => {
 		rw.injectFault({ match: { kind: 'inference' }, action: { type: 'reset-after-accept' } });
 		rw.injectFault({ match: { kind: 'poll' }, times: 2, action: { type: 'http', status: 500 } });
 		const result = await run(generate());
+		expect(result.status).toBe('error');
+		const taskUUID = onlyTask().taskUUID as string;
+		expect(rw.counters()).toMatchObject({ submissions: 1, tasksCreated: 1, conflicts: 0 });
+		expect(result.error?.message).toContain(taskUUID);
+		expect(result.error?.message).toMatch(/Wait for Task/);
+		expect(JSON.stringify(result.error?.context?.tasks)).toContain(taskUUID);
+		const waited = await run({ resource: 'task', operation: 'waitForTask', taskIds: taskUUID });
+		expect(waited.error?.message).toBeUndefined();
+		expect(waited.items).toHaveLength(1);
+		expect(waited.items[0].binary?.data).toBeDefined();
+		expect(created()).toBe(1);
+	});
+
+	test('a lost answer whose lookup Runware answers "no such task": resent once with the same taskUUID', async () => {
+		rw.injectFault({ match: { kind: 'inference' }, action: { type: 'reset' } });
+		const result = await run(generate());
 		expect(result.error?.message).toBeUndefined();
-		expect(result.items).toHaveLength(1);
-		expect(rw.counters()).toMatchObject({ submissions: 2, tasksCreated: 1, conflicts: 1 });
-		expect(result.items[0].json.taskId).toBe(rw.tasks()[0].taskUUID);
+		const lookups = rw.requests().filter((request) => request.kind === 'poll');
+		expect(lookups[0].status).toBe(404);
+		expect(rw.counters()).toMatchObject({ submissions: 2, tasksCreated: 1, conflicts: 0 });
 	});
 
 	test('status reads failing for a while (503) do not end the wait', async () => {

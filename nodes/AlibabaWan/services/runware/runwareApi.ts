@@ -3,8 +3,9 @@
  * `Authorization: Bearer <key>`. Submit an async imageInference, read it with getResponse, download its
  * result URLs. Each call is run by the shared call runner (transport/callRunner.ts: retried where safe,
  * deadlines). A submit is never sent twice with a different taskUUID: after an ambiguous failure the
- * task is looked up by its taskUUID (adopted if found), and a resend carries the same taskUUID, so
- * Runware answers `conflictTaskUUID` instead of creating a second task — that answer is adopted too.
+ * task is looked up by its taskUUID (adopted if found). Only when Runware answers that it has no such
+ * task is the submit resent, with the same taskUUID, so a task created meanwhile gets `conflictTaskUUID`
+ * (adopted too) rather than a twin; when the lookup itself fails the taskUUID is reported, not resent.
  */
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
@@ -124,11 +125,16 @@ export async function submitInference(
 			taskId: taskUUID,
 			submit: {
 				track: (attempt) => attempt,
-				// The taskUUID is ours: look it up. Found → adopt it; not found → a resend with the same taskUUID
-				// is safe (a task that appears meanwhile makes Runware answer conflictTaskUUID, never a second task).
+				// The taskUUID is ours: look it up. Found → adopt it (an exact match on the request's own ID, so
+				// 'request-id', not a guess among candidates); Runware says it has no such task → a resend with the
+				// same taskUUID (a task that appears meanwhile makes Runware answer conflictTaskUUID, UNCONFIRMED);
+				// the lookup itself failed → nothing is known: report the taskUUID, never resend on a guess.
 				reconcile: async () => {
 					ambiguous = true;
-					return (await taskExists({ url, apiKey }, taskUUID)) ? { kind: 'adopt', task: taskUUID, how: 'request-id' } : { kind: 'none' };
+					const lookup = await lookUpTask({ url, apiKey }, taskUUID, opts);
+					if (lookup.kind === 'found') return { kind: 'adopt', task: taskUUID, how: 'request-id' };
+					if (lookup.kind === 'absent') return { kind: 'none' };
+					return { kind: 'uncertain', candidates: [taskUUID], reason: `looking it up failed (${lookup.reason})` };
 				},
 			},
 			adopt: () => ({ adopted: 'task-uuid' }),
@@ -171,15 +177,24 @@ function submitFailure(error: unknown, taskUUID: string, ambiguous: boolean): un
 }
 
 /**
- * Whether Runware shows `taskUUID` (a free getResponse with its own short budget). Anything short of an
- * item of that task counts as "not shown": a resend with the same taskUUID is safe either way.
+ * What Runware says about `taskUUID` (a free getResponse with its own short budget, within the caller's
+ * signal and deadline). `absent` only when Runware answered that it has no such task: a 2xx listing no
+ * item of it and no other error, or `taskFailedOrNotFound`. A failed lookup (network, 5xx, 429, timeout,
+ * an error naming no task) proves nothing: `failed`.
  */
-async function taskExists(endpoint: RunwareEndpoint, taskUUID: string): Promise<boolean> {
+async function lookUpTask(
+	endpoint: RunwareEndpoint,
+	taskUUID: string,
+	opts: CallOptions,
+): Promise<{ kind: 'found' } | { kind: 'absent' } | { kind: 'failed'; reason: string }> {
 	try {
-		const answer = await getResponse(endpoint, taskUUID, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
-		return answer.data.some((item) => item.taskUUID === taskUUID);
-	} catch {
-		return false;
+		const answer = await getResponse(endpoint, taskUUID, { signal: opts.signal, deadline: opts.deadline, timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+		if (answer.data.some((item) => item.taskUUID === taskUUID)) return { kind: 'found' };
+		const other = answer.errors.find((error) => error.code !== 'taskFailedOrNotFound');
+		return other ? { kind: 'failed', reason: `${other.code ?? 'Unknown'}: ${other.message ?? ''}` } : { kind: 'absent' };
+	} catch (error) {
+		if (error instanceof ApiError && error.code === 'taskFailedOrNotFound') return { kind: 'absent' };
+		return { kind: 'failed', reason: error instanceof ApiError ? `${error.code}: ${error.message}` : String(error) };
 	}
 }
 
