@@ -489,3 +489,89 @@ describe("the session's query budget (what the poll scheduler plans within)", ()
 		expect(other.queryBudget!()).toBe(full);
 	});
 });
+
+describe('reading a task: nothing billed is lost or misreported', () => {
+	const HOUR = 3_600_000;
+	const pollRequests = () => rw.requests().filter((request) => request.kind === 'poll');
+
+	/** Moves the emulator clock by `ms` once `polls` getResponse requests have arrived, step by step, while `running` runs. */
+	async function clockSteps<T>(running: Promise<T>, steps: Array<[polls: number, ms: number]>): Promise<T> {
+		let settled = false;
+		running.then(
+			() => (settled = true),
+			() => (settled = true),
+		);
+		for (const [polls, ms] of steps) {
+			while (!settled && pollRequests().length < polls) await new Promise((resolve) => setTimeout(resolve, 5));
+			if (settled) break;
+			rw.advanceClock(ms);
+		}
+		return running;
+	}
+
+	test('an error naming no task in a getResponse answer (HTTP 200) is a failed read, not a failed task: read again, the image out', async () => {
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 200, code: 'serverUnavailable', message: 'Try again' } });
+		const result = await run(generate());
+		const [first] = pollRequests();
+		expect(first.responseBody).toEqual({ data: [], errors: [{ code: 'serverUnavailable', message: 'Try again' }] });
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({ status: 'SUCCEEDED', usage: { image_count: 1 } });
+		expect(result.items[0].binary?.data).toBeDefined();
+	});
+
+	test('a task this execution just created that Runware does not show yet (taskFailedOrNotFound) is still waited for', async () => {
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 404, code: 'taskFailedOrNotFound' } });
+		const result = await run(generate());
+		expect(pollRequests()[0].status).toBe(404);
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].binary?.data).toBeDefined();
+		expect(rw.counters().tasksCreated).toBe(1);
+	});
+
+	test('an image set whose read lists only the finished image: not ended there, every image of the set out', async () => {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		rw.injectFault({ match: { kind: 'poll' }, times: 2, action: { type: 'finished-only' } });
+		// First read: nothing finished; then image 1 finishes; second read lists only it; then the rest finish.
+		const result = await clockSteps(run(generate({ operation: 'generateImageSet', numberOfImages: 3 })), [
+			[1, HOUR],
+			[2, 3 * HOUR],
+		]);
+		expect(pollRequests()[1].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
+			[1, true],
+			[2, true],
+			[3, true],
+		]);
+	});
+
+	test('Wait for Task with a bare taskUUID whose read lists only the finished image: not ended there, every image out', async () => {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
+		const taskId = submitted.items[0].json.taskId as string;
+		rw.advanceClock(HOUR); // image 1 of 3 is done
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'finished-only' } });
+		const waited = await clockSteps(run({ resource: 'task', operation: 'waitForTask', taskIds: taskId }), [[1, 3 * HOUR]]);
+		expect(pollRequests()[0].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
+		expect(waited.error?.message).toBeUndefined();
+		expect(waited.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
+			[1, true],
+			[2, true],
+			[3, true],
+		]);
+	});
+
+	test('Wait for Task with a bare taskUUID, reads listing only finished images: done once two reads agree with none running', async () => {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
+		const taskId = submitted.items[0].json.taskId as string;
+		rw.advanceClock(4 * HOUR);
+		rw.injectFault({ match: { kind: 'poll' }, times: 10, action: { type: 'finished-only' } });
+		const waited = await run({ resource: 'task', operation: 'waitForTask', taskIds: taskId });
+		expect(waited.error?.message).toBeUndefined();
+		expect(waited.items).toHaveLength(3);
+		expect(pollRequests()).toHaveLength(2);
+	});
+});

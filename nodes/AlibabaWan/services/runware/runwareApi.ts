@@ -89,8 +89,8 @@ function answerOf(json: unknown, operation: string, taskUUID: string): RunwareAn
 	};
 }
 
-/** Errors about this task: those naming its taskUUID, or naming none (one task per request). */
-export function errorsFor(answer: RunwareAnswer, taskUUID: string): RunwareErrorItem[] {
+/** Errors refusing this submit: those naming its taskUUID, or naming none (the request carries this one task). */
+function errorsFor(answer: RunwareAnswer, taskUUID: string): RunwareErrorItem[] {
 	return answer.errors.filter((error) => error.taskUUID === undefined || error.taskUUID === taskUUID);
 }
 
