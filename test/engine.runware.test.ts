@@ -509,6 +509,22 @@ describe('reading a task: nothing billed is lost or misreported', () => {
 		return running;
 	}
 
+	/** Submit Only of three images finishing an hour apart on the emulator clock: its taskUUID. */
+	async function submitHourly(): Promise<string> {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
+		return submitted.items[0].json.taskId as string;
+	}
+
+	const everyImageOut = (result: Awaited<ReturnType<typeof run>>) => {
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
+			[1, true],
+			[2, true],
+			[3, true],
+		]);
+	};
+
 	test('an error naming no task in a getResponse answer (HTTP 200) is a failed read, not a failed task: read again, the image out', async () => {
 		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 200, code: 'serverUnavailable', message: 'Try again' } });
 		const result = await run(generate());
@@ -539,34 +555,20 @@ describe('reading a task: nothing billed is lost or misreported', () => {
 			[2, 3 * HOUR],
 		]);
 		expect(pollRequests()[1].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
-		expect(result.error?.message).toBeUndefined();
-		expect(result.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
-			[1, true],
-			[2, true],
-			[3, true],
-		]);
+		everyImageOut(result);
 	});
 
 	test('Wait for Task with a bare taskUUID whose read lists only the finished image: not ended there, every image out', async () => {
-		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
-		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
-		const taskId = submitted.items[0].json.taskId as string;
+		const taskId = await submitHourly();
 		rw.advanceClock(HOUR); // image 1 of 3 is done
 		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'finished-only' } });
 		const waited = await clockSteps(run({ resource: 'task', operation: 'waitForTask', taskIds: taskId }), [[1, 3 * HOUR]]);
 		expect(pollRequests()[0].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
-		expect(waited.error?.message).toBeUndefined();
-		expect(waited.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
-			[1, true],
-			[2, true],
-			[3, true],
-		]);
+		everyImageOut(waited);
 	});
 
 	test('Wait for Task with a bare taskUUID, reads listing only finished images: done once two reads agree with none running', async () => {
-		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
-		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
-		const taskId = submitted.items[0].json.taskId as string;
+		const taskId = await submitHourly();
 		rw.advanceClock(4 * HOUR);
 		rw.injectFault({ match: { kind: 'poll' }, times: 10, action: { type: 'finished-only' } });
 		const waited = await run({ resource: 'task', operation: 'waitForTask', taskIds: taskId });
