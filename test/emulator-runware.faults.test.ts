@@ -80,6 +80,22 @@ describe('arrival faults: nothing is created', () => {
 	});
 });
 
+describe('finished-only: getResponse lists only finished generations', () => {
+	test('nothing finished → data []; one finished → only it; consumed per poll, then every generation again', async () => {
+		const task = inference({ deliveryMethod: 'async', numberResults: 3 });
+		await post(emu, [task]);
+		emu.injectFault({ match: { kind: 'poll' }, times: 2, action: { type: 'finished-only' } });
+		const none = await post(emu, [getResponse(task.taskUUID)]);
+		expect({ status: none.status, data: none.body.data, errors: none.body.errors }).toEqual({ status: 200, data: [], errors: undefined });
+		emu.advanceClock(2500); // result 1 is done at queueMs + perImageMs = 2000; results 2 and 3 at 3000 and 4000
+		const one = await post(emu, [getResponse(task.taskUUID)]);
+		expect(one.body.data).toEqual([expect.objectContaining({ taskUUID: task.taskUUID, status: 'success', imageURL: expect.any(String) })]);
+		const all = await post(emu, [getResponse(task.taskUUID)]);
+		expect(all.body.data!.map((item) => item.status)).toEqual(['success', 'processing', 'processing']);
+		expect(emu.counters()).toMatchObject({ polls: 3, tasksCreated: 1 });
+	});
+});
+
 describe('after acceptance: the task exists although the answer failed', () => {
 	test('reset-after-accept: no answer; the retry with the same taskUUID is a conflict; getResponse finds the task', async () => {
 		const task = inference({ deliveryMethod: 'async' });

@@ -5,8 +5,13 @@
  * images; the key only ever in the Authorization header. Expected values come from the inputs, the
  * emulator's records and RUNWARE_API.md, never from the node's code.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { IDataObject } from 'n8n-workflow';
 
+import { runwareService } from '../nodes/AlibabaWan/services/runware';
+import { resetRateLimiters } from '../nodes/AlibabaWan/transport';
+import { RUNWARE_EMULATOR_KEYS } from './emulator-runware';
 import { bmp, dataUri, png, serveImages } from './fixtures/images';
 import { RW_KEY, UUID_V4, apiRequests, inferenceTasks, setupRunwareEngine } from './fixtures/runware';
 
@@ -365,14 +370,30 @@ describe('faults: no duplicate task, no lost image, the key never leaked', () =>
 		expect(result.items[0].json.taskId).toBe(rw.tasks()[0].taskUUID);
 	});
 
-	test('the lookup after a lost answer fails too: the resend with the same taskUUID gets conflictTaskUUID, and that task is collected', async () => {
+	test('the lookup after a lost answer fails too (500s): not resent, the error names the taskUUID to collect, and Wait for Task collects it', async () => {
 		rw.injectFault({ match: { kind: 'inference' }, action: { type: 'reset-after-accept' } });
 		rw.injectFault({ match: { kind: 'poll' }, times: 2, action: { type: 'http', status: 500 } });
 		const result = await run(generate());
+		expect(result.status).toBe('error');
+		const taskUUID = onlyTask().taskUUID as string;
+		expect(rw.counters()).toMatchObject({ submissions: 1, tasksCreated: 1, conflicts: 0 });
+		expect(result.error?.message).toContain(taskUUID);
+		expect(result.error?.message).toMatch(/Wait for Task/);
+		expect(JSON.stringify(result.error?.context?.tasks)).toContain(taskUUID);
+		const waited = await run({ resource: 'task', operation: 'waitForTask', taskIds: taskUUID });
+		expect(waited.error?.message).toBeUndefined();
+		expect(waited.items).toHaveLength(1);
+		expect(waited.items[0].binary?.data).toBeDefined();
+		expect(created()).toBe(1);
+	});
+
+	test('a lost answer whose lookup Runware answers "no such task": resent once with the same taskUUID', async () => {
+		rw.injectFault({ match: { kind: 'inference' }, action: { type: 'reset' } });
+		const result = await run(generate());
 		expect(result.error?.message).toBeUndefined();
-		expect(result.items).toHaveLength(1);
-		expect(rw.counters()).toMatchObject({ submissions: 2, tasksCreated: 1, conflicts: 1 });
-		expect(result.items[0].json.taskId).toBe(rw.tasks()[0].taskUUID);
+		const lookups = rw.requests().filter((request) => request.kind === 'poll');
+		expect(lookups[0].status).toBe(404);
+		expect(rw.counters()).toMatchObject({ submissions: 2, tasksCreated: 1, conflicts: 0 });
 	});
 
 	test('status reads failing for a while (503) do not end the wait', async () => {
@@ -449,5 +470,110 @@ describe('faults: no duplicate task, no lost image, the key never leaked', () =>
 		expect(waited.error?.message).toBeUndefined();
 		expect(waited.items).toHaveLength(1);
 		expect(created()).toBe(1);
+	});
+});
+
+describe("the session's query budget (what the poll scheduler plans within)", () => {
+	test('is the pace of the limiter Runware reads go through: a 429 to getResponse lowers it, for that key only', async () => {
+		resetRateLimiters();
+		const session = runwareService.connect({ apiKey: RW_KEY, baseUrl: rw.apiUrl });
+		const other = runwareService.connect({ apiKey: RUNWARE_EMULATOR_KEYS[1], baseUrl: rw.apiUrl });
+		const full = session.queryBudget?.();
+		expect(full).toBeGreaterThan(0);
+		expect(other.queryBudget?.()).toBe(full);
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 429 } });
+		const read = await session.getTask(randomUUID(), { retry: { maxAttempts: 2, baseDelayMs: 10 } });
+		expect(read.status).toBe('UNKNOWN'); // the retry after the 429 got Runware's answer
+		expect(rw.counters().throttled).toBe(1);
+		expect(session.queryBudget!()).toBeLessThan(full!);
+		expect(other.queryBudget!()).toBe(full);
+	});
+});
+
+describe('reading a task: nothing billed is lost or misreported', () => {
+	const HOUR = 3_600_000;
+	const pollRequests = () => rw.requests().filter((request) => request.kind === 'poll');
+
+	/** Moves the emulator clock by `ms` once `polls` getResponse requests have arrived, step by step, while `running` runs. */
+	async function clockSteps<T>(running: Promise<T>, steps: Array<[polls: number, ms: number]>): Promise<T> {
+		let settled = false;
+		running.then(
+			() => (settled = true),
+			() => (settled = true),
+		);
+		for (const [polls, ms] of steps) {
+			while (!settled && pollRequests().length < polls) await new Promise((resolve) => setTimeout(resolve, 5));
+			if (settled) break;
+			rw.advanceClock(ms);
+		}
+		return running;
+	}
+
+	/** Submit Only of three images finishing an hour apart on the emulator clock: its taskUUID. */
+	async function submitHourly(): Promise<string> {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		const submitted = await run(generate({ runMode: 'submit', numberOfImages: 3 }));
+		return submitted.items[0].json.taskId as string;
+	}
+
+	const everyImageOut = (result: Awaited<ReturnType<typeof run>>) => {
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items.map((item) => [item.json.imageIndex, Boolean(item.binary?.data)])).toEqual([
+			[1, true],
+			[2, true],
+			[3, true],
+		]);
+	};
+
+	test('an error naming no task in a getResponse answer (HTTP 200) is a failed read, not a failed task: read again, the image out', async () => {
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 200, code: 'serverUnavailable', message: 'Try again' } });
+		const result = await run(generate());
+		const [first] = pollRequests();
+		expect(first.responseBody).toEqual({ data: [], errors: [{ code: 'serverUnavailable', message: 'Try again' }] });
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].json).toMatchObject({ status: 'SUCCEEDED', usage: { image_count: 1 } });
+		expect(result.items[0].binary?.data).toBeDefined();
+	});
+
+	test('a task this execution just created that Runware does not show yet (taskFailedOrNotFound) is still waited for', async () => {
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'http', status: 404, code: 'taskFailedOrNotFound' } });
+		const result = await run(generate());
+		expect(pollRequests()[0].status).toBe(404);
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items).toHaveLength(1);
+		expect(result.items[0].binary?.data).toBeDefined();
+		expect(rw.counters().tasksCreated).toBe(1);
+	});
+
+	test('an image set whose read lists only the finished image: not ended there, every image of the set out', async () => {
+		rw.setTiming({ queueMs: 0, perImageMs: HOUR });
+		rw.injectFault({ match: { kind: 'poll' }, times: 2, action: { type: 'finished-only' } });
+		// First read: nothing finished; then image 1 finishes; second read lists only it; then the rest finish.
+		const result = await clockSteps(run(generate({ operation: 'generateImageSet', numberOfImages: 3 })), [
+			[1, HOUR],
+			[2, 3 * HOUR],
+		]);
+		expect(pollRequests()[1].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
+		everyImageOut(result);
+	});
+
+	test('Wait for Task with a bare taskUUID whose read lists only the finished image: not ended there, every image out', async () => {
+		const taskId = await submitHourly();
+		rw.advanceClock(HOUR); // image 1 of 3 is done
+		rw.injectFault({ match: { kind: 'poll' }, action: { type: 'finished-only' } });
+		const waited = await clockSteps(run({ resource: 'task', operation: 'waitForTask', taskIds: taskId }), [[1, 3 * HOUR]]);
+		expect(pollRequests()[0].responseBody).toEqual({ data: [expect.objectContaining({ status: 'success' })] });
+		everyImageOut(waited);
+	});
+
+	test('Wait for Task with a bare taskUUID, reads listing only finished images: done once two reads agree with none running', async () => {
+		const taskId = await submitHourly();
+		rw.advanceClock(4 * HOUR);
+		rw.injectFault({ match: { kind: 'poll' }, times: 10, action: { type: 'finished-only' } });
+		const waited = await run({ resource: 'task', operation: 'waitForTask', taskIds: taskId });
+		expect(waited.error?.message).toBeUndefined();
+		expect(waited.items).toHaveLength(3);
+		expect(pollRequests()).toHaveLength(2);
 	});
 });

@@ -60,7 +60,8 @@ export function parseTasks(raw: Buffer): Obj[] | RunwareError {
 export class RunwareApi {
 	constructor(private readonly state: RunwareState) {}
 
-	async handlePost(headers: Record<string, string>, tasks: Obj[]): Promise<Reply> {
+	/** `finishedOnly`: getResponse lists only finished generations (the `finished-only` fault). */
+	async handlePost(headers: Record<string, string>, tasks: Obj[], { finishedOnly = false } = {}): Promise<Reply> {
 		const auth = this.authenticate(headers, tasks);
 		if (auth instanceof RunwareError) {
 			if (auth.status === 401) this.state.counters.authFailures += 1;
@@ -100,7 +101,7 @@ export class RunwareApi {
 				}
 				if (taskType === 'getResponse') {
 					this.state.counters.polls += 1;
-					data.push(...(await this.poll(task, taskUUID, auth.key, errors)));
+					data.push(...(await this.poll(task, taskUUID, auth.key, errors, finishedOnly)));
 					tasksAnswered += 1;
 					continue;
 				}
@@ -224,8 +225,8 @@ export class RunwareApi {
 		return { task, fault: fault?.type === 'reset-after-accept' || fault?.type === 'http-after-accept' ? fault : undefined };
 	}
 
-	/** getResponse: one item per generation, cumulative, in result order. */
-	private async poll(body: Obj, taskUUID: string, apiKey: string, errors: RunwareErrorItem[]): Promise<Obj[]> {
+	/** getResponse: one item per generation, cumulative, in result order (`finishedOnly`: none still processing). */
+	private async poll(body: Obj, taskUUID: string, apiKey: string, errors: RunwareErrorItem[], finishedOnly: boolean): Promise<Obj[]> {
 		const extra = Object.keys(body).find((k) => k !== 'taskType' && k !== 'taskUUID');
 		if (extra) throw unsupported(extra);
 		const task = this.state.tasks.get(taskUUID);
@@ -238,6 +239,7 @@ export class RunwareApi {
 			const status = this.state.status(task, i, now);
 			if (status === 'success') items.push(await this.resultItem(task, i, true));
 			else if (status === 'processing') {
+				if (finishedOnly) continue;
 				const elapsed = now - task.submittedAt;
 				const progress = Math.max(0, Math.min(99, Math.floor((elapsed / (this.state.readyAt(task, i) - task.submittedAt)) * 100)));
 				items.push({ taskType: 'imageInference', taskUUID, status: 'processing', progress });

@@ -1,6 +1,6 @@
 /**
  * Injected faults, consulted in injection order at two points:
- * - 'arrival' (http, reset, delay, replace-body): once per HTTP request, before auth and validation;
+ * - 'arrival' (http, reset, delay, replace-body, finished-only): once per HTTP request, before auth and validation;
  * - 'accept' (reset-after-accept, http-after-accept, fail-task, partial): once per valid
  *   imageInference task, as it is created.
  * A rule is consumed (times--) only when it applies.
@@ -9,7 +9,7 @@ import type { RunwareFaultAction, RunwareFaultRule, RunwareRequestKind } from '.
 
 export type FaultStage = 'arrival' | 'accept';
 
-const ARRIVAL: ReadonlySet<RunwareFaultAction['type']> = new Set(['http', 'reset', 'delay', 'replace-body']);
+const ARRIVAL: ReadonlySet<RunwareFaultAction['type']> = new Set(['http', 'reset', 'delay', 'replace-body', 'finished-only']);
 const KNOWN: ReadonlySet<string> = new Set([...ARRIVAL, 'reset-after-accept', 'http-after-accept', 'fail-task', 'partial']);
 const API_KINDS: ReadonlySet<RunwareRequestKind> = new Set(['inference', 'poll', 'auth']);
 

@@ -131,7 +131,7 @@ export class RunwareHttpServer {
 		}
 		if (parsed === undefined) return errorReply(new RunwareError(400, { code: 'invalidRequestBody', message: 'The request body is empty; send a JSON array of tasks.' }));
 		if (parsed instanceof RunwareError) return errorReply(parsed);
-		return this.api.handlePost(headers, parsed);
+		return this.api.handlePost(headers, parsed, { finishedOnly: fault?.type === 'finished-only' });
 	}
 
 	// ------------------------------------------------------------ control API

@@ -46,6 +46,12 @@ export type RunwareFaultAction =
 	| { type: 'reset' }
 	/** Arrival: the normal answer after `ms` (real time). */
 	| { type: 'delay'; ms: number }
+	/**
+	 * Arrival (getResponse): the answer lists only finished generations (`success`/`error`) and leaves out
+	 * those still running — the shape of the Python SDK's polling mocks (`{"data": []}` while a task runs),
+	 * which RUNWARE_API.md §5/§6 do not rule out.
+	 */
+	| { type: 'finished-only' }
 	/** Arrival: this answer instead (e.g. an HTML page at a result URL, a non-JSON 502). */
 	| { type: 'replace-body'; status?: number; contentType: string; body: string }
 	/** Accept (imageInference): the task IS created, then the socket is destroyed. */

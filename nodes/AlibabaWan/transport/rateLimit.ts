@@ -1,6 +1,6 @@
 /**
- * Process-wide request pacing per DashScope account: a sliding-window limiter (at most `limit` grants in
- * any `windowMs`), keyed by origin + a hash of the API key (the key itself is never kept).
+ * Process-wide request pacing per account: a sliding-window limiter (at most `limit` grants in any
+ * `windowMs`), keyed by service, origin and a hash of the API key (the key itself is never kept).
  */
 import { createHash } from 'crypto';
 import { abortedError } from './errors';
@@ -129,11 +129,21 @@ export function limiterKey(origin: string, apiKey: string): string {
 	return `${origin}#${digest}`;
 }
 
-export function getLimiter(kind: RateLimitKind, origin: string, apiKey: string): SlidingWindowLimiter {
-	const key = `${kind}|${limiterKey(origin, apiKey)}`;
+/**
+ * A service's own pacing: `prefix` keeps its limiters apart from another service's on the same origin and
+ * key, `limits` are its per-second limits. Without one, DashScope's (DEFAULT_RATE_LIMITS, or the test
+ * overrides of resetRateLimiters).
+ */
+export interface RateLimitFamily {
+	prefix: string;
+	limits: Readonly<Record<RateLimitKind, number>>;
+}
+
+export function getLimiter(kind: RateLimitKind, origin: string, apiKey: string, family?: RateLimitFamily): SlidingWindowLimiter {
+	const key = `${family ? `${family.prefix}-` : ''}${kind}|${limiterKey(origin, apiKey)}`;
 	let limiter = limiters.get(key);
 	if (!limiter) {
-		limiter = new SlidingWindowLimiter(limits[kind]);
+		limiter = new SlidingWindowLimiter(family ? family.limits[kind] : limits[kind]);
 		limiters.set(key, limiter);
 	}
 	return limiter;

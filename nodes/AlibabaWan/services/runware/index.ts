@@ -5,12 +5,12 @@
  */
 import { ApiError } from '../../transport/errors';
 import { shouldRetry } from '../../transport/callRunner';
-import type { ServiceRequest, WanService, WanSession } from '../types';
-import { hintFor } from './errors';
+import type { ServiceRequest, TaskSnapshot, WanService, WanSession } from '../types';
+import { hintFor, type RunwareErrorItem } from './errors';
 import { defaultUrlLifetimeMs, runwareDifferences, runwareModelIds, taskValidityMs } from './models';
 import { runwareOptions } from './options';
 import { buildInference, type RunwareRequest } from './requestBody';
-import { DEFAULT_API_URL, downloadResult, getResponse, submitInference, type RunwareEndpoint } from './runwareApi';
+import { DEFAULT_API_URL, downloadResult, getResponse, runwareLimiter, submitInference, type RunwareEndpoint } from './runwareApi';
 import { parseResponse, type TaskFacts } from './taskResults';
 
 export interface RunwareCredentials {
@@ -18,6 +18,12 @@ export interface RunwareCredentials {
 	/** Optional override of https://api.runware.ai/v1 (the emulator, a proxy). */
 	baseUrl?: string;
 }
+
+/**
+ * How long after this session's submit a `taskFailedOrNotFound` is read as "not readable yet" (PENDING)
+ * rather than "unknown": whether Runware shows a task the moment it acknowledged it is UNCONFIRMED (§6).
+ */
+const NEW_TASK_GRACE_MS = 30_000;
 
 const cannotCancel =
 	'Runware cannot cancel a task: once submitted it runs to the end and is billed if it succeeds. ' +
@@ -44,6 +50,15 @@ export const runwareService: WanService = {
 		// What this session submitted: the request behind each ServiceRequest, and each task's facts.
 		const requests = new WeakMap<ServiceRequest, RunwareRequest>();
 		const facts = new Map<string, TaskFacts>();
+		// Items listed at a task's last read with none in progress (taskResults.ts: when a task is finished).
+		const quietLooks = new Map<string, number>();
+		// getResponse answers whose errors named no task: a failed read, asked again (`isTransient`).
+		const unattributedReads = new WeakSet<ApiError>();
+		const notFound = (taskId: string, message: string): TaskSnapshot => {
+			const submittedAt = facts.get(taskId)?.submittedAt;
+			if (submittedAt !== undefined && Date.now() - submittedAt < NEW_TASK_GRACE_MS) return { taskId, status: 'PENDING' };
+			return { taskId, status: 'UNKNOWN', result: unknownResult(taskId, message) };
+		};
 		const session: WanSession = {
 			service: runwareService,
 			texts: {
@@ -68,8 +83,10 @@ export const runwareService: WanService = {
 						retryable: false,
 						notSent: true,
 					});
-				facts.set(built.taskUUID, { ttlSeconds: built.ttlSeconds, size: built.size });
+				const known: TaskFacts = { ttlSeconds: built.ttlSeconds, size: built.size, numberResults: built.numberResults, requestedImages: built.requestedImages };
+				facts.set(built.taskUUID, known);
 				const { adopted } = await submitInference(endpoint, built.taskUUID, built.body, opts);
+				known.submittedAt = Date.now();
 				return { taskId: built.taskUUID, status: 'PENDING', adopted };
 			},
 			async getTask(taskId, opts) {
@@ -81,28 +98,48 @@ export const runwareService: WanService = {
 				if (!read.ok) {
 					const { error } = read;
 					// An unknown (or another key's) taskUUID is an answer about the task, not a failed read.
-					if (error instanceof ApiError && error.code === 'taskFailedOrNotFound') {
-						return { taskId, status: 'UNKNOWN', result: unknownResult(taskId, error.message) };
-					}
+					if (error instanceof ApiError && error.code === 'taskFailedOrNotFound') return notFound(taskId, error.message);
 					throw error;
 				}
 				const answer = read.value;
-				const notFound =
+				const missing =
 					answer.data.length === 0 && answer.errors.find((e) => e.code === 'taskFailedOrNotFound' && (e.taskUUID ?? taskId) === taskId);
-				if (notFound) return { taskId, status: 'UNKNOWN', result: unknownResult(taskId, notFound.message ?? '') };
-				const { status, result } = parseResponse(taskId, answer, { requestedImages, urlLifetimeMs: defaultUrlLifetimeMs, facts: facts.get(taskId) });
+				if (missing) return notFound(taskId, missing.message ?? '');
+				// An error naming no task says nothing sure about this one (a billed task must not end FAILED on it).
+				const unattributed = answer.errors.find((e) => e.taskUUID === undefined);
+				if (unattributed) {
+					const error = unattributedReadError(taskId, unattributed);
+					unattributedReads.add(error);
+					throw error;
+				}
+				const { status, result, quietLook } = parseResponse(taskId, answer, {
+					requestedImages,
+					urlLifetimeMs: defaultUrlLifetimeMs,
+					facts: facts.get(taskId),
+					previousQuietLook: quietLooks.get(taskId),
+				});
+				if (quietLook === undefined) quietLooks.delete(taskId);
+				else quietLooks.set(taskId, quietLook);
 				return { taskId, status, result };
 			},
 			async cancelTask() {
 				throw new ApiError({ code: 'NotSupported', message: cannotCancel, service: 'Runware', retryable: false, notSent: true });
 			},
 			downloadResult: (url, opts) => downloadResult(url, opts),
-			isTransient: (error) => error instanceof ApiError && shouldRetry('read', error),
+			// The pace of the limiter the getResponse reads go through (lowered for a while after a 429).
+			queryBudget: () => runwareLimiter('query', endpoint).ratePerSecond(),
+			isTransient: (error) => error instanceof ApiError && (unattributedReads.has(error) || shouldRetry('read', error)),
 			hintFor: (code, message) => hintFor(code, message),
 		};
 		return session;
 	},
 };
+
+function unattributedReadError(taskId: string, item: RunwareErrorItem): ApiError {
+	const code = typeof item.code === 'string' && item.code ? item.code : 'Unknown';
+	const message = `Runware answered the status read with an error naming no task (${code}: ${item.message ?? ''}); the task is read again`;
+	return new ApiError({ code, message, hint: hintFor(code, message), operation: 'getTask', taskId, service: 'Runware', retryable: true });
+}
 
 function unknownResult(taskId: string, message: string) {
 	return {

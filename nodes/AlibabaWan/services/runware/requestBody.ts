@@ -20,6 +20,8 @@ export interface RunwareRequest {
 	/** The ttl asked for and the size sent: what the results report. */
 	ttlSeconds?: number;
 	size: string;
+	/** `numberResults` as sent: exact, or the upper bound of an image set. */
+	numberResults: number;
 	/** Images owed when the count is exact (not an image set). */
 	requestedImages?: number;
 }
@@ -73,6 +75,7 @@ export function buildInference(
 		body: buildStreamingJsonBody([defined(task)]),
 		ttlSeconds,
 		size: `${width}*${height}`,
+		numberResults: parameters.n,
 		requestedImages: spec.sequential ? undefined : parameters.n,
 	};
 }

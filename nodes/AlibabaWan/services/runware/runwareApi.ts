@@ -3,12 +3,13 @@
  * `Authorization: Bearer <key>`. Submit an async imageInference, read it with getResponse, download its
  * result URLs. Each call is run by the shared call runner (transport/callRunner.ts: retried where safe,
  * deadlines). A submit is never sent twice with a different taskUUID: after an ambiguous failure the
- * task is looked up by its taskUUID (adopted if found), and a resend carries the same taskUUID, so
- * Runware answers `conflictTaskUUID` instead of creating a second task — that answer is adopted too.
+ * task is looked up by its taskUUID (adopted if found). Only when Runware answers that it has no such
+ * task is the submit resent, with the same taskUUID, so a task created meanwhile gets `conflictTaskUUID`
+ * (adopted too) rather than a twin; when the lookup itself fails the taskUUID is reported, not resent.
  */
 import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
-import { SlidingWindowLimiter, limiterKey } from '../../transport/rateLimit';
+import { getLimiter, type RateLimitFamily } from '../../transport/rateLimit';
 import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, readJsonAnswer, scrubbing, usageError } from '../../transport/serviceCalls';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { TASK_MAY_EXIST_HINT, errorFromAnswer, errorFromItem, errorItemsOf, hintFor, type RunwareErrorItem } from './errors';
@@ -36,14 +37,8 @@ export const RUNWARE: ServiceProfile = {
  * Runware states no fixed rate limits (§8: shared queues, 429 when full). These per-key limiters only
  * pace bursts and, after a 429, hold every queued request of the key (the call runner pauses them).
  */
-const RATES = { submit: 10, poll: 20 } as const;
-const limiters = new Map<string, SlidingWindowLimiter>();
-function limiter(kind: keyof typeof RATES, endpoint: RunwareEndpoint): SlidingWindowLimiter {
-	const key = `runware-${kind}|${limiterKey(endpoint.url, endpoint.apiKey)}`;
-	let found = limiters.get(key);
-	if (!found) limiters.set(key, (found = new SlidingWindowLimiter(RATES[kind])));
-	return found;
-}
+export const RUNWARE_RATES: RateLimitFamily = { prefix: 'runware', limits: { submit: 10, query: 20 } };
+export const runwareLimiter = (kind: 'submit' | 'query', endpoint: RunwareEndpoint) => getLimiter(kind, endpoint.url, endpoint.apiKey, RUNWARE_RATES);
 
 /** One item of `data` (a result, a per-generation status, or an acknowledgement). */
 export interface RunwareDataItem {
@@ -94,8 +89,8 @@ function answerOf(json: unknown, operation: string, taskUUID: string): RunwareAn
 	};
 }
 
-/** Errors about this task: those naming its taskUUID, or naming none (one task per request). */
-export function errorsFor(answer: RunwareAnswer, taskUUID: string): RunwareErrorItem[] {
+/** Errors refusing this submit: those naming its taskUUID, or naming none (the request carries this one task). */
+function errorsFor(answer: RunwareAnswer, taskUUID: string): RunwareErrorItem[] {
 	return answer.errors.filter((error) => error.taskUUID === undefined || error.taskUUID === taskUUID);
 }
 
@@ -123,18 +118,23 @@ export async function submitInference(
 			url,
 			headers: headers(apiKey),
 			body,
-			limiter: limiter('submit', endpoint),
+			limiter: runwareLimiter('submit', endpoint),
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
 			opts,
 			secret: apiKey,
 			taskId: taskUUID,
 			submit: {
 				track: (attempt) => attempt,
-				// The taskUUID is ours: look it up. Found → adopt it; not found → a resend with the same taskUUID
-				// is safe (a task that appears meanwhile makes Runware answer conflictTaskUUID, never a second task).
+				// The taskUUID is ours: look it up. Found → adopt it (an exact match on the request's own ID, so
+				// 'request-id', not a guess among candidates); Runware says it has no such task → a resend with the
+				// same taskUUID (a task that appears meanwhile makes Runware answer conflictTaskUUID, UNCONFIRMED);
+				// the lookup itself failed → nothing is known: report the taskUUID, never resend on a guess.
 				reconcile: async () => {
 					ambiguous = true;
-					return (await taskExists({ url, apiKey }, taskUUID)) ? { kind: 'adopt', task: taskUUID, how: 'request-id' } : { kind: 'none' };
+					const lookup = await lookUpTask({ url, apiKey }, taskUUID, opts);
+					if (lookup.kind === 'found') return { kind: 'adopt', task: taskUUID, how: 'request-id' };
+					if (lookup.kind === 'absent') return { kind: 'none' };
+					return { kind: 'uncertain', candidates: [taskUUID], reason: `looking it up failed (${lookup.reason})` };
 				},
 			},
 			adopt: () => ({ adopted: 'task-uuid' }),
@@ -177,15 +177,24 @@ function submitFailure(error: unknown, taskUUID: string, ambiguous: boolean): un
 }
 
 /**
- * Whether Runware shows `taskUUID` (a free getResponse with its own short budget). Anything short of an
- * item of that task counts as "not shown": a resend with the same taskUUID is safe either way.
+ * What Runware says about `taskUUID` (a free getResponse with its own short budget, within the caller's
+ * signal and deadline). `absent` only when Runware answered that it has no such task: a 2xx listing no
+ * item of it and no other error, or `taskFailedOrNotFound`. A failed lookup (network, 5xx, 429, timeout,
+ * an error naming no task) proves nothing: `failed`.
  */
-async function taskExists(endpoint: RunwareEndpoint, taskUUID: string): Promise<boolean> {
+async function lookUpTask(
+	endpoint: RunwareEndpoint,
+	taskUUID: string,
+	opts: CallOptions,
+): Promise<{ kind: 'found' } | { kind: 'absent' } | { kind: 'failed'; reason: string }> {
 	try {
-		const answer = await getResponse(endpoint, taskUUID, { timeoutMs: 10_000, retry: { maxAttempts: 2 } });
-		return answer.data.some((item) => item.taskUUID === taskUUID);
-	} catch {
-		return false;
+		const answer = await getResponse(endpoint, taskUUID, { signal: opts.signal, deadline: opts.deadline, timeoutMs: 10_000, retry: { maxAttempts: 2 } });
+		if (answer.data.some((item) => item.taskUUID === taskUUID)) return { kind: 'found' };
+		const other = answer.errors.find((error) => error.code !== 'taskFailedOrNotFound');
+		return other ? { kind: 'failed', reason: `${other.code ?? 'Unknown'}: ${other.message ?? ''}` } : { kind: 'absent' };
+	} catch (error) {
+		if (error instanceof ApiError && error.code === 'taskFailedOrNotFound') return { kind: 'absent' };
+		return { kind: 'failed', reason: error instanceof ApiError ? `${error.code}: ${error.message}` : String(error) };
 	}
 }
 
@@ -203,7 +212,7 @@ export async function getResponse(endpoint: RunwareEndpoint, taskUUID: string, o
 			url,
 			headers: headers(apiKey),
 			body: JSON.stringify([{ taskType: 'getResponse', taskUUID }]),
-			limiter: limiter('poll', endpoint),
+			limiter: runwareLimiter('query', endpoint),
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.poll,
 			opts,
 			secret: apiKey,

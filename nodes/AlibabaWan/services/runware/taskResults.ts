@@ -1,19 +1,37 @@
 /**
  * A getResponse answer → the shared task shape (RUNWARE_API.md §6). Items are matched by taskUUID, never
- * by position; failures are read from per-item `status: "error"` and from top-level `errors` (also on
- * HTTP 200). Anything but `success`/`error` is still running. A task is finished when every generation
- * it owes has ended: `requestedImages` when the count is exact, else every item the answer lists.
+ * by position; failures are read from per-item `status: "error"` and from top-level `errors` naming this
+ * task (also on HTTP 200; errors naming no task are a failed read, handled by the session). Anything but
+ * `success`/`error` is still running. When a task is finished: see `parseResponse`.
  */
 import type { FailedImage, ResultImage, TaskResult, TaskStatus } from '../../tasks/taskResults';
 import type { RunwareAnswer } from './runwareApi';
-import { errorsFor } from './runwareApi';
 
 export interface TaskFacts {
 	/** The URL lifetime the submit asked for (ttl, seconds), when this session submitted it. */
 	ttlSeconds?: number;
 	/** "W*H" as submitted. */
 	size?: string;
+	/** `numberResults` as submitted: exact, or an image set's upper bound. */
+	numberResults?: number;
+	/** Images owed when the count is exact (not an image set). */
+	requestedImages?: number;
+	/** When this session's submit of the task answered (epoch ms). */
+	submittedAt?: number;
 }
+
+/**
+ * When a task is finished, by what is known of its count:
+ * - exact (`requestedImages`, or this session's submit of a single-count task): every generation it owes
+ *   has ended — §6: "done when the number of success items reaches numberResults";
+ * - an image set's upper bound (§12.4: a set may be smaller) or no count at all (Wait for Task with a bare
+ *   taskUUID): every listed generation has ended and the answer lists as many items as the previous look
+ *   did, also with none in progress. §6 lists a generation `processing` while it runs, but nothing says
+ *   one not yet started is listed (the Python SDK's mocks answer `{"data": []}` while a task runs), so
+ *   one look with nothing in progress is not proof the set is complete; reaching the upper bound is.
+ * `quietLook` (the items listed, when none was in progress) is handed back as `previousQuietLook` on the
+ * task's next read.
+ */
 
 export function parseResponse(
 	taskUUID: string,
@@ -22,9 +40,10 @@ export function parseResponse(
 		requestedImages,
 		urlLifetimeMs,
 		facts = {},
+		previousQuietLook,
 		now = Date.now(),
-	}: { requestedImages?: number; urlLifetimeMs: number; facts?: TaskFacts; now?: number },
-): { status: TaskStatus; result?: TaskResult } {
+	}: { requestedImages?: number; urlLifetimeMs: number; facts?: TaskFacts; previousQuietLook?: number; now?: number },
+): { status: TaskStatus; result?: TaskResult; quietLook?: number } {
 	const items = answer.data.filter((item) => item.taskUUID === taskUUID && item.taskType !== 'getResponse');
 	const images: ResultImage[] = [];
 	const failedImages: FailedImage[] = [];
@@ -54,11 +73,17 @@ export function parseResponse(
 			running++;
 		}
 	}
-	for (const error of errorsFor(answer, taskUUID)) {
+	for (const error of answer.errors) {
+		if (error.taskUUID !== taskUUID) continue;
 		failedImages.push({ index: ++index, code: error.code ?? 'Unknown', message: error.message ?? '' });
 	}
-	const owed = requestedImages ?? index;
-	if (running > 0 || index === 0 || index < owed) return { status: index === 0 ? 'PENDING' : 'RUNNING' };
+	if (running > 0 || index === 0) return { status: index === 0 ? 'PENDING' : 'RUNNING' };
+	const exact = requestedImages ?? facts.requestedImages;
+	if (exact !== undefined) {
+		if (index < exact) return { status: 'RUNNING' };
+	} else if (index < (facts.numberResults ?? Infinity) && previousQuietLook !== index) {
+		return { status: 'RUNNING', quietLook: index };
+	}
 
 	const status: TaskStatus = images.length ? 'SUCCEEDED' : 'FAILED';
 	const lifetimeMs = facts.ttlSeconds !== undefined ? facts.ttlSeconds * 1000 : urlLifetimeMs;
