@@ -154,6 +154,25 @@ describe('b64_json answers', () => {
 	});
 });
 
+describe('a 200 answer with a broken entry keeps the other images', () => {
+	test('an entry without url or b64_json and one with broken Base64 become failed images; the good ones stay', async () => {
+		const good = pngImage(256, 256, [10, 200, 10]).toString('base64');
+		// Base64 that ends one character into a group (4k+1 characters) cannot be decoded whole.
+		const unpadded = good.replace(/=+$/, '');
+		const broken = unpadded + 'A'.repeat((5 - (unpadded.length % 4)) % 4);
+		const body = JSON.stringify({ created: 1, data: [{ b64_json: good }, { url: '', b64_json: '' }, { b64_json: broken }, { b64_json: good }] });
+		emu.injectFault({ action: { type: 'http', status: 200, contentType: 'application/json', body } });
+		const s = session(emu, { responseFormat: 'b64_json' });
+		const result = (await generate(s, 'generateImage', { prompt: 'p', n: 4, size: '1K' })).result!;
+		expect(result.images.map((entry) => entry.index)).toEqual([1, 4]);
+		expect(result.failedImages).toEqual([
+			{ index: 2, code: 'InvalidResponse', message: expect.stringMatching(/image 2 has neither a url nor b64_json.*billed/) },
+			{ index: 3, code: 'InvalidResponse', message: expect.stringMatching(/image 3 \(b64_json\) is not valid Base64.*billed/) },
+		]);
+		for (const entry of result.images) expect(dimensions((await bytesOf(s, entry.url)).bytes)).toEqual({ format: 'png', width: 256, height: 256 });
+	});
+});
+
 describe('errors: OpenAI envelopes → clear messages, the key never shown', () => {
 	test('a wrong key: 401 with the key-check hint, not retried, nothing generated', async () => {
 		const wrongKey = 'sk-wrong-0123456789';

@@ -135,12 +135,15 @@ function toTaskResult(
 	const images: ResultImage[] = answer.images.map((image) =>
 		'inline' in image ? { index: image.index, url: keepInline(image.index, image.inline), inline: true } : { index: image.index, url: image.url },
 	);
-	const failedImages: FailedImage[] = [];
-	for (let index = images.length + 1; owed !== undefined && index <= owed; index++) {
+	const failedImages: FailedImage[] = answer.failedImages.map((failed) => ({
+		...failed,
+		message: `${failed.message} (check its usage page for whether it was billed)`,
+	}));
+	for (let index = answer.entries + 1; owed !== undefined && index <= owed; index++) {
 		failedImages.push({
 			index,
 			code: 'MissingImage',
-			message: `the gateway returned ${images.length} of the ${owed} images asked for (check its usage page for whether the missing ones were billed)`,
+			message: `the gateway returned ${answer.entries} of the ${owed} images asked for (check its usage page for whether the missing ones were billed)`,
 		});
 	}
 	const now = Date.now();
