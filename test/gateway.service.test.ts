@@ -45,6 +45,7 @@ async function bytesOf(s: WanSession, url: string): Promise<{ bytes: Buffer; con
 	const downloaded = await s.downloadResult(url, {});
 	const chunks: Buffer[] = [];
 	for await (const chunk of downloaded.body) chunks.push(Buffer.from(chunk as Uint8Array));
+	downloaded.stored?.();
 	return { bytes: Buffer.concat(chunks), contentType: downloaded.contentType, contentLength: downloaded.contentLength };
 }
 
@@ -147,10 +148,24 @@ describe('b64_json answers', () => {
 			const fromAnswer = await bytesOf(s, entry.url);
 			expect(fromAnswer.bytes.equals(fromUrl.bytes)).toBe(true);
 			expect(fromAnswer).toMatchObject({ contentType: 'image/png', contentLength: fromUrl.bytes.length });
-			// A handle opens once: the session keeps no copy after handing the image on.
+			// Once stored, the session keeps no copy.
 			await expect(s.downloadResult(entry.url, {})).rejects.toThrow(/already stored/);
 		}
 		expect(emu.counters().downloads).toBe(2); // only the URL answer's images were downloaded
+	});
+
+	test('the bytes stay held until stored: a store that failed midway can read the whole image again', async () => {
+		const s = session(emu, { responseFormat: 'b64_json' });
+		const [entry] = (await generate(s, 'generateImage', { prompt: 'p', n: 1, size: '1K' })).result!.images;
+		const first = await s.downloadResult(entry.url, {});
+		// The store gives up after the first chunk.
+		const reader = first.body[Symbol.asyncIterator]();
+		await reader.next();
+		await reader.return?.();
+		const again = await bytesOf(s, entry.url);
+		expect(again.bytes.length).toBe(again.contentLength);
+		expect(dimensions(again.bytes)).toEqual({ format: 'png', width: 1024, height: 1024 });
+		await expect(s.downloadResult(entry.url, {})).rejects.toThrow(/already stored/);
 	});
 });
 
