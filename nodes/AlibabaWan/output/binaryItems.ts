@@ -207,6 +207,7 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 	return stripUndefined(json);
 }
 
+/** A collectable task's image: any failure fails the item, saying how to collect the task again. */
 async function downloadImage(
 	ctx: IExecuteFunctions,
 	image: ResultImage,
@@ -220,13 +221,9 @@ async function downloadImage(
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
 		const reason = error instanceof Error ? error.message : String(error);
 		const wrapped = error instanceof Error ? error : new Error(reason);
-		const recovery =
-			fetcher.collectable !== false
-				? `The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`
-				: image.inline
-					? 'The service sent the image in its answer and keeps no copy to collect later.'
-					: `The service keeps no task to collect it from: download it from ${image.url} (valid until ${result.urlsExpireAt}).`;
-		wrapped.message = `Task ${result.taskId} succeeded but downloading its image failed (${reason}). ${recovery}`;
+		wrapped.message =
+			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
+			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
 		throw wrapped;
 	}
 }
