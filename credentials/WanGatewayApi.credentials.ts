@@ -109,7 +109,7 @@ export class WanGatewayApi implements ICredentialType {
 		type: 'generic',
 		properties: {
 			headers: {
-				Authorization: '=Bearer {{$credentials.apiKey}}',
+				Authorization: '=Bearer {{ $credentials.apiKey.trim() }}',
 			},
 		},
 	};

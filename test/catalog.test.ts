@@ -188,6 +188,11 @@ describe('regions', () => {
 		expect(() => resolveBaseUrl({ region: 'eu-central-1' })).toThrow(/Workspace ID/);
 		expect(() => resolveBaseUrl({ region: 'ap-southeast-1', workspaceId: 'evil.com/x' })).toThrow(/Workspace ID/);
 		expect(() => resolveBaseUrl({ region: 'ap-southeast-1', baseUrl: 'ftp://x' })).toThrow(/http/);
+		// The same check as every service's base URL (transport checkBaseUrl): the key never goes to a URL with a password in it.
+		expect(() => resolveBaseUrl({ region: 'ap-southeast-1', baseUrl: 'https://u:p@proxy.example/api/v1' })).toThrow(
+			/Base URL must not contain a user name or password/,
+		);
+		expect(() => resolveBaseUrl({ region: 'ap-southeast-1', baseUrl: 'not a url' })).toThrow(/Base URL "not a url" is not a valid URL/);
 		expect(Object.keys(regions)).toEqual(['ap-southeast-1', 'cn-beijing', 'us-east-1', 'eu-central-1']);
 	});
 });

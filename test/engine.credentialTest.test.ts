@@ -67,6 +67,12 @@ describe('the Wan Gateway credential: GET {base}/models, never a generation', ()
 		expect(listing.counters()).toMatchObject({ modelsCalls: 1, generationRequests: 0 });
 	});
 
+	test('a key pasted with spaces and a line break passes, as the node trims it too', async () => {
+		expect(await testGateway(listing, `  ${GATEWAY_EMULATOR_KEYS[0]}\n`)).toEqual({ status: 'OK' });
+		const models = listing.requests().filter((request) => request.kind === 'models');
+		expect(models.at(-1)!.headers.authorization).toBe(`Bearer ${GATEWAY_EMULATOR_KEYS[0]}`);
+	});
+
 	test('a wrong key says the gateway refused it', async () => {
 		const outcome = await testGateway(listing, 'sk-wrong-gateway-key');
 		expect(outcome).toMatchObject({ status: 'Error', httpStatus: 401 });

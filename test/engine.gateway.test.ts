@@ -305,3 +305,66 @@ describe('faults: sent once, and the user is told images may have been billed', 
 		expect(gw.counters()).toMatchObject({ generationRequests: 2, billedImages: 2 });
 	});
 });
+
+describe('result downloads: a gateway keeps nothing to collect later, so no stored image is thrown away', () => {
+	test('a download that fails twice is tried again and stored', async () => {
+		gw.injectFault({ match: { kind: 'result' }, times: 2, action: { type: 'html' } });
+		const items = await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K' });
+		await expectImages(items, 1, { width: 1024, height: 1024 });
+		expect(gw.counters()).toMatchObject({ billedImages: 1, downloads: 3 });
+	});
+
+	test('one image that never downloads is reported with its URL; the other stays stored', async () => {
+		// Two images, three tries each: five bad answers leave exactly one image without a good download.
+		gw.injectFault({ match: { kind: 'result' }, times: 5, action: { type: 'html' } });
+		const items = await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', numberOfImages: 2 });
+		const urls = gw.generations()[0].resultIds.map((id) => expect.stringContaining(`/results/${id}.png`));
+		expect(items).toHaveLength(2);
+		const stored = items.filter((item) => item.binary);
+		const failed = items.filter((item) => !item.binary);
+		expect(stored).toHaveLength(1);
+		expect(dimensions(await store.read(stored[0].binary!.data))).toEqual({ format: 'png', width: 1024, height: 1024 });
+		expect(failed[0].json).toMatchObject({
+			code: 'DownloadFailed',
+			error: expect.stringMatching(/Image \d failed: DownloadFailed downloading it failed after 3 tries \(the download is not an image/),
+			url: urls[Number(failed[0].json.imageIndex) - 1],
+		});
+		expect(items.map((item) => item.json.imageIndex)).toEqual([1, 2]);
+		expect(gw.counters()).toMatchObject({ generationRequests: 1, billedImages: 2, downloads: 6 });
+	});
+
+	test('all images in one item (Output Items: one per task): the failed one is listed in failedImages with its URL', async () => {
+		gw.injectFault({ match: { kind: 'result' }, times: 5, action: { type: 'html' } });
+		const [item] = await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', numberOfImages: 2, outputItems: 'perTask' });
+		expect(item.json).toMatchObject({ imageCount: 1, failedCount: 1 });
+		expect(item.json.failedImages).toEqual([expect.objectContaining({ code: 'DownloadFailed', url: expect.stringContaining('/results/') })]);
+		expect(Object.keys(item.binary!)).toEqual(['data']);
+	});
+
+	test('when no image could be stored the item fails, and the ledger lists every result URL', async () => {
+		gw.injectFault({ match: { kind: 'result' }, times: 6, action: { type: 'html' } });
+		const result = await run({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', numberOfImages: 2 });
+		expect(result.status).toBe('error');
+		expect(result.error!.message).toMatch(/none of its images could be stored/);
+		const [entry] = result.error!.context!.tasks as IDataObject[];
+		expect(entry).toMatchObject({ item: 1, state: 'uncollected' });
+		for (const id of gw.generations()[0].resultIds) expect(entry.detail).toContain(`/results/${id}.png`);
+		expect(gw.counters()).toMatchObject({ generationRequests: 1, downloads: 6 });
+	});
+
+	test('b64_json: an inline entry that is not an image is a failed image; the good ones are stored', async () => {
+		const good = pngImage(256, 256, [10, 200, 10]).toString('base64');
+		const body = JSON.stringify({ created: 1, data: [{ b64_json: good }, { b64_json: Buffer.from('<html>proxy error</html>').toString('base64') }, { b64_json: good }] });
+		gw.injectFault({ action: { type: 'http', status: 200, contentType: 'application/json', body } });
+		const items = await succeed({ operation: 'generateImage', model: 'wan2.7-image', prompt: 'p', size: '1K', numberOfImages: 3 }, undefined, {
+			credentials: { responseFormat: 'b64_json' },
+		});
+		expect(items.map((item) => [item.json.imageIndex, Boolean(item.binary)])).toEqual([
+			[1, true],
+			[2, false],
+			[3, true],
+		]);
+		expect(items[1].json).toMatchObject({ code: 'StoreFailed', error: expect.stringMatching(/not an image.*keeps no copy/) });
+		expect(items[1].json).not.toHaveProperty('url');
+	});
+});

@@ -45,6 +45,7 @@ async function bytesOf(s: WanSession, url: string): Promise<{ bytes: Buffer; con
 	const downloaded = await s.downloadResult(url, {});
 	const chunks: Buffer[] = [];
 	for await (const chunk of downloaded.body) chunks.push(Buffer.from(chunk as Uint8Array));
+	downloaded.stored?.();
 	return { bytes: Buffer.concat(chunks), contentType: downloaded.contentType, contentLength: downloaded.contentLength };
 }
 
@@ -147,10 +148,43 @@ describe('b64_json answers', () => {
 			const fromAnswer = await bytesOf(s, entry.url);
 			expect(fromAnswer.bytes.equals(fromUrl.bytes)).toBe(true);
 			expect(fromAnswer).toMatchObject({ contentType: 'image/png', contentLength: fromUrl.bytes.length });
-			// A handle opens once: the session keeps no copy after handing the image on.
+			// Once stored, the session keeps no copy.
 			await expect(s.downloadResult(entry.url, {})).rejects.toThrow(/already stored/);
 		}
 		expect(emu.counters().downloads).toBe(2); // only the URL answer's images were downloaded
+	});
+
+	test('the bytes stay held until stored: a store that failed midway can read the whole image again', async () => {
+		const s = session(emu, { responseFormat: 'b64_json' });
+		const [entry] = (await generate(s, 'generateImage', { prompt: 'p', n: 1, size: '1K' })).result!.images;
+		const first = await s.downloadResult(entry.url, {});
+		// The store gives up after the first chunk.
+		const reader = first.body[Symbol.asyncIterator]();
+		await reader.next();
+		await reader.return?.();
+		const again = await bytesOf(s, entry.url);
+		expect(again.bytes.length).toBe(again.contentLength);
+		expect(dimensions(again.bytes)).toEqual({ format: 'png', width: 1024, height: 1024 });
+		await expect(s.downloadResult(entry.url, {})).rejects.toThrow(/already stored/);
+	});
+});
+
+describe('a 200 answer with a broken entry keeps the other images', () => {
+	test('an entry without url or b64_json and one with broken Base64 become failed images; the good ones stay', async () => {
+		const good = pngImage(256, 256, [10, 200, 10]).toString('base64');
+		// Base64 that ends one character into a group (4k+1 characters) cannot be decoded whole.
+		const unpadded = good.replace(/=+$/, '');
+		const broken = unpadded + 'A'.repeat((5 - (unpadded.length % 4)) % 4);
+		const body = JSON.stringify({ created: 1, data: [{ b64_json: good }, { url: '', b64_json: '' }, { b64_json: broken }, { b64_json: good }] });
+		emu.injectFault({ action: { type: 'http', status: 200, contentType: 'application/json', body } });
+		const s = session(emu, { responseFormat: 'b64_json' });
+		const result = (await generate(s, 'generateImage', { prompt: 'p', n: 4, size: '1K' })).result!;
+		expect(result.images.map((entry) => entry.index)).toEqual([1, 4]);
+		expect(result.failedImages).toEqual([
+			{ index: 2, code: 'InvalidResponse', message: expect.stringMatching(/image 2 has neither a url nor b64_json.*billed/) },
+			{ index: 3, code: 'InvalidResponse', message: expect.stringMatching(/image 3 \(b64_json\) is not valid Base64.*billed/) },
+		]);
+		for (const entry of result.images) expect(dimensions((await bytesOf(s, entry.url)).bytes)).toEqual({ format: 'png', width: 256, height: 256 });
 	});
 });
 

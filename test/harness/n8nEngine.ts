@@ -116,12 +116,19 @@ class TestCredentialsHelper extends ICredentialsHelper {
 		credentials: ICredentialDataDecryptedObject,
 		type: string,
 		request: IHttpRequestOptions,
+		workflow: Workflow,
+		node: INode,
 	): Promise<IHttpRequestOptions> {
 		const authenticate = credentialTypes[type]?.authenticate as { properties?: { headers?: Record<string, string> } } | undefined;
 		const headers = authenticate?.properties?.headers ?? {};
 		const filled: Record<string, string> = { ...((request.headers as Record<string, string>) ?? {}) };
+		// n8n's CredentialsHelper.resolveValue: a value starting with "=" is an expression over $credentials.
 		for (const [name, value] of Object.entries(headers)) {
-			filled[name] = value.replace(/^=/, '').replace(/\{\{\s*\$credentials\.(\w+)\s*\}\}/g, (_m, key: string) => String(credentials[key]));
+			const resolved =
+				value.charAt(0) === '='
+					? workflow.expression.getSimpleParameterValue(node, value, 'internal', { $credentials: credentials } as never, undefined, '')
+					: value;
+			filled[name] = resolved ? String(resolved) : '';
 		}
 		return { ...request, headers: filled };
 	}

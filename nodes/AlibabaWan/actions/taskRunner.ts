@@ -212,18 +212,34 @@ export async function emitResult(
 	// Its place goes to the next item while the images download (a failed task keeps it until its error
 	// is recorded, so no new task starts after a failure).
 	env.taskEnded?.();
+	const collectable = !env.session.service.refusedOperations?.waitForTask;
+	let lostDetail: string | undefined;
 	try {
 		const items = await resultToItems(ctx, result, { ...context, waitedMs: Date.now() - started }, output, itemIndex, {
 			download: (url, options) => env.session.downloadResult(url, options),
 			signal: env.signal,
-			collectable: !env.session.service.refusedOperations?.waitForTask,
+			collectable,
+			onImagesLost: (lost) => {
+				lostDetail = `image ${lost.map((failed) => (failed.url ? `${failed.index} (${failed.url})` : `${failed.index} (sent inline, lost)`)).join(', ')} could not be stored`;
+			},
 		});
-		env.ledger.record(taskId, itemIndex, 'emitted');
+		env.ledger.record(taskId, itemIndex, 'emitted', lostDetail);
 		return items;
 	} catch (error) {
-		env.ledger.record(taskId, itemIndex, 'uncollected', `its images could not be downloaded (result URLs valid until ${result.urlsExpireAt})`);
+		env.ledger.record(taskId, itemIndex, 'uncollected', collectable ? `its images could not be downloaded (result URLs valid until ${result.urlsExpireAt})` : uncollectedUrls(result));
 		throw toNodeApiError(ctx.getNode(), withTaskId(error, taskId), { itemIndex, taskId });
 	}
+}
+
+/** A result nothing can collect again: every URL it returned, for the user to fetch by hand. */
+function uncollectedUrls(result: TaskResult): string | undefined {
+	const urls = result.images.filter((image) => !image.inline).map((image) => image.url);
+	const inline = result.images.length - urls.length;
+	const parts = [
+		urls.length ? `download its images by hand before ${result.urlsExpireAt}: ${urls.join(' ')}` : '',
+		inline ? `${inline} image${inline === 1 ? '' : 's'} sent inline in the answer could not be stored and cannot be fetched again` : '',
+	];
+	return parts.filter(Boolean).join('; ') || undefined;
 }
 
 function withTaskId(error: unknown, taskId: string): unknown {

@@ -6,7 +6,7 @@ import type { IBinaryData, IBinaryKeyData, IDataObject, IExecuteFunctions, INode
 import { pipeline, Transform, type Readable } from 'node:stream';
 
 import { bufferReader, probeImage } from '../images/probeImage';
-import type { ResultImage, TaskResult } from '../tasks/taskResults';
+import type { FailedImage, ResultImage, TaskResult } from '../tasks/taskResults';
 import type { CallOptions, DownloadedResult } from '../transport/types';
 
 export type OutputFormat = 'binary' | 'url';
@@ -39,6 +39,13 @@ export interface TaskContext {
 /** Result downloads in flight per task. */
 const DOWNLOAD_CONCURRENCY = 3;
 
+/**
+ * Tries per image when the service keeps nothing to collect later (its images exist only in this run),
+ * and the pause before each retry (times the try number): a passing fault need not lose a billed image.
+ */
+const UNCOLLECTABLE_ATTEMPTS = 3;
+const UNCOLLECTABLE_RETRY_DELAY_MS = 250;
+
 /** `Promise.all(items.map(fn))` with at most `limit` calls in flight; results in input order. */
 async function mapConcurrently<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
 	const results = new Array<R>(items.length);
@@ -67,39 +74,55 @@ const extensions: Record<string, string> = {
 export interface ResultFetcher {
 	download(url: string, options: CallOptions): Promise<DownloadedResult>;
 	signal?: AbortSignal;
-	/** False when the service keeps no task to collect again ("Wait for Task" cannot help). */
+	/**
+	 * False when the service keeps no task to collect again ("Wait for Task" cannot help): each image is
+	 * then tried a few times, and one that still fails becomes a failed image (with its URL) instead of
+	 * failing the item, so the images already stored are kept.
+	 */
 	collectable?: boolean;
+	/** Told which images could not be stored (not collectable only), before the items are returned. */
+	onImagesLost?(lost: FailedImage[]): void;
 }
+
+/** One stored image, or (only when the fetcher is not collectable) why it could not be stored. */
+type StoredImage = { binary: IBinaryData; size?: string } | { failed: FailedImage };
 
 export async function resultToItems(
 	ctx: IExecuteFunctions,
-	result: TaskResult,
+	answer: TaskResult,
 	context: TaskContext,
 	settings: OutputSettings,
 	itemIndex: number,
 	fetcher: ResultFetcher,
 ): Promise<INodeExecutionData[]> {
+	// Inline images have no URL to output: they are stored whatever the Output setting.
+	const wanted = answer.images.map((image) => settings.format === 'binary' || image.inline === true);
+	// A set of 12 images is 12 downloads: run a few at once, keep their order.
+	const downloaded = await mapConcurrently(answer.images, DOWNLOAD_CONCURRENCY, async (image, position): Promise<StoredImage | undefined> => {
+		if (!wanted[position]) return undefined;
+		const fileName = renderFileName(settings.fileNameTemplate, answer, context, image.index, itemIndex, 'image/png');
+		if (fetcher.collectable !== false) return await downloadImage(ctx, image, fileName, answer, fetcher);
+		return await downloadOrReport(ctx, image, fileName, answer, fetcher);
+	});
+	const lost = downloaded.flatMap((entry) => (entry && 'failed' in entry ? [entry.failed] : []));
+	if (lost.length && lost.length === answer.images.length) throw nothingStored(answer, lost);
+	// Images that could not be stored are reported among the failed ones, in image order.
+	const result: TaskResult = lost.length
+		? {
+				...answer,
+				images: answer.images.filter((_, position) => !(downloaded[position] && 'failed' in downloaded[position])),
+				failedImages: [...answer.failedImages, ...lost].sort((a, b) => a.index - b.index),
+			}
+		: answer;
+	if (lost.length) fetcher.onImagesLost?.(lost);
 	const base = taskJson(result, context);
 	const pairedItem = { item: itemIndex };
 
 	// One stored file per image, in image order (with URL output, only the images sent inline).
 	const binaries: Array<IBinaryData | undefined> = [];
 	const imageSizes: Array<string | undefined> = [];
-	// Inline images have no URL to output: they are stored whatever the Output setting.
-	const stored = result.images.map((image) => settings.format === 'binary' || image.inline === true);
-	// A set of 12 images is 12 downloads: run a few at once, keep their order.
-	const downloaded = await mapConcurrently(result.images, DOWNLOAD_CONCURRENCY, async (image, position) =>
-		stored[position]
-			? await downloadImage(
-					ctx,
-					image,
-					renderFileName(settings.fileNameTemplate, result, context, image.index, itemIndex, 'image/png'),
-					result,
-					fetcher,
-				)
-			: undefined,
-	);
 	for (const entry of downloaded) {
+		if (entry && 'failed' in entry) continue;
 		binaries.push(entry?.binary);
 		imageSizes.push(entry?.size);
 	}
@@ -141,7 +164,14 @@ export async function resultToItems(
 	}));
 	for (const failed of result.failedImages) {
 		items.push({
-			json: { ...base, imageIndex: failed.index, error: `Image ${failed.index} failed: ${failed.code} ${failed.message}`.trim(), code: failed.code, message: failed.message },
+			json: stripUndefined({
+				...base,
+				imageIndex: failed.index,
+				error: `Image ${failed.index} failed: ${failed.code} ${failed.message}`.trim(),
+				code: failed.code,
+				message: failed.message,
+				url: failed.url,
+			}),
 			pairedItem,
 		});
 	}
@@ -177,6 +207,7 @@ function taskJson(result: TaskResult, context: TaskContext): IDataObject {
 	return stripUndefined(json);
 }
 
+/** A collectable task's image: any failure fails the item, saying how to collect the task again. */
 async function downloadImage(
 	ctx: IExecuteFunctions,
 	image: ResultImage,
@@ -184,32 +215,79 @@ async function downloadImage(
 	result: TaskResult,
 	fetcher: ResultFetcher,
 ) {
-	const url = image.url;
 	try {
-		const downloaded = await fetcher.download(url, { signal: fetcher.signal });
-		const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
-		const name = fixExtension(fileName, mimeType.startsWith('image/') ? mimeType : mimeFromUrl(url));
-		const verifier = imageVerifier(downloaded.contentLength, mimeType);
-		const body = pipeline(downloaded.body as unknown as Readable, verifier.tap, () => {
-			// Errors reach prepareBinaryData through the destroyed tap, and verifier.problem() below.
-		});
-		const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType.startsWith('image/') ? mimeType : verifier.mimeType() ?? 'image/png');
-		const problem = verifier.problem();
-		if (problem) throw new Error(problem);
-		return { binary, size: await verifier.size() };
+		return await storeImage(ctx, image, fileName, fetcher);
 	} catch (error) {
 		// The task succeeded and was billed: say how to get the image back instead of losing it.
 		const reason = error instanceof Error ? error.message : String(error);
 		const wrapped = error instanceof Error ? error : new Error(reason);
-		const recovery =
-			fetcher.collectable !== false
-				? `The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`
-				: image.inline
-					? 'The service sent the image in its answer and keeps no copy to collect later.'
-					: `The service keeps no task to collect it from: download it from ${url} (valid until ${result.urlsExpireAt}).`;
-		wrapped.message = `Task ${result.taskId} succeeded but downloading its image failed (${reason}). ${recovery}`;
+		wrapped.message =
+			`Task ${result.taskId} succeeded but downloading its image failed (${reason}). ` +
+			`The result URL stays valid until ${result.urlsExpireAt}: run "Wait for Task" with task ID ${result.taskId} to download it again.`;
 		throw wrapped;
 	}
+}
+
+/**
+ * For a service that keeps nothing to collect later: a few tries, then the image is reported as failed
+ * (with the URL to fetch it by hand) instead of failing the item and losing the images already stored.
+ * A stopped execution still ends the item.
+ */
+async function downloadOrReport(
+	ctx: IExecuteFunctions,
+	image: ResultImage,
+	fileName: string,
+	result: TaskResult,
+	fetcher: ResultFetcher,
+): Promise<StoredImage> {
+	let reason = '';
+	let stopped: unknown;
+	for (let attempt = 1; attempt <= UNCOLLECTABLE_ATTEMPTS && stopped === undefined; attempt++) {
+		try {
+			return await storeImage(ctx, image, fileName, fetcher);
+		} catch (error) {
+			if (fetcher.signal?.aborted) stopped = error;
+			reason = error instanceof Error ? error.message : String(error);
+			if (attempt < UNCOLLECTABLE_ATTEMPTS && stopped === undefined) {
+				await new Promise((resolve) => setTimeout(resolve, UNCOLLECTABLE_RETRY_DELAY_MS * attempt));
+			}
+		}
+	}
+	if (stopped !== undefined) throw stopped;
+	const tries = `${UNCOLLECTABLE_ATTEMPTS} tries`;
+	return {
+		failed: image.inline
+			? { index: image.index, code: 'StoreFailed', message: `storing it failed after ${tries} (${reason}); the service sent it in its answer and keeps no copy` }
+			: {
+					index: image.index,
+					code: 'DownloadFailed',
+					message: `downloading it failed after ${tries} (${reason}); download it from its URL by hand before ${result.urlsExpireAt}`,
+					url: image.url,
+				},
+	};
+}
+
+/** Every image of a result failed to store: the item fails, naming each image and where to fetch it. */
+function nothingStored(result: TaskResult, lost: FailedImage[]): Error {
+	const each = lost.map((failed) => `image ${failed.index}: ${failed.message}${failed.url ? ` — ${failed.url}` : ''}`);
+	return new Error(`Task ${result.taskId} succeeded but none of its images could be stored (${each.join('; ')}).`);
+}
+
+/** Streams one result image into n8n's binary storage, checking it is the complete image announced. */
+async function storeImage(ctx: IExecuteFunctions, image: ResultImage, fileName: string, fetcher: ResultFetcher): Promise<{ binary: IBinaryData; size?: string }> {
+	const url = image.url;
+	const downloaded = await fetcher.download(url, { signal: fetcher.signal });
+	const mimeType = (downloaded.contentType ?? '').split(';')[0].trim().toLowerCase() || mimeFromUrl(url);
+	const name = fixExtension(fileName, mimeType.startsWith('image/') ? mimeType : mimeFromUrl(url));
+	const verifier = imageVerifier(downloaded.contentLength, mimeType);
+	const body = pipeline(downloaded.body as unknown as Readable, verifier.tap, () => {
+		// Errors reach prepareBinaryData through the destroyed tap, and verifier.problem() below.
+	});
+	const binary = await ctx.helpers.prepareBinaryData(body, name, mimeType.startsWith('image/') ? mimeType : verifier.mimeType() ?? 'image/png');
+	const problem = verifier.problem();
+	if (problem) throw new Error(problem);
+	downloaded.stored?.();
+	return { binary, size: await verifier.size() };
 }
 
 /** Image formats by magic bytes, and how each one's last bytes show the file is complete. */

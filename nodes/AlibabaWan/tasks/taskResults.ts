@@ -28,6 +28,8 @@ export interface FailedImage {
 	index: number;
 	code: string;
 	message: string;
+	/** Where the image can still be fetched by hand (a generated image whose download failed). */
+	url?: string;
 }
 
 export interface TaskResult {

@@ -47,16 +47,15 @@ export async function scrubbing<T>(secret: string | undefined, service: string, 
 	throw clean;
 }
 
-/** An http(s) base URL without credentials, without its trailing slashes; `label` names it in the refusal. */
+/**
+ * An http(s) base URL without credentials, without its trailing slashes; `label` names it in the
+ * refusal (nothing is sent). Every service checks its base URL here, the credential's override included.
+ */
 export function checkBaseUrl(baseUrl: string, label: string): string {
-	let parsed: URL;
-	try {
-		parsed = new URL(baseUrl);
-	} catch {
-		throw usageError(`${label} is not a valid URL`);
-	}
+	if (!URL.canParse(baseUrl)) throw usageError(`${label} "${baseUrl}" is not a valid URL`);
+	const parsed = new URL(baseUrl);
 	if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usageError(`${label} must start with http:// or https://`);
-	if (parsed.username || parsed.password) throw usageError(`${label} must not contain credentials`);
+	if (parsed.username || parsed.password) throw usageError(`${label} must not contain a user name or password: put the key in API Key`);
 	return baseUrl.replace(/\/+$/, '');
 }
 

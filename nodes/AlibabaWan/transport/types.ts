@@ -59,6 +59,8 @@ export interface DownloadedResult {
 	body: AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
 	contentType?: string;
 	contentLength?: number;
+	/** The caller has stored the bytes: a service holding its own copy (an inline image) may let go of it now. */
+	stored?(): void;
 }
 
 /**

@@ -3,6 +3,8 @@
  * Keys are bound to a region: the key is only ever sent to its own region's host or to the
  * user's explicit base-URL override.
  */
+import { checkBaseUrl } from '../../transport/serviceCalls';
+
 export type RegionId = 'ap-southeast-1' | 'cn-beijing' | 'us-east-1' | 'eu-central-1';
 
 export interface RegionInfo {
@@ -64,14 +66,7 @@ const workspaceIdPattern = /^[A-Za-z0-9-]{1,63}$/;
  */
 export function resolveBaseUrl(credentials: Pick<DashScopeCredentials, 'region' | 'workspaceId' | 'baseUrl'>): string {
 	const override = credentials.baseUrl?.trim();
-	if (override) {
-		if (!URL.canParse(override)) throw new Error(`The credential's Base URL "${override}" is not a valid URL`);
-		const parsed = new URL(override);
-		if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-			throw new Error(`The credential's Base URL must start with http:// or https://`);
-		}
-		return override.replace(/\/+$/, '');
-	}
+	if (override) return checkBaseUrl(override, "The credential's Base URL");
 	const region = regions[credentials.region];
 	if (!region) throw new Error(`Unknown region "${String(credentials.region)}" in the credential`);
 	const workspaceId = credentials.workspaceId?.trim();

@@ -8,6 +8,7 @@ import { runCall, type ServiceProfile } from '../../transport/callRunner';
 import { ApiError } from '../../transport/errors';
 import { USER_AGENT, checkedApiKey, downloadResultUrl, scrubbing } from '../../transport/serviceCalls';
 import { headerValue } from '../../transport/httpClient';
+import type { FailedImage } from '../../tasks/taskResults';
 import type { CallOptions, DownloadedResult, StreamingJsonBody } from '../../transport/types';
 import { AnswerFormatError, isInlineImage, readAnswer, type InlineImage } from './answerReader';
 import { BILLED_MAYBE, BILLED_MAYBE_HINT, GATEWAY_NAME, errorFromAnswer, hintFor } from './errors';
@@ -30,6 +31,10 @@ export interface GenerationAnswer {
 	/** Unix seconds, as the gateway reports them. */
 	created?: number;
 	images: AnswerImage[];
+	/** Entries of `data` that carry no usable image (the gateway may still have billed them). */
+	failedImages: FailedImage[];
+	/** How many entries `data` had (images and failed ones). */
+	entries: number;
 	/** The first non-empty `revised_prompt`. */
 	revisedPrompt?: string;
 	/** The gateway's `x-request-id`, when it sends one. */
@@ -110,30 +115,23 @@ function toAnswer(json: unknown, status: number, requestId: string | undefined):
 		});
 	}
 	const images: AnswerImage[] = [];
+	const failedImages: FailedImage[] = [];
 	let revisedPrompt: string | undefined;
 	for (const [position, raw] of body.data.entries()) {
 		const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
 		const index = position + 1;
 		// new-api fills every key, with "" when unset: "" is absent (GATEWAY_API.md §6).
+		// One broken entry costs only its own image: the others were billed too and are kept.
 		if (isInlineImage(entry.b64_json) && entry.b64_json.byteLength > 0) {
 			if (entry.b64_json.leftover) {
-				throw new ApiError({
-					code: 'InvalidResponse',
-					message: `The gateway's image ${index} (b64_json) is not valid Base64: it ends mid-byte`,
-					httpStatus: status,
-					retryable: false,
-				});
+				failedImages.push({ index, code: 'InvalidResponse', message: `the gateway's image ${index} (b64_json) is not valid Base64: it ends mid-byte` });
+			} else {
+				images.push({ index, inline: entry.b64_json });
 			}
-			images.push({ index, inline: entry.b64_json });
 		} else if (typeof entry.url === 'string' && entry.url.trim()) {
 			images.push({ index, url: entry.url.trim() });
 		} else {
-			throw new ApiError({
-				code: 'InvalidResponse',
-				message: `The gateway's image ${index} has neither a url nor b64_json`,
-				httpStatus: status,
-				retryable: false,
-			});
+			failedImages.push({ index, code: 'InvalidResponse', message: `the gateway's image ${index} has neither a url nor b64_json` });
 		}
 		if (revisedPrompt === undefined && typeof entry.revised_prompt === 'string' && entry.revised_prompt.trim()) {
 			revisedPrompt = entry.revised_prompt;
@@ -142,6 +140,8 @@ function toAnswer(json: unknown, status: number, requestId: string | undefined):
 	return {
 		created: typeof body.created === 'number' ? body.created : undefined,
 		images,
+		failedImages,
+		entries: body.data.length,
 		revisedPrompt,
 		requestId: requestId || undefined,
 	};

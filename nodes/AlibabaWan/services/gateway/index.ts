@@ -62,7 +62,7 @@ export const gatewayService: WanService = {
 	secretsOf: (credentials) => [String(credentials.apiKey ?? '').trim(), String(credentials.apiKey ?? '')],
 	connect(raw) {
 		const settings = readSettings(raw);
-		/** Inline images of answers received, until the output code streams them out (then dropped). */
+		/** Inline images of answers received, until the output code has stored them (then dropped). */
 		const inline = new Map<string, InlineImage>();
 		const session: WanSession = {
 			service: gatewayService,
@@ -104,13 +104,13 @@ export const gatewayService: WanService = {
 					if (url.startsWith(INLINE_SCHEME)) throw new ApiError({ code: 'InvalidArgument', message: 'This inline image was already stored', notSent: true });
 					return await downloadResult(url, opts);
 				}
-				inline.delete(url);
 				const first = image.chunks[0] ?? Buffer.alloc(0);
 				return {
-					// Each chunk is handed on and then forgotten: no copy of the whole image is made here.
-					body: Readable.from(drain(image.chunks), { objectMode: false }) as DownloadedResult['body'],
+					// The bytes stay held until they are stored: a failed store can read them again (the gateway keeps no copy).
+					body: Readable.from(image.chunks, { objectMode: false }) as DownloadedResult['body'],
 					contentType: imageMagic.find(([, test]) => test(first))?.[0],
 					contentLength: image.byteLength,
+					stored: () => inline.delete(url),
 				};
 			},
 			isTransient: () => false,
@@ -119,11 +119,6 @@ export const gatewayService: WanService = {
 		return session;
 	},
 };
-
-/** Yields the chunks in order, letting go of each one as it is consumed. */
-function* drain(chunks: Buffer[]): Generator<Buffer> {
-	while (chunks.length) yield chunks.shift()!;
-}
 
 /** A gateway's answer → the shared result shape (what a finished task would report). */
 function toTaskResult(
@@ -135,12 +130,15 @@ function toTaskResult(
 	const images: ResultImage[] = answer.images.map((image) =>
 		'inline' in image ? { index: image.index, url: keepInline(image.index, image.inline), inline: true } : { index: image.index, url: image.url },
 	);
-	const failedImages: FailedImage[] = [];
-	for (let index = images.length + 1; owed !== undefined && index <= owed; index++) {
+	const failedImages: FailedImage[] = answer.failedImages.map((failed) => ({
+		...failed,
+		message: `${failed.message} (check its usage page for whether it was billed)`,
+	}));
+	for (let index = answer.entries + 1; owed !== undefined && index <= owed; index++) {
 		failedImages.push({
 			index,
 			code: 'MissingImage',
-			message: `the gateway returned ${images.length} of the ${owed} images asked for (check its usage page for whether the missing ones were billed)`,
+			message: `the gateway returned ${answer.entries} of the ${owed} images asked for (check its usage page for whether the missing ones were billed)`,
 		});
 	}
 	const now = Date.now();

@@ -4,6 +4,7 @@
  */
 import type { ModelId } from '../../catalog/modelCatalog';
 import type { ServiceDifferences } from '../../catalog/serviceDifferences';
+import { checkBaseUrl } from '../../transport/serviceCalls';
 
 /** How input images are sent (GATEWAY_API.md §3). */
 export type ImageField =
@@ -64,10 +65,9 @@ export function readSettings(raw: Record<string, unknown>): GatewaySettings {
 	const credentials = raw as Partial<GatewayCredentials>;
 	const baseText = String(credentials.baseUrl ?? '').trim();
 	if (!baseText) throw new Error("The credential's Base URL is empty: enter the gateway's API base, e.g. https://gateway.example.com/v1");
-	if (!URL.canParse(baseText)) throw new Error(`The credential's Base URL "${baseText}" is not a valid URL`);
-	const base = new URL(baseText);
-	if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error("The credential's Base URL must start with http:// or https://");
-	if (base.username || base.password) throw new Error("The credential's Base URL must not contain a user name or password: put the key in API Key");
+	const baseUrl = checkBaseUrl(baseText, "The credential's Base URL");
+	const base = new URL(baseUrl);
+	// The Path is appended to it: a query or fragment would swallow the path.
 	if (base.search || base.hash) throw new Error("The credential's Base URL must not contain ? or #: enter only the API base, e.g. https://gateway.example.com/v1");
 	const pathText = String(credentials.path ?? '').trim() || '/images/generations';
 	if (!/^\/?[A-Za-z0-9._~\-/]+$/.test(pathText) || pathText.split('/').some((segment) => segment === '..' || segment === '.')) {
@@ -85,7 +85,7 @@ export function readSettings(raw: Record<string, unknown>): GatewaySettings {
 		return text;
 	};
 	return {
-		baseUrl: baseText.replace(/\/+$/, ''),
+		baseUrl,
 		apiKey: String(credentials.apiKey ?? '').trim(),
 		path: `/${pathText.replace(/^\/+/, '')}`,
 		imageField: choice(credentials.imageField, ['image', 'imageArray', 'images'] as const, 'image', 'Image Field'),
