@@ -96,7 +96,8 @@ export class AlibabaDashScopeApi implements ICredentialType {
 		type: 'generic',
 		properties: {
 			headers: {
-				Authorization: '=Bearer {{$credentials.apiKey}}',
+				// Trimmed, as the node trims it: a key pasted with a space or line break tests as it runs.
+				Authorization: '=Bearer {{ $credentials.apiKey.trim() }}',
 			},
 		},
 	};

@@ -31,6 +31,13 @@ test('a Singapore key tested in Singapore passes, and the test creates no task',
 	expect(emu.counters().submitAttempts).toBe(0);
 });
 
+test('a key pasted with spaces and a line break passes, as the node trims it too', async () => {
+	expect(await testButton(`  ${EMULATOR_KEYS['ap-southeast-1']}\n`)).toEqual({ status: 'OK' });
+	const lists = emu.requests().filter((request) => request.kind === 'list');
+	expect(lists.at(-1)!.headers.authorization).toBe(`Bearer ${EMULATOR_KEYS['ap-southeast-1']}`);
+	expect(emu.counters().submitAttempts).toBe(0);
+});
+
 test.each([
 	['Beijing', 'cn-beijing'],
 	['Virginia', 'us-east-1'],
