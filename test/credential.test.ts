@@ -49,7 +49,7 @@ test.each<Partial<DashScopeCredentials>>([
 
 test('the test request only lists tasks (never creates a billable one) and sends the key as Bearer', () => {
 	expect(credential.test.request).toMatchObject({ method: 'GET', url: '/tasks', qs: { page_no: 1, page_size: 1 } });
-	expect(credential.authenticate.properties.headers).toEqual({ Authorization: '=Bearer {{$credentials.apiKey}}' });
+	expect(credential.authenticate.properties.headers).toEqual({ Authorization: '=Bearer {{ $credentials.apiKey.trim() }}' });
 	const apiKey = credential.properties.find((property) => property.name === 'apiKey')!;
 	expect(apiKey.typeOptions).toEqual({ password: true });
 	expect(credential.properties.find((property) => property.name === 'region')!.options!.map((o) => (o as { value: string }).value)).toEqual([
