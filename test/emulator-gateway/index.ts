@@ -8,7 +8,7 @@
  *   fetch(`${gw.apiUrl}/images/generations`, { method: 'POST', headers: { Authorization: `Bearer ${GATEWAY_EMULATOR_KEYS[0]}`,
  *     'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'wan2.7-image', prompt: 'a teapot', size: '1K' }) });
  */
-import type { EmulatorHandle } from '../emulator/control-common';
+import { emulatorHandle, type EmulatorHandle } from '../emulator/control-common';
 import { resolveDialect } from './dialects';
 import { GatewayHttpServer } from './server';
 import { GATEWAY_EMULATOR_KEYS, GatewayState } from './state';
@@ -59,21 +59,9 @@ export async function startGatewayEmulator(opts: GatewayEmulatorOptions = {}): P
 	const server = new GatewayHttpServer(state);
 	const url = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
 	state.origin = url;
-	let closed: Promise<void> | undefined;
 	return {
-		url,
-		apiUrl: url + basePath,
+		...emulatorHandle(url, basePath, server, state),
 		dialect: { ...state.config.dialect },
-		close: () => (closed ??= server.close()),
-		reset: () => state.reset(),
-		setTiming: (t) => state.setTiming(t),
-		advanceClock: (ms) => state.advanceClock(ms),
-		now: () => state.now(),
-		addKey: (key) => state.addKey(key),
-		injectFault: (rule) => state.faults.add(rule),
-		clearFaults: () => state.faults.clear(),
-		counters: () => structuredClone(state.counters),
-		requests: () => [...state.recorded],
 		generations: () => [...state.generations.values()].map((g) => state.snapshot(g)),
 		completePending: () => state.completePending(),
 		waitForGenerations: (count) => state.waitForGenerations(count),

@@ -8,6 +8,7 @@
  *   fetch(rw.apiUrl, { method: 'POST', headers: { Authorization: `Bearer ${RUNWARE_EMULATOR_KEYS[0]}`,
  *     'Content-Type': 'application/json' }, body: JSON.stringify([{ taskType: 'getResponse', taskUUID }]) });
  */
+import { emulatorHandle } from '../emulator/control-common';
 import { RunwareHttpServer } from './server';
 import { RUNWARE_EMULATOR_KEYS, RunwareState } from './state';
 import {
@@ -62,20 +63,8 @@ export async function startRunwareEmulator(opts: RunwareEmulatorOptions = {}): P
 	const server = new RunwareHttpServer(state);
 	const url = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
 	state.origin = url;
-	let closed: Promise<void> | undefined;
 	return {
-		url,
-		apiUrl: url + basePath,
-		close: () => (closed ??= server.close()),
-		reset: () => state.reset(),
-		setTiming: (t) => state.setTiming(t),
-		advanceClock: (ms) => state.advanceClock(ms),
-		now: () => state.now(),
-		addKey: (key) => state.addKey(key),
-		injectFault: (rule) => state.faults.add(rule),
-		clearFaults: () => state.faults.clear(),
-		counters: () => structuredClone(state.counters),
-		requests: () => [...state.recorded],
+		...emulatorHandle(url, basePath, server, state),
 		task: (taskUUID) => {
 			const task = state.tasks.get(taskUUID);
 			return task ? state.snapshot(task) : undefined;

@@ -129,3 +129,39 @@ export interface EmulatorHandle<Timing, FaultRule, Counters, Recorded> {
 	counters(): Counters;
 	requests(): Recorded[];
 }
+
+/** What `emulatorHandle` needs of an emulator's state. */
+export interface HandleState<Timing, FaultRule, Counters, Recorded> {
+	reset(): void;
+	setTiming(t: Partial<Timing>): void;
+	advanceClock(ms: number): void;
+	now(): number;
+	addKey(key: string): void;
+	readonly faults: { add(rule: FaultRule): void; clear(): void };
+	readonly counters: Counters;
+	readonly recorded: Recorded[];
+}
+
+/** The common part of a running emulator's handle (each emulator spreads it and adds its own lookups). */
+export function emulatorHandle<Timing, FaultRule, Counters, Recorded>(
+	url: string,
+	basePath: string,
+	server: { close(): Promise<void> },
+	state: HandleState<Timing, FaultRule, Counters, Recorded>,
+): EmulatorHandle<Timing, FaultRule, Counters, Recorded> {
+	let closed: Promise<void> | undefined;
+	return {
+		url,
+		apiUrl: url + basePath,
+		close: () => (closed ??= server.close()),
+		reset: () => state.reset(),
+		setTiming: (t) => state.setTiming(t),
+		advanceClock: (ms) => state.advanceClock(ms),
+		now: () => state.now(),
+		addKey: (key) => state.addKey(key),
+		injectFault: (rule) => state.faults.add(rule),
+		clearFaults: () => state.faults.clear(),
+		counters: () => structuredClone(state.counters),
+		requests: () => [...state.recorded],
+	};
+}
