@@ -133,6 +133,12 @@ export interface TaskSnapshot {
 	endedAt?: number;
 }
 
+/**
+ * What a batch look saw of one task: its status and the service's times (as in TaskSnapshot); `result`
+ * only when the batch answer carried the whole finished task (then no read is needed to collect it).
+ */
+export type TaskGlance = Omit<TaskSnapshot, 'result' | 'requestId'> & { result?: TaskResult };
+
 /** What the service says where the shared messages need its own words (each ends without a period). */
 export interface ServiceTexts {
 	/** Why a task ID came back UNKNOWN when waiting for it. */
@@ -176,6 +182,15 @@ export interface WanSession {
 	cancelTask(taskId: string, opts: CallOptions): Promise<{ requestId?: string }>;
 	/** Streams one result image (a URL from a TaskResult). */
 	downloadResult(url: string, opts: CallOptions): Promise<DownloadedResult>;
+	/**
+	 * A batch look (optional): ONE request that reports the state of several tasks, so the poll scheduler
+	 * can watch every running task of an execution for the price of one query (DashScope: the task list;
+	 * Runware: several getResponse tasks in one request). The answer holds a glance for each task the
+	 * service reported; a task left out is simply not covered (the scheduler keeps reading it on its own).
+	 * A glance with a terminal status and no `result` means "ended: read it for its result" (getTask).
+	 * Throws like getTask; a non-transient failure turns batch looks off for the execution.
+	 */
+	lookAtTasks?(taskIds: readonly string[], opts: CallOptions): Promise<Map<string, TaskGlance>>;
 	/**
 	 * Task queries per second this process may send for the account now (the service's limit, lowered
 	 * for a while after the service answered 429); the poll scheduler plans within it. Optional: without
