@@ -135,7 +135,8 @@ function lagAnalysis(tl: Timeline) {
 		if (first.length) lags.push(Math.min(...first) - t.endTime);
 		sdk += sdkQueries(t.endTime - t.submitTime);
 	}
-	const queries = tl.requests.filter((r) => r.kind === 'query');
+	// Status reads: per-task queries and task-list reads (batch looks) alike.
+	const queries = tl.requests.filter((r) => r.kind === 'query' || r.kind === 'list');
 	return {
 		lagsMs: lags,
 		medianLagMs: median(lags),

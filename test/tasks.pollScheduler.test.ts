@@ -7,7 +7,7 @@
 import { TaskPlaces } from '../nodes/AlibabaWan/actions/taskPlaces';
 import { dashScopeService } from '../nodes/AlibabaWan/services/dashscope';
 import { PollScheduler } from '../nodes/AlibabaWan/tasks/pollScheduler';
-import { MAX_GAP_MS, MIN_GAP_MS, QUERY_SHARE, RunLengthModel, overdueGapMs, sdkPolls } from '../nodes/AlibabaWan/tasks/runLengthModel';
+import { MAX_GAP_MS, MIN_GAP_MS, QUERY_SHARE, RunLengthModel, overdueGapMs, sdkPolls, sdkPollsWithin } from '../nodes/AlibabaWan/tasks/runLengthModel';
 import { SlidingWindowLimiter } from '../nodes/AlibabaWan/transport/rateLimit';
 
 /** Ages of the polls the model plans for a task until it sees `endMs` (the poll that sees it included). */
@@ -24,6 +24,12 @@ function plannedPolls(model: RunLengthModel, endMs: number): number[] {
 describe('run-length model', () => {
 	test("the SDKs' schedule it is measured against: a poll at once, then 1, 1, 2, 2, 2, 4, 4, 4, 5 … s apart", () => {
 		expect([0, 1000, 2000, 3500, 12_000, 45_000].map(sdkPolls)).toEqual([1, 2, 3, 4, 7, 14]);
+	});
+
+	test("the credit batch looks earn: the SDKs' polls sent by an age (at 0, 1, 2, 4, 6, 8, 12 … s), the one that sees the end added at the end", () => {
+		expect([-1, 0, 999, 1000, 2000, 3999, 4000, 12_000, 45_000].map(sdkPollsWithin)).toEqual([0, 1, 1, 2, 3, 3, 4, 7, 14]);
+		// A task that ends between two SDK polls: the polls sent by then plus the one that sees it.
+		for (const length of [500, 1500, 3500, 11_000, 44_000]) expect(sdkPollsWithin(length) + 1).toBe(sdkPolls(length));
 	});
 
 	test('tasks as long as the ones seen are polled just after that length, with fewer polls than the SDKs', () => {
@@ -124,9 +130,9 @@ describe('waits the scheduler shares', () => {
 		expect(scheduler.plannedAt('same')).toBeGreaterThan(now);
 		// Another task teaches a run length already passed: every pending wait on "same" is re-planned, none lost.
 		scheduler.track('other', now - 5000);
-		scheduler.observe('other', { taskId: 'other', status: 'SUCCEEDED' }, now - 4000);
 		now += 10_000;
-		scheduler.observe('other', { taskId: 'other', status: 'SUCCEEDED' }, now);
+		// "other" ran 6 s (a task's length is taught once); "same" has been running 10 s.
+		scheduler.observe('other', { taskId: 'other', status: 'SUCCEEDED' }, now - 9000);
 		expect(await settledSoon(Promise.all([first, second, third]))).toBe(true);
 		stop.abort();
 		scheduler.forget('same');

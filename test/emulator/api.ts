@@ -245,6 +245,11 @@ export class DashScopeApi {
 
 	private list(req: ApiRequest): Reply {
 		const apiKey = this.authenticate(req);
+		// The 20/s query limit's scope is UNCONFIRMED (§12.7): the strict reading counts list reads in it too.
+		const rate = this.state.queryLimiter.take(apiKey, this.state.now());
+		if (!rate.allowed) {
+			throw new ApiError(429, 'Throttling.RateQuota', MSG.rateQuota, { 'retry-after': String(rate.retryAfterSeconds) });
+		}
 		const q = req.url.searchParams;
 		const pageNo = intParam(q.get('page_no'), 'page_no', 1, 1, Number.MAX_SAFE_INTEGER);
 		const pageSize = intParam(q.get('page_size'), 'page_size', 10, 1, 100);
@@ -256,12 +261,14 @@ export class DashScopeApi {
 			throw invalidParameter(`Parameter status must be one of ${TASK_STATUSES.join(', ')}.`);
 		}
 		const now = this.state.now();
+		// The list may show tasks as they were a while ago (timing.listLagMs), never before they existed.
+		const seenAt = now - this.state.timing.listLagMs;
 		const rows = this.state.tasks
 			.all()
 			.filter((t) => t.mode === 'async' && t.apiKey === apiKey && t.region === req.region && !this.state.tasks.isExpired(t, now))
 			.filter((t) => (start === undefined || t.submitAt >= start) && (end === undefined || t.submitAt <= end))
 			.filter((t) => modelName === undefined || t.model === modelName)
-			.map((t) => ({ task: t, times: this.state.tasks.timesAt(t, now) }))
+			.map((t) => ({ task: t, times: this.state.tasks.timesAt(t, Math.max(seenAt, t.submitAt)) }))
 			.filter((r) => statusFilter === undefined || r.times.status === statusFilter)
 			.sort((a, b) => b.task.submitAt - a.task.submitAt);
 		const data = rows.slice((pageNo - 1) * pageSize, pageNo * pageSize).map(({ task, times }) => ({

@@ -81,7 +81,7 @@ export class EmulatorState {
 	}
 
 	setTiming(t: Partial<Timing>): void {
-		applyTiming(this.timing, t, ['pendingMs', 'runningMs', 'syncDelayMs']);
+		applyTiming(this.timing, t, ['pendingMs', 'runningMs', 'syncDelayMs', 'listLagMs']);
 	}
 
 	addKey(key: string, region: RegionId): void {

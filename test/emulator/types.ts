@@ -16,9 +16,14 @@ export interface Timing {
 	pendingMs: number;
 	runningMs: number;
 	syncDelayMs: number;
+	/**
+	 * How far the task list lags behind the tasks: it shows each task as it was this long ago (the real
+	 * list's freshness is UNCONFIRMED; 0 = as fresh as a task query). Applies at once.
+	 */
+	listLagMs: number;
 }
 
-export const DEFAULT_TIMING: Timing = { pendingMs: 200, runningMs: 800, syncDelayMs: 300 };
+export const DEFAULT_TIMING: Timing = { pendingMs: 200, runningMs: 800, syncDelayMs: 300, listLagMs: 0 };
 
 export type ConcurrencyPolicy = 'reject' | 'queue';
 

@@ -11,11 +11,20 @@
  *   predict the others' ends: polls go where a task most likely just ended (tasks/runLengthModel.ts).
  *   Every plan is redone when a task finishes.
  * - Polls of the execution never exceed `BUDGET_SHARE` of the session's query budget in any second.
+ * - Batch looks: when the session can report several tasks in one request (`lookAtTasks`) and two or
+ *   more tasks are waited on, ONE look replaces the per-task polls: it goes out when any task's plan
+ *   above says so, and in between every `PERIODIC_LOOK_GAP_MS` while the execution has query credit to
+ *   spare. Credit is earned at `QUERY_SHARE` × the official SDKs' schedule for every task waited on and
+ *   spent by every query (looks, and the reads that collect a task a look saw end), so the execution
+ *   never sends much more than the SDKs would. A task a look saw end is read at once; a task the looks
+ *   cover is still read on its own every `BACKUP_READ_GAP_MS` (a look's freshness is UNCONFIRMED); a
+ *   task a look left out is polled on its own plan. A look that fails for good turns looks off.
  */
-import type { TaskSnapshot, WanSession } from '../services';
+import type { TaskGlance, TaskSnapshot, WanSession } from '../services';
 import { abortedError } from '../transport/errors';
 import { sleep } from '../transport/retry';
-import { MIN_GAP_MS, RunLengthModel } from './runLengthModel';
+import { MIN_GAP_MS, QUERY_SHARE, RunLengthModel, sdkPollsWithin } from './runLengthModel';
+import { terminalStatuses } from './taskResults';
 
 /**
  * Until a task has finished: the oldest running task is looked at every LEAD_GAP_MS (a hundredth of its
@@ -43,6 +52,25 @@ const LEARNING_SUBMIT_SPACING_MS = 120;
 const LEARNING_SUBMITS = 10;
 const WINDOW_MS = 1_000;
 
+/**
+ * Batch looks: the shortest gap between looks sent on spare credit (a finished task then waits about
+ * half of it), and the credit kept per covered task for the looks its own plan asks for.
+ */
+const PERIODIC_LOOK_GAP_MS = 250;
+const RESERVE_PER_TASK = 2;
+/** A look asked for by a task's plan may still go out this far below zero credit. */
+const OVERDRAFT = 3;
+/** Below the overdraft, the look is reconsidered this often (credit is earned as the tasks age). */
+const CREDIT_RECHECK_MS = 250;
+/** A task the looks cover is still read on its own this often (a look may lag behind the task: UNCONFIRMED). */
+const BACKUP_READ_GAP_MS = 15_000;
+/** A look that showed a task running this long after its own read says it ended means the looks lag. */
+const STALE_LOOK_MS = 1_000;
+/** One look's own time limit. */
+const LOOK_TIMEOUT_MS = 10_000;
+/** Looks that covered none of the tasks in a row before looks are turned off for the execution. */
+const EMPTY_LOOKS_LIMIT = 3;
+
 interface TrackedTask {
 	/** When the submit answered, our clock (tasks this execution created). */
 	submittedAt?: number;
@@ -54,6 +82,22 @@ interface TrackedTask {
 	waits: number;
 	/** Re-plans each pending wait for its turn (one per waiting item). */
 	replans: Set<() => void>;
+	/** When tracking began, our clock (SDK-schedule credit is earned from here, or from submittedAt). */
+	trackedAt: number;
+	/** When its own last read (getTask) left, our clock. */
+	lastReadAt?: number;
+	/** SDK-schedule polls already credited for this task. */
+	creditedPolls: number;
+	/** The last batch look reported it. */
+	covered: boolean;
+	/** A batch look saw it end: its wait reads it at once (or takes the glance's result). */
+	ended?: TaskGlance;
+	/** Its run length was taught to the model (once, whether a look or a read saw the end). */
+	taught: boolean;
+	/** The SDKs' last poll (the one that sees the end) was credited. */
+	endCredited: boolean;
+	/** When the last look that saw it still running left, our clock. */
+	lookSawRunningAt?: number;
 }
 
 export class PollScheduler {
@@ -64,6 +108,18 @@ export class PollScheduler {
 	private spacedSubmits = 0;
 	/** The service's clock minus ours (its submit time against when our submit answered), when known. */
 	private clockOffset?: number;
+	/** Batch looks: query credit (see the header), the look timer, and whether looks are off for good. */
+	private credit = 0;
+	private lookTimer?: ReturnType<typeof setTimeout>;
+	private lookInFlight = false;
+	private lastLookAt = -Infinity;
+	private lookBackoffUntil = 0;
+	private failedLooksInARow = 0;
+	private emptyLooksInARow = 0;
+	private looksOff = false;
+	private wasLooking = false;
+	/** The executions's cancel signal, as handed to the waits. */
+	private signal?: AbortSignal;
 
 	constructor(
 		private readonly session: WanSession,
@@ -92,7 +148,20 @@ export class PollScheduler {
 			if (submittedAt !== undefined && known.submittedAt === undefined) known.submittedAt = submittedAt;
 			return;
 		}
-		this.tasks.set(taskId, { submittedAt, runStart: submittedAt ?? this.now(), waits: 1, replans: new Set() });
+		const now = this.now();
+		this.tasks.set(taskId, {
+			submittedAt,
+			runStart: submittedAt ?? now,
+			waits: 1,
+			replans: new Set(),
+			trackedAt: now,
+			creditedPolls: 0,
+			covered: false,
+			taught: false,
+			endCredited: false,
+		});
+		this.earnCredit(now);
+		this.planLook();
 	}
 
 	forget(taskId: string): void {
@@ -101,12 +170,29 @@ export class PollScheduler {
 		this.tasks.delete(taskId);
 		// Before any task finished, another task may now be the one to watch closely.
 		if (this.model.size === 0) this.replanAll();
+		this.planLook();
 	}
 
-	/** When the task should next be looked at (epoch ms, our clock). */
+	/** A look saw the task end with its whole result (the service's batch answer carried it): take it, once. */
+	takeEndedResult(taskId: string): TaskGlance['result'] {
+		const task = this.tasks.get(taskId);
+		const result = task?.ended?.result;
+		if (task && result) task.ended = undefined;
+		return result;
+	}
+
+	/** When the task should next be read on its own (epoch ms, our clock). */
 	plannedAt(taskId: string): number {
 		const task = this.tasks.get(taskId);
 		if (!task) return this.now();
+		// A look saw it end: collect it now. The looks cover it: only the occasional backup read.
+		if (task.ended) return this.now();
+		if (task.covered && this.looking()) return (task.lastReadAt ?? task.trackedAt) + BACKUP_READ_GAP_MS;
+		return this.ownPlanAt(task);
+	}
+
+	/** When the task's own plan says it is next worth a look (its polls and the looks that covered it counted). */
+	private ownPlanAt(task: TrackedTask): number {
 		const from = task.lastPollAt ?? task.runStart;
 		if (this.model.size > 0) {
 			return task.runStart + this.model.nextPollAge(Math.max(0, from - task.runStart));
@@ -122,6 +208,7 @@ export class PollScheduler {
 	 */
 	waitTurn(taskId: string, deadline: number, signal?: AbortSignal): Promise<void> {
 		if (signal?.aborted) return Promise.reject(abortedError());
+		if (signal) this.signal = signal;
 		const task = this.tasks.get(taskId);
 		// Not tracked (a caller that skipped track()): never poll back to back, the execution's budget is shared.
 		if (!task) return sleep(Math.max(0, Math.min(MIN_GAP_MS, deadline - this.now())), signal);
@@ -143,6 +230,7 @@ export class PollScheduler {
 			task.replans.add(replan);
 			signal?.addEventListener('abort', onAbort, { once: true });
 			replan();
+			this.planLook();
 		});
 	}
 
@@ -154,17 +242,37 @@ export class PollScheduler {
 			const budget = this.session.queryBudget?.() ?? DEFAULT_QUERY_BUDGET;
 			if (this.sent.length < Math.max(1, Math.floor(budget * BUDGET_SHARE))) {
 				this.sent.push(now);
+				this.earnCredit(now);
+				this.credit -= 1;
 				return;
 			}
 			await sleep(this.sent[0] + WINDOW_MS - now, signal);
 		}
 	}
 
-	/** What a poll sent at `sentAt` saw. */
+	/** What a read of the task (getTask) sent at `sentAt` saw. */
 	observe(taskId: string, snapshot: TaskSnapshot, sentAt: number): void {
 		const task = this.tasks.get(taskId);
 		if (!task) return;
+		task.lastReadAt = sentAt;
+		task.ended = undefined;
+		this.learn(task, snapshot, sentAt);
+		// Its own read finds it ended well before a look that still showed it running: the looks lag, stop them.
+		const ended = this.ourTime(snapshot.endedAt, snapshot, task);
+		if (terminalStatuses.has(snapshot.status) && ended !== undefined && task.lookSawRunningAt !== undefined && ended < task.lookSawRunningAt - STALE_LOOK_MS) {
+			this.looksOff = true;
+			this.replanAll();
+		}
+	}
+
+	/** What the task's status (from a read or a look, sent at `sentAt`) teaches: its start, its run length. */
+	private learn(task: TrackedTask, snapshot: TaskSnapshot | TaskGlance, sentAt: number): void {
 		task.lastPollAt = sentAt;
+		if (terminalStatuses.has(snapshot.status) && !task.endCredited) {
+			// The SDKs' schedule ends with the poll that sees the end: credit it too.
+			task.endCredited = true;
+			this.credit += QUERY_SHARE;
+		}
 		if (snapshot.submittedAt !== undefined && task.submittedAt !== undefined) {
 			// The service stamped the submit before we had its answer: the largest difference is the closest.
 			const offset = snapshot.submittedAt - task.submittedAt;
@@ -173,7 +281,7 @@ export class PollScheduler {
 		const started = this.ourTime(snapshot.startedAt, snapshot, task);
 		if (started !== undefined) task.runStart = Math.min(started, sentAt);
 		else if (snapshot.status === 'PENDING') task.runStart = Math.max(task.runStart, sentAt);
-		if (snapshot.status !== 'SUCCEEDED') return;
+		if (snapshot.status !== 'SUCCEEDED' || task.taught) return;
 		// Only successes teach the run length (a task refused at once says nothing about the others), and
 		// only when its start is known: the service's own times, or our submit. A task we only collect
 		// (Wait for Task) may have ended long before we started watching it.
@@ -181,8 +289,115 @@ export class PollScheduler {
 		if (snapshot.startedAt !== undefined && snapshot.endedAt !== undefined) length = snapshot.endedAt - snapshot.startedAt;
 		else if (task.submittedAt !== undefined) length = (this.ourTime(snapshot.endedAt, snapshot, task) ?? sentAt) - task.runStart;
 		if (length === undefined) return;
+		task.taught = true;
 		this.model.add(length);
 		this.replanAll();
+		this.planLook();
+	}
+
+	// ------------------------------------------------------------------------------- batch looks
+
+	/** Whether batch looks are in use now: the session offers them, they work, and 2+ tasks are waited on. */
+	private looking(): boolean {
+		return !this.looksOff && this.session.lookAtTasks !== undefined && this.lookable().length >= 2;
+	}
+
+	/** The tasks a look would ask about: a wait is waiting for its turn, and no look saw it end yet. */
+	private lookable(): Array<[string, TrackedTask]> {
+		return [...this.tasks].filter(([, task]) => task.replans.size > 0 && !task.ended);
+	}
+
+	/** Credit for every task waited on: QUERY_SHARE per poll the SDKs' schedule would have sent by now. */
+	private earnCredit(now: number): void {
+		for (const task of this.tasks.values()) {
+			if (task.endCredited) continue;
+			const polls = sdkPollsWithin(now - (task.submittedAt ?? task.trackedAt));
+			if (polls > task.creditedPolls) {
+				this.credit += QUERY_SHARE * (polls - task.creditedPolls);
+				task.creditedPolls = polls;
+			}
+		}
+	}
+
+	/** (Re)sets the look timer for the next look, or clears it when looks are not in use. */
+	private planLook(): void {
+		if (this.lookInFlight) return; // planned again when the look in flight answers
+		clearTimeout(this.lookTimer);
+		this.lookTimer = undefined;
+		const looking = this.looking() && !this.signal?.aborted;
+		// Looks just stopped (one task left, or turned off): the covered tasks go back to their own plans.
+		if (this.wasLooking && !looking) {
+			this.wasLooking = false;
+			this.replanAll();
+		}
+		this.wasLooking = looking;
+		if (!looking) return;
+		const now = this.now();
+		this.earnCredit(now);
+		const tasks = this.lookable().map(([, task]) => task);
+		let at = Infinity;
+		// A task's own plan asks for a look (the looks that covered it count as its polls)…
+		for (const task of tasks) at = Math.min(at, this.ownPlanAt(task));
+		at = Math.max(at, this.lastLookAt + MIN_GAP_MS);
+		// …and spare credit buys one every PERIODIC_LOOK_GAP_MS.
+		if (this.credit >= RESERVE_PER_TASK * tasks.length + 1) at = Math.min(at, this.lastLookAt + PERIODIC_LOOK_GAP_MS);
+		at = Math.max(at, this.lookBackoffUntil);
+		if (!Number.isFinite(at)) return;
+		this.lookTimer = setTimeout(() => void this.look(), Math.max(0, at - now));
+		this.lookTimer.unref?.(); // the waits hold the execution open, never a look timer
+	}
+
+	private async look(): Promise<void> {
+		this.lookTimer = undefined;
+		const now = this.now();
+		this.earnCredit(now);
+		if (!this.looking()) return;
+		if (this.credit <= -OVERDRAFT) {
+			this.lookTimer = setTimeout(() => void this.look(), CREDIT_RECHECK_MS);
+			this.lookTimer.unref?.();
+			return;
+		}
+		const signal = this.signal;
+		this.lookInFlight = true;
+		try {
+			await this.takeQuery(signal);
+			const sentAt = this.now();
+			this.lastLookAt = sentAt;
+			const ids = this.lookable().map(([id]) => id);
+			if (ids.length < 2) return;
+			let glances: Map<string, TaskGlance>;
+			try {
+				glances = await this.session.lookAtTasks!(ids, { signal, deadline: sentAt + LOOK_TIMEOUT_MS, timeoutMs: LOOK_TIMEOUT_MS, retry: { maxAttempts: 1 } });
+			} catch (error) {
+				if (signal?.aborted) return;
+				// A failed look leaves every task to its own plan meanwhile; one that fails for good ends looks.
+				for (const [, task] of this.lookable()) task.covered = false;
+				if (!this.session.isTransient(error)) this.looksOff = true;
+				else this.lookBackoffUntil = this.now() + Math.min(1000 * 2 ** this.failedLooksInARow++, 30_000);
+				return;
+			}
+			this.failedLooksInARow = 0;
+			let covered = 0;
+			for (const id of ids) {
+				const task = this.tasks.get(id);
+				if (!task) continue;
+				const glance = glances.get(id);
+				task.covered = glance !== undefined;
+				if (!glance) continue;
+				covered++;
+				this.learn(task, glance, sentAt);
+				if (terminalStatuses.has(glance.status)) task.ended = glance;
+				else task.lookSawRunningAt = sentAt;
+			}
+			this.emptyLooksInARow = covered === 0 ? this.emptyLooksInARow + 1 : 0;
+			if (this.emptyLooksInARow >= EMPTY_LOOKS_LIMIT) this.looksOff = true;
+		} catch {
+			// Aborted while waiting for budget: the waits end on the same signal.
+		} finally {
+			this.lookInFlight = false;
+			this.replanAll();
+			this.planLook();
+		}
 	}
 
 	private replanAll(): void {

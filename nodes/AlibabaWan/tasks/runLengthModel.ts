@@ -41,6 +41,18 @@ export function sdkPolls(lengthMs: number): number {
 	}
 }
 
+/** Polls the official SDKs have sent by `ageMs` after the submit (the one at once included; 0 before it). */
+export function sdkPollsWithin(ageMs: number): number {
+	if (ageMs < 0) return 0;
+	let t = 0;
+	let wait = 1000;
+	for (let n = 1; ; n++) {
+		if (n % 3 === 0) wait = Math.min(wait * 2, 5000);
+		t += wait;
+		if (t > ageMs) return n;
+	}
+}
+
 /** A task that outlived every length seen: poll at a tenth of its age, within the gap limits. */
 export function overdueGapMs(ageMs: number): number {
 	return Math.min(MAX_GAP_MS, Math.max(250, ageMs * 0.1));

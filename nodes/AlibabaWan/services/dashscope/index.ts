@@ -6,15 +6,19 @@
 import { modelIds } from '../../catalog/modelCatalog';
 import { terminalStatuses } from '../../tasks/taskResults';
 import { ApiError } from '../../transport/errors';
-import type { WanService, WanSession } from '../types';
+import type { TaskGlance, TaskStatus, WanService, WanSession } from '../types';
 import { shouldRetry } from '../../transport/callRunner';
-import { cancelTask, downloadResult, getTask, submitTask } from './dashScopeApi';
+import { cancelTask, downloadResult, getTask, listTasks, submitTask } from './dashScopeApi';
 import { hintFor } from './errors';
 import { dashScopeModels, taskValidityMs } from './models';
 import { regions, resolveBaseUrl, type DashScopeCredentials } from './regions';
 import { buildRequestBody } from './requestBody';
 import { parseDashScopeTime, parseTaskResult } from './taskResults';
 import { getLimiter } from '../../transport/rateLimit';
+
+/** Tasks a batch look reads from the list (the emulator's largest page; DashScope's is UNCONFIRMED). */
+const LOOK_PAGE_SIZE = 100;
+const knownStatuses: ReadonlySet<string> = new Set<TaskStatus>(['PENDING', 'RUNNING', 'SUSPENDED', 'SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);
 
 export const dashScopeService: WanService = {
 	id: 'dashscope',
@@ -79,6 +83,29 @@ export const dashScopeService: WanService = {
 					startedAt: parseDashScopeTime(output.scheduled_time),
 					endedAt: parseDashScopeTime(output.end_time),
 				};
+			},
+			/**
+			 * A batch look is one read of the task list (its newest LOOK_PAGE_SIZE tasks): the list reports each
+			 * task's status and times (DASHSCOPE_API.md §5.8). Its order, largest page and freshness are
+			 * UNCONFIRMED: a task not on the page is left out (the scheduler reads it on its own), an ended one
+			 * is then read for its result, and the scheduler still reads covered tasks now and then.
+			 */
+			async lookAtTasks(taskIds, opts) {
+				const wanted = new Set(taskIds);
+				const listed = await listTasks(endpoint, { pageNo: 1, pageSize: LOOK_PAGE_SIZE }, opts);
+				const glances = new Map<string, TaskGlance>();
+				for (const entry of listed.tasks) {
+					const status = entry.status as TaskStatus;
+					if (!wanted.has(entry.task_id) || !knownStatuses.has(status)) continue;
+					glances.set(entry.task_id, {
+						taskId: entry.task_id,
+						status,
+						submittedAt: parseDashScopeTime(entry.gmt_create ?? undefined),
+						startedAt: parseDashScopeTime(entry.start_time ?? undefined),
+						endedAt: parseDashScopeTime(entry.end_time ?? undefined),
+					});
+				}
+				return glances;
 			},
 			async cancelTask(taskId, opts) {
 				return await cancelTask(endpoint, taskId, opts);

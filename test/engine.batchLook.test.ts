@@ -1,0 +1,127 @@
+/**
+ * Batch looks (tasks/pollScheduler.ts + the DashScope session's `lookAtTasks`): while two or more tasks
+ * are waited on, one read of the task list reports them all; a task is read on its own only to collect
+ * it once the list showed it ended (or as an occasional backup). Through the built node in n8n's engine
+ * against the emulator, whose task list shares the 20/s query limit. Counts only: lag is measured in
+ * `npm run bench` (P2).
+ */
+import type { IDataObject } from 'n8n-workflow';
+
+import { setupEngine } from './fixtures/engine';
+import { submits, submittedTaskId } from './fixtures/images';
+
+const { emu, run } = setupEngine({ options: { pollIntervalSeconds: 0 } });
+
+const generate = (extra: IDataObject = {}): IDataObject => ({
+	operation: 'generateImage',
+	model: 'wan2.7-image',
+	prompt: '={{ $json.prompt }}',
+	size: 'custom',
+	customSize: '768*768',
+	outputFormat: 'url',
+	...extra,
+});
+
+/** One item per run length (ms), each its own task. */
+const items = (lengths: number[]) => lengths.map((ms, i) => ({ json: { prompt: `cube ${i + 1} [emulator:running-ms=${ms}]` } }));
+
+/** The official SDKs' queries for a task that ends `lengthMs` after its submit (at once, then 1, 1, 2, 2, 2, 4 … s). */
+function sdkQueries(lengthMs: number): number {
+	let t = 0;
+	let wait = 1000;
+	for (let n = 1; ; n++) {
+		if (n % 3 === 0) wait = Math.min(wait * 2, 5000);
+		if (t >= lengthMs) return n;
+		t += wait;
+	}
+}
+
+const ownReads = (taskId: string) => emu.requests().filter((r) => r.kind === 'query' && r.path.endsWith(`/tasks/${taskId}`));
+const listReads = () => emu.requests().filter((r) => r.kind === 'list');
+
+describe('batch looks through the task list', () => {
+	const lengths = [900, 1700, 2500, 3300, 4100];
+
+	test('five tasks of different lengths: the list watches them all, each is read on its own about once, and all status reads stay under 1.5 × the SDKs', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const result = await run(generate({ options: { concurrency: 5 } }), items(lengths));
+		expect(result.status).toBe('success');
+		expect(result.items.map((item) => item.json.url)).toEqual(lengths.map(() => expect.any(String)));
+		const taskIds = submits(emu).map(submittedTaskId);
+		expect(taskIds).toHaveLength(5);
+		expect(listReads().length).toBeGreaterThan(0);
+		for (const taskId of taskIds) {
+			const reads = ownReads(taskId);
+			// The read that collects it, and at most one before the looks covered it.
+			expect(reads.length).toBeLessThanOrEqual(2);
+			expect((reads[reads.length - 1].responseBody as { output: { task_status: string } }).output.task_status).toBe('SUCCEEDED');
+		}
+		const sdk = taskIds.reduce((sum, id) => {
+			const task = emu.task(id)!;
+			return sum + sdkQueries(task.endTime! - task.submitTime);
+		}, 0);
+		expect(emu.counters().queries + emu.counters().lists).toBeLessThanOrEqual(1.5 * sdk);
+		expect(emu.requests().filter((r) => (r.kind === 'query' || r.kind === 'list') && r.status === 429)).toHaveLength(0);
+	});
+
+	test('a task list that fails for good (403) is read once: the tasks are then polled on their own and all collected', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		emu.injectFault({ match: { kind: 'list' }, action: { type: 'http', status: 403, code: 'AccessDenied' } });
+		const result = await run(generate({ options: { concurrency: 5 } }), items(lengths.slice(0, 3)));
+		expect(result.status).toBe('success');
+		expect(result.items.map((item) => item.json.url)).toEqual([expect.any(String), expect.any(String), expect.any(String)]);
+		expect(listReads()).toHaveLength(1);
+		for (const taskId of submits(emu).map(submittedTaskId)) expect(ownReads(taskId).length).toBeGreaterThanOrEqual(1);
+	});
+
+	test('a task list that fails for a while (503) is backed off, and every task is collected', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		emu.injectFault({ match: { kind: 'list' }, times: 2, action: { type: 'http', status: 503, code: 'ServiceUnavailable' } });
+		const result = await run(generate({ options: { concurrency: 5 } }), items(lengths.slice(0, 3)));
+		expect(result.status).toBe('success');
+		expect(result.items).toHaveLength(3);
+		expect(listReads().filter((r) => r.status === 503)).toHaveLength(2);
+	});
+
+	test('a list that never shows our tasks is given up after three looks; the tasks are polled on their own', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const empty = JSON.stringify({ request_id: 'r', data: [], total: 0, total_page: 0, page_no: 1, page_size: 100 });
+		emu.injectFault({ match: { kind: 'list' }, action: { type: 'replace-body', status: 200, contentType: 'application/json', body: empty } });
+		const result = await run(generate({ options: { concurrency: 5 } }), items([3000, 3000, 3000]));
+		expect(result.status).toBe('success');
+		expect(result.items).toHaveLength(3);
+		expect(listReads()).toHaveLength(3);
+	});
+
+	test('a list that lags behind the tasks delays a task, never loses it: the backup read collects it', async () => {
+		// The list shows every task as it was 60 s ago (still RUNNING); only the tasks' own reads see them end.
+		emu.setTiming({ pendingMs: 0, listLagMs: 60_000 });
+		const result = await run(generate({ options: { concurrency: 5 } }), items([500, 500]));
+		expect(result.status).toBe('success');
+		expect(result.items.map((item) => item.json.url)).toEqual([expect.any(String), expect.any(String)]);
+		const seenEnded: number[] = [];
+		for (const taskId of submits(emu).map(submittedTaskId)) {
+			const reads = ownReads(taskId);
+			expect((reads[reads.length - 1].responseBody as { output: { task_status: string } }).output.task_status).toBe('SUCCEEDED');
+			seenEnded.push(reads[reads.length - 1].at);
+		}
+		// The first read that found a task long ended, while the list still showed it running, ends the looks.
+		expect(listReads().filter((r) => r.at > Math.min(...seenEnded)).length).toBeLessThanOrEqual(1);
+	}, 60_000);
+
+	test('a single task is read on its own, never through the list', async () => {
+		emu.setTiming({ pendingMs: 0 });
+		const result = await run(generate(), items([1200]));
+		expect(result.status).toBe('success');
+		expect(listReads()).toHaveLength(0);
+	});
+
+	test('stopping the execution stops the looks too', async () => {
+		emu.setTiming({ pendingMs: 60_000 });
+		const result = await run(generate({ options: { concurrency: 5 } }), items([300, 300, 300]), { cancelAfterMs: 1500 });
+		expect(result.status).toBe('canceled');
+		const atStop = emu.counters().lists + emu.counters().queries;
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		expect(emu.counters().lists + emu.counters().queries - atStop).toBeLessThanOrEqual(1);
+	});
+});
