@@ -5,13 +5,13 @@
  */
 import { ApiError } from '../../transport/errors';
 import { shouldRetry } from '../../transport/callRunner';
-import type { ServiceRequest, TaskSnapshot, WanService, WanSession } from '../types';
+import type { ServiceRequest, TaskGlance, TaskSnapshot, WanService, WanSession } from '../types';
 import { hintFor, type RunwareErrorItem } from './errors';
 import { defaultUrlLifetimeMs, runwareDifferences, runwareModelIds, taskValidityMs } from './models';
 import { runwareOptions } from './options';
 import { buildInference, type RunwareRequest } from './requestBody';
-import { DEFAULT_API_URL, downloadResult, getResponse, runwareLimiter, submitInference, type RunwareEndpoint } from './runwareApi';
-import { parseResponse, type TaskFacts } from './taskResults';
+import { DEFAULT_API_URL, downloadResult, getResponse, getResponses, runwareLimiter, submitInference, type RunwareEndpoint } from './runwareApi';
+import { glanceAt, parseResponse, type TaskFacts } from './taskResults';
 
 export interface RunwareCredentials {
 	apiKey?: string;
@@ -54,6 +54,12 @@ export const runwareService: WanService = {
 		const quietLooks = new Map<string, number>();
 		// getResponse answers whose errors named no task: a failed read, asked again (`isTransient`).
 		const unattributedReads = new WeakSet<ApiError>();
+		// Its message may echo the request (the key too): scrubbed, as every error of a call is (runwareApi.ts).
+		const failedRead = (taskId: string | undefined, item: RunwareErrorItem): ApiError => {
+			const error = unattributedReadError(taskId, item).scrubbed([endpoint.apiKey]);
+			unattributedReads.add(error);
+			return error;
+		};
 		const notFound = (taskId: string, message: string): TaskSnapshot => {
 			const submittedAt = facts.get(taskId)?.submittedAt;
 			if (submittedAt !== undefined && Date.now() - submittedAt < NEW_TASK_GRACE_MS) return { taskId, status: 'PENDING' };
@@ -107,11 +113,7 @@ export const runwareService: WanService = {
 				if (missing) return notFound(taskId, missing.message ?? '');
 				// An error naming no task says nothing sure about this one (a billed task must not end FAILED on it).
 				const unattributed = answer.errors.find((e) => e.taskUUID === undefined);
-				if (unattributed) {
-					const error = unattributedReadError(taskId, unattributed);
-					unattributedReads.add(error);
-					throw error;
-				}
+				if (unattributed) throw failedRead(taskId, unattributed);
 				const { status, result, quietLook } = parseResponse(taskId, answer, {
 					requestedImages,
 					urlLifetimeMs: defaultUrlLifetimeMs,
@@ -121,6 +123,41 @@ export const runwareService: WanService = {
 				if (quietLook === undefined) quietLooks.delete(taskId);
 				else quietLooks.set(taskId, quietLook);
 				return { taskId, status, result };
+			},
+			/**
+			 * The batch look: one getResponse request for every task (§2: a body holds several tasks, matched by
+			 * taskUUID; Runware answering several getResponse in one body is UNCONFIRMED, so a task the answer
+			 * does not name is left out, not covered). Same limiter, key scrubbing and error mapping as getTask's
+			 * read (the same code path). Each task is read by getTask's parsing (glanceAt); a terminal one comes
+			 * without result, so getTask reads it and all its rules (agreeing reads for sets, the PENDING grace
+			 * for new tasks, taskFailedOrNotFound → UNKNOWN) decide the end. getTask's state is not touched.
+			 */
+			async lookAtTasks(taskIds, opts) {
+				const glances = new Map<string, TaskGlance>();
+				const ids = [...new Set(taskIds)];
+				if (!ids.length) return glances;
+				const read = await getResponses(endpoint, ids, opts).then(
+					(value) => ({ ok: true as const, value }),
+					(error: unknown) => ({ ok: false as const, error }),
+				);
+				if (!read.ok) {
+					// Runware knows none of them (or says so for the body): nothing covered; getTask reads each.
+					if (read.error instanceof ApiError && read.error.code === 'taskFailedOrNotFound') return glances;
+					throw read.error;
+				}
+				const answer = read.value;
+				// An error naming no task may concern any of them: a failed read, asked again (as getTask's).
+				const unattributed = answer.errors.find((e) => e.taskUUID === undefined);
+				if (unattributed) throw failedRead(undefined, unattributed);
+				for (const taskId of ids) {
+					const status = glanceAt(taskId, answer, {
+						urlLifetimeMs: defaultUrlLifetimeMs,
+						facts: facts.get(taskId),
+						previousQuietLook: quietLooks.get(taskId),
+					});
+					if (status !== undefined) glances.set(taskId, { taskId, status });
+				}
+				return glances;
 			},
 			async cancelTask() {
 				throw new ApiError({ code: 'NotSupported', message: cannotCancel, service: 'Runware', retryable: false, notSent: true });
@@ -135,9 +172,10 @@ export const runwareService: WanService = {
 	},
 };
 
-function unattributedReadError(taskId: string, item: RunwareErrorItem): ApiError {
+function unattributedReadError(taskId: string | undefined, item: RunwareErrorItem): ApiError {
 	const code = typeof item.code === 'string' && item.code ? item.code : 'Unknown';
-	const message = `Runware answered the status read with an error naming no task (${code}: ${item.message ?? ''}); the task is read again`;
+	const what = taskId === undefined ? 'the tasks are read again' : 'the task is read again';
+	const message = `Runware answered the status read with an error naming no task (${code}: ${item.message ?? ''}); ${what}`;
 	return new ApiError({ code, message, hint: hintFor(code, message), operation: 'getTask', taskId, service: 'Runware', retryable: true });
 }
 

@@ -71,7 +71,7 @@ function cleanKey(endpoint: RunwareEndpoint): string {
 }
 
 /** `{data, errors}` of a 2xx answer, each kept only when it is a list of objects. */
-function answerOf(json: unknown, operation: string, taskUUID: string): RunwareAnswer {
+function answerOf(json: unknown, operation: string, taskUUID: string | undefined): RunwareAnswer {
 	if (!json || typeof json !== 'object' || Array.isArray(json)) {
 		throw new ApiError({
 			code: 'InvalidResponse',
@@ -200,10 +200,25 @@ async function lookUpTask(
 
 /** `[{taskType: "getResponse", taskUUID}]` → the task's cumulative `{data, errors}` (errors read on HTTP 200 too). */
 export async function getResponse(endpoint: RunwareEndpoint, taskUUID: string, opts: CallOptions = {}): Promise<RunwareAnswer> {
+	return getResponses(endpoint, [taskUUID], opts);
+}
+
+/**
+ * One request, one getResponse task per taskUUID (`[{taskType: "getResponse", taskUUID: A}, {…B}, …]`) →
+ * the answer as it came (items of every task, to be matched by taskUUID). With one taskUUID this is
+ * getTask's read; with several, the batch look's. Several getResponse tasks in one body: §2 says a body
+ * may carry several independent tasks, but that Runware answers each getResponse among them is
+ * UNCONFIRMED (callers treat a task the answer does not name as not answered). A non-2xx answer throws,
+ * as for one task (a 404 when Runware knows none of them).
+ */
+export async function getResponses(endpoint: RunwareEndpoint, taskUUIDs: readonly string[], opts: CallOptions = {}): Promise<RunwareAnswer> {
 	const apiKey = cleanKey(endpoint);
 	return scrubbing(apiKey, RUNWARE.name, async () => {
 		const url = checkBaseUrl(endpoint.url, 'The Runware base URL');
-		if (typeof taskUUID !== 'string' || !taskUUID.trim()) throw usageError('A taskUUID is required');
+		if (!taskUUIDs.length) throw usageError('A taskUUID is required');
+		for (const taskUUID of taskUUIDs) if (typeof taskUUID !== 'string' || !taskUUID.trim()) throw usageError('A taskUUID is required');
+		// Errors of a one-task read name its task; a batch read's name none of them (the answer is about several).
+		const taskId = taskUUIDs.length === 1 ? taskUUIDs[0] : undefined;
 		return runCall<RunwareAnswer>({
 			service: RUNWARE,
 			operation: 'getTask',
@@ -211,13 +226,13 @@ export async function getResponse(endpoint: RunwareEndpoint, taskUUID: string, o
 			method: 'POST',
 			url,
 			headers: headers(apiKey),
-			body: JSON.stringify([{ taskType: 'getResponse', taskUUID }]),
+			body: JSON.stringify(taskUUIDs.map((taskUUID) => ({ taskType: 'getResponse', taskUUID }))),
 			limiter: runwareLimiter('query', endpoint),
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.poll,
 			opts,
 			secret: apiKey,
-			taskId: taskUUID,
-			onSuccess: async (res) => answerOf(await readJsonAnswer(res, RUNWARE.name, 'getTask', taskUUID), 'getTask', taskUUID),
+			taskId,
+			onSuccess: async (res) => answerOf(await readJsonAnswer(res, RUNWARE.name, 'getTask', taskId), 'getTask', taskId),
 		});
 	});
 }

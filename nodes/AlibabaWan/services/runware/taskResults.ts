@@ -105,3 +105,31 @@ export function parseResponse(
 		},
 	};
 }
+
+/**
+ * What a batch look's answer (several getResponse tasks in one request) shows of `taskUUID`: its status by
+ * getTask's own reading (`parseResponse` on this task's items and errors), or undefined when the answer
+ * does not cover the task, and the task is left to getTask:
+ * - nothing in the answer names it (no item, no error): not answered (several getResponse tasks in one
+ *   body is UNCONFIRMED), or nothing listed yet;
+ * - an error names it `taskFailedOrNotFound`: whether that is "not shown yet" (PENDING) or UNKNOWN is
+ *   getTask's call (it knows what this session just submitted);
+ * - every listed generation ended but the count is not proven (an image set, a bare taskUUID): getTask's
+ *   two agreeing reads decide; their state (`previousQuietLook`) is only read here, never written.
+ * A terminal status comes without result: the caller reads the task (getTask) to collect it.
+ * Errors naming no task are the caller's (a failed read).
+ */
+export function glanceAt(
+	taskUUID: string,
+	answer: RunwareAnswer,
+	options: { urlLifetimeMs: number; facts?: TaskFacts; previousQuietLook?: number },
+): TaskStatus | undefined {
+	const own: RunwareAnswer = {
+		data: answer.data.filter((item) => item.taskUUID === taskUUID),
+		errors: answer.errors.filter((error) => error.taskUUID === taskUUID),
+	};
+	if (!own.data.length && !own.errors.length) return undefined;
+	if (own.errors.some((error) => error.code === 'taskFailedOrNotFound')) return undefined;
+	const { status, quietLook } = parseResponse(taskUUID, own, options);
+	return quietLook === undefined ? status : undefined;
+}
