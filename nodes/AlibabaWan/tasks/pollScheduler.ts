@@ -14,7 +14,7 @@
  * - Batch looks: when the session can report several tasks in one request (`lookAtTasks`) and two or
  *   more tasks are waited on, ONE look replaces the per-task polls: it goes out when any task's plan
  *   above says so, and in between every `PERIODIC_LOOK_GAP_MS` while the execution has query credit to
- *   spare. Credit is earned at `QUERY_SHARE` × the official SDKs' schedule for every task waited on and
+ *   spare. Credit is earned at `LOOK_QUERY_SHARE` × the official SDKs' schedule for every task waited on and
  *   spent by every query (looks, and the reads that collect a task a look saw end), so the execution
  *   never sends much more than the SDKs would. A task a look saw end is read at once; a task the looks
  *   cover is still read on its own every `BACKUP_READ_GAP_MS` (a look's freshness is UNCONFIRMED); a
@@ -23,7 +23,7 @@
 import type { TaskGlance, TaskSnapshot, WanSession } from '../services';
 import { abortedError } from '../transport/errors';
 import { sleep } from '../transport/retry';
-import { MIN_GAP_MS, QUERY_SHARE, RunLengthModel, sdkPollsWithin } from './runLengthModel';
+import { MIN_GAP_MS, RunLengthModel, sdkPollsWithin } from './runLengthModel';
 import { terminalStatuses } from './taskResults';
 
 /**
@@ -57,9 +57,14 @@ const WINDOW_MS = 1_000;
  * half of it), and the credit kept per covered task for the looks its own plan asks for.
  */
 const PERIODIC_LOOK_GAP_MS = 250;
-const RESERVE_PER_TASK = 2;
+const RESERVE_PER_TASK = 1;
+/**
+ * Queries per task relative to the SDKs' schedule that looks and reads may spend together (the bench
+ * allows 1.5; the reads a look triggers, the overdraft and clock differences take the rest).
+ */
+const LOOK_QUERY_SHARE = 1.35;
 /** A look asked for by a task's plan may still go out this far below zero credit. */
-const OVERDRAFT = 3;
+const OVERDRAFT = 2;
 /** Below the overdraft, the look is reconsidered this often (credit is earned as the tasks age). */
 const CREDIT_RECHECK_MS = 250;
 /** A task the looks cover is still read on its own this often (a look may lag behind the task: UNCONFIRMED). */
@@ -271,7 +276,7 @@ export class PollScheduler {
 		if (terminalStatuses.has(snapshot.status) && !task.endCredited) {
 			// The SDKs' schedule ends with the poll that sees the end: credit it too.
 			task.endCredited = true;
-			this.credit += QUERY_SHARE;
+			this.credit += LOOK_QUERY_SHARE;
 		}
 		if (snapshot.submittedAt !== undefined && task.submittedAt !== undefined) {
 			// The service stamped the submit before we had its answer: the largest difference is the closest.
@@ -307,13 +312,13 @@ export class PollScheduler {
 		return [...this.tasks].filter(([, task]) => task.replans.size > 0 && !task.ended);
 	}
 
-	/** Credit for every task waited on: QUERY_SHARE per poll the SDKs' schedule would have sent by now. */
+	/** Credit for every task waited on: LOOK_QUERY_SHARE per poll the SDKs' schedule would have sent by now. */
 	private earnCredit(now: number): void {
 		for (const task of this.tasks.values()) {
 			if (task.endCredited) continue;
 			const polls = sdkPollsWithin(now - (task.submittedAt ?? task.trackedAt));
 			if (polls > task.creditedPolls) {
-				this.credit += QUERY_SHARE * (polls - task.creditedPolls);
+				this.credit += LOOK_QUERY_SHARE * (polls - task.creditedPolls);
 				task.creditedPolls = polls;
 			}
 		}
