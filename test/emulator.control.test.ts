@@ -18,8 +18,8 @@ beforeEach(() => client.reset());
 const t2i = () => msgBody('wan2.7-image', 'a paper boat', [], { size: '768*768' });
 
 test('timing, clock and keys over HTTP', async () => {
-	expect(await client.timing()).toEqual({ pendingMs: 20, runningMs: 50, syncDelayMs: 300 });
-	expect(await client.setTiming({ pendingMs: 5000 })).toEqual({ pendingMs: 5000, runningMs: 50, syncDelayMs: 300 });
+	expect(await client.timing()).toEqual({ pendingMs: 20, runningMs: 50, syncDelayMs: 300, listLagMs: 0 });
+	expect(await client.setTiming({ pendingMs: 5000 })).toEqual({ pendingMs: 5000, runningMs: 50, syncDelayMs: 300, listLagMs: 0 });
 	const id = expectTask(await submit(emu, t2i()));
 	expect((await query(emu, id)).body.output.task_status).toBe('PENDING');
 	const before = await client.now();

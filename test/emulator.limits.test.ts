@@ -1,5 +1,5 @@
 /** Emulator: account limits — 5 submissions/s, 5 concurrent tasks, 20 task queries/s (DASHSCOPE_API.md §7). */
-import { expectError, expectTask, msgBody, query, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
+import { call, expectError, expectTask, msgBody, query, setupEmulator, smallPng, submit, syncCall } from './emulator/fixtures';
 
 const emu = setupEmulator({ timing: { pendingMs: 100, runningMs: 10_000, syncDelayMs: 1 } });
 
@@ -68,4 +68,27 @@ test('20 task queries per second per key; the 21st → 429 Throttling.RateQuota'
 	emu.advanceClock(1001);
 	expect((await query(emu, id)).status).toBe(200);
 	expect(emu.counters()).toMatchObject({ queries: 23, throttled: 1 });
+});
+
+test('task-list reads count against the same 20/s query limit (its scope is UNCONFIRMED: the strict reading)', async () => {
+	const id = expectTask(await submit(emu, t2i()));
+	for (let i = 0; i < 15; i++) expect((await query(emu, id)).status).toBe(200);
+	for (let i = 0; i < 5; i++) expect((await call(emu, '/tasks?page_no=1&page_size=10')).status).toBe(200);
+	const over = await call(emu, '/tasks?page_no=1&page_size=10');
+	expectError(over, 429, 'Throttling.RateQuota');
+	expectError(await query(emu, id), 429, 'Throttling.RateQuota');
+	emu.advanceClock(1001);
+	expect((await call(emu, '/tasks?page_no=1&page_size=10')).status).toBe(200);
+});
+
+test('timing.listLagMs: the list shows each task as it was that long ago; a task query shows it as it is', async () => {
+	emu.setTiming({ pendingMs: 0, runningMs: 1000, listLagMs: 5000 });
+	const id = expectTask(await submit(emu, t2i()));
+	emu.advanceClock(2000);
+	expect((await query(emu, id)).body).toMatchObject({ output: { task_status: 'SUCCEEDED' } });
+	const listed = (await call(emu, '/tasks?page_no=1&page_size=10')).body as { data: Array<{ task_id: string; status: string; end_time: string | null }> };
+	expect(listed.data.find((t) => t.task_id === id)).toMatchObject({ status: 'RUNNING', end_time: null });
+	emu.advanceClock(4100);
+	const later = (await call(emu, '/tasks?page_no=1&page_size=10')).body as { data: Array<{ task_id: string; status: string }> };
+	expect(later.data.find((t) => t.task_id === id)).toMatchObject({ status: 'SUCCEEDED' });
 });
