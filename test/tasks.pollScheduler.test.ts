@@ -7,6 +7,8 @@
 import { TaskPlaces } from '../nodes/AlibabaWan/actions/taskPlaces';
 import { dashScopeService } from '../nodes/AlibabaWan/services/dashscope';
 import { PollScheduler } from '../nodes/AlibabaWan/tasks/pollScheduler';
+import type { TaskGlance, WanSession } from '../nodes/AlibabaWan/services';
+import { ApiError } from '../nodes/AlibabaWan/transport/errors';
 import { MAX_GAP_MS, MIN_GAP_MS, QUERY_SHARE, RunLengthModel, overdueGapMs, sdkPolls, sdkPollsWithin } from '../nodes/AlibabaWan/tasks/runLengthModel';
 import { SlidingWindowLimiter } from '../nodes/AlibabaWan/transport/rateLimit';
 
@@ -168,6 +170,105 @@ describe('waits the scheduler shares', () => {
 		expect(planned).toBeGreaterThanOrEqual(MIN_GAP_MS);
 		expect(planned).toBeLessThanOrEqual(3000 + 2 * MIN_GAP_MS);
 		expect(planned).not.toBe(600);
+	});
+});
+
+describe('batch looks (a fake session that counts its looks; real timers, the real clock)', () => {
+	/** A DashScope session whose batch look answers from `state` (RUNNING unless set) or throws `fail`. */
+	function lookingSession(state: Map<string, TaskGlance['status']>, fail?: () => unknown) {
+		const base = dashScopeService.connect({ apiKey: 'sk-test', region: 'ap-southeast-1', workspaceId: '', baseUrl: '' });
+		const looks: Array<{ at: number; ids: string[] }> = [];
+		const session: WanSession = {
+			...base,
+			async lookAtTasks(ids) {
+				looks.push({ at: Date.now(), ids: [...ids] });
+				if (fail) throw fail();
+				return new Map(ids.map((id) => [id, { taskId: id, status: state.get(id) ?? 'RUNNING' }]));
+			},
+		};
+		return { session, looks };
+	}
+	/** Waits on `id` turn after turn until `until` says stop; resolves with how many own reads it made. */
+	async function waitLoop(scheduler: PollScheduler, id: string, deadline: number, until: () => boolean, signal: AbortSignal) {
+		let reads = 0;
+		while (!until() && Date.now() < deadline) {
+			await scheduler.waitTurn(id, deadline, signal).catch(() => undefined);
+			if (until() || signal.aborted || Date.now() >= deadline) break;
+			await scheduler.takeQuery(signal).catch(() => undefined);
+			reads++;
+			scheduler.observe(id, { taskId: id, status: 'RUNNING' }, Date.now());
+		}
+		return reads;
+	}
+
+	test('three tasks waited on: looks (not own reads) watch them, within the credit of 1.35 × the SDKs schedule + the overdraft', async () => {
+		const { session, looks } = lookingSession(new Map());
+		const scheduler = new PollScheduler(session);
+		const stop = new AbortController();
+		const start = Date.now();
+		const ids = ['a', 'b', 'c'];
+		for (const id of ids) scheduler.track(id, start);
+		const deadline = start + 3000;
+		const reads = await Promise.all(ids.map((id) => waitLoop(scheduler, id, deadline, () => false, stop.signal)));
+		stop.abort();
+		for (const id of ids) scheduler.forget(id);
+		expect(looks.length).toBeGreaterThan(0);
+		expect(looks.every((look) => look.ids.length >= 2)).toBe(true);
+		// Own reads only as the occasional backup (none within 3 s).
+		expect(reads).toEqual([0, 0, 0]);
+		// Credit by 3 s: 3 tasks × 1.35 × (SDK polls at 0, 1, 2 s) = 12.15, + overdraft 2 (+1 for timer slack).
+		expect(looks.length).toBeLessThanOrEqual(Math.floor(3 * 1.35 * sdkPollsWithin(3000)) + 2 + 1);
+		// Never two looks closer than the minimum gap.
+		for (let i = 1; i < looks.length; i++) expect(looks[i].at - looks[i - 1].at).toBeGreaterThanOrEqual(MIN_GAP_MS - 5);
+	});
+
+	test('a look that fails for good is not repeated: the waits go back to their own plans', async () => {
+		const { session, looks } = lookingSession(new Map(), () => new ApiError({ code: 'AccessDenied', message: 'no list for you', httpStatus: 403, retryable: false }));
+		const scheduler = new PollScheduler(session);
+		const stop = new AbortController();
+		const start = Date.now();
+		for (const id of ['a', 'b']) scheduler.track(id, start);
+		const reads = await Promise.all(['a', 'b'].map((id) => waitLoop(scheduler, id, start + 2500, () => false, stop.signal)));
+		stop.abort();
+		scheduler.forget('a');
+		scheduler.forget('b');
+		expect(looks).toHaveLength(1);
+		// Back on their own plans: the lead task (every 0.6 s) is read again within 2.5 s.
+		expect(Math.max(...reads)).toBeGreaterThanOrEqual(2);
+	});
+
+	test('looks that show none of the tasks are given up after three, once the tasks are old enough to be listed (30 s)', async () => {
+		const { session, looks } = lookingSession(new Map());
+		const empty: WanSession = { ...session, lookAtTasks: async (ids) => (await session.lookAtTasks!(ids, {}), new Map()) };
+		const scheduler = new PollScheduler(empty);
+		const stop = new AbortController();
+		const start = Date.now();
+		for (const id of ['a', 'b']) scheduler.track(id, start - 31_000);
+		await Promise.all(['a', 'b'].map((id) => waitLoop(scheduler, id, start + 2500, () => false, stop.signal)));
+		stop.abort();
+		scheduler.forget('a');
+		scheduler.forget('b');
+		expect(looks).toHaveLength(3);
+	});
+
+	test('a task a look saw end wakes its wait at once', async () => {
+		const state = new Map<string, TaskGlance['status']>();
+		const { session, looks } = lookingSession(state);
+		const scheduler = new PollScheduler(session);
+		const stop = new AbortController();
+		const start = Date.now();
+		for (const id of ['a', 'b']) scheduler.track(id, start);
+		setTimeout(() => state.set('b', 'SUCCEEDED'), 700);
+		const wait = scheduler.waitTurn('a', start + 20_000, stop.signal);
+		wait.catch(() => undefined);
+		const woke = await scheduler.waitTurn('b', start + 20_000, stop.signal).then(() => Date.now());
+		stop.abort();
+		scheduler.forget('a');
+		scheduler.forget('b');
+		const sawIt = looks.find((look) => look.at >= start + 700)!;
+		expect(sawIt).toBeDefined();
+		// Woken by the look that saw it (not its 15 s backup read), right after that look answered.
+		expect(woke - sawIt.at).toBeLessThan(200);
 	});
 });
 

@@ -73,6 +73,18 @@ const BACKUP_READ_GAP_MS = 15_000;
 const STALE_LOOK_MS = 1_000;
 /** One look's own time limit. */
 const LOOK_TIMEOUT_MS = 10_000;
+/** Looks that failed in a row (each retried after a backoff) before looks are turned off for the execution. */
+const FAILED_LOOKS_LIMIT = 5;
+/**
+ * A look that shows none of the tasks counts as empty only once the tasks asked about are this old: a new
+ * task may show in a list or a batch answer a moment late (UNCONFIRMED; Runware's grace is 30 s).
+ */
+const NEW_TASK_GRACE_MS = 30_000;
+/**
+ * Reads without the service's times that found a task ended which the last look still showed running,
+ * in a row, before the looks are taken to lag (with times, one read proves it).
+ */
+const UNTIMED_STALE_READS_LIMIT = 2;
 /** Looks that covered none of the tasks in a row before looks are turned off for the execution. */
 const EMPTY_LOOKS_LIMIT = 3;
 
@@ -93,8 +105,11 @@ interface TrackedTask {
 	lastReadAt?: number;
 	/** SDK-schedule polls already credited for this task. */
 	creditedPolls: number;
-	/** The last batch look reported it. */
-	covered: boolean;
+	/**
+	 * What the looks know of it: `new` (no look asked yet: the next look will), `covered` (the last look
+	 * reported it), `left out` (a look did not report it, or failed: it keeps its own plan).
+	 */
+	look: 'new' | 'covered' | 'left out';
 	/** A batch look saw it end: its wait reads it at once (or takes the glance's result). */
 	ended?: TaskGlance;
 	/** Its run length was taught to the model (once, whether a look or a read saw the end). */
@@ -121,8 +136,11 @@ export class PollScheduler {
 	private lookBackoffUntil = 0;
 	private failedLooksInARow = 0;
 	private emptyLooksInARow = 0;
+	private untimedStaleReads = 0;
 	private looksOff = false;
 	private wasLooking = false;
+	/** When looks (re)started: spare credit buys the first periodic look a gap after it, not at once. */
+	private lookingSince = 0;
 	/** The executions's cancel signal, as handed to the waits. */
 	private signal?: AbortSignal;
 
@@ -161,7 +179,7 @@ export class PollScheduler {
 			replans: new Set(),
 			trackedAt: now,
 			creditedPolls: 0,
-			covered: false,
+			look: 'new',
 			taught: false,
 			endCredited: false,
 		});
@@ -192,7 +210,8 @@ export class PollScheduler {
 		if (!task) return this.now();
 		// A look saw it end: collect it now. The looks cover it: only the occasional backup read.
 		if (task.ended) return this.now();
-		if (task.covered && this.looking()) return (task.lastReadAt ?? task.trackedAt) + BACKUP_READ_GAP_MS;
+		// Looks in use and this task is (or is about to be) in them: its own plan asks for a look instead.
+		if (task.look !== 'left out' && this.looking()) return (task.lastReadAt ?? task.trackedAt) + BACKUP_READ_GAP_MS;
 		return this.ownPlanAt(task);
 	}
 
@@ -260,13 +279,26 @@ export class PollScheduler {
 		const task = this.tasks.get(taskId);
 		if (!task) return;
 		task.lastReadAt = sentAt;
+		const seenByLook = task.ended !== undefined;
 		task.ended = undefined;
 		this.learn(task, snapshot, sentAt);
-		// Its own read finds it ended well before a look that still showed it running: the looks lag, stop them.
+		if (!terminalStatuses.has(snapshot.status)) return;
 		const ended = this.ourTime(snapshot.endedAt, snapshot, task);
-		if (terminalStatuses.has(snapshot.status) && ended !== undefined && task.lookSawRunningAt !== undefined && ended < task.lookSawRunningAt - STALE_LOOK_MS) {
+		if (ended !== undefined && task.submittedAt !== undefined) {
+			// Credit stops where the task ended, not where we saw it end (a late sight must not buy looks).
+			const owed = sdkPollsWithin(ended - task.submittedAt);
+			if (owed < task.creditedPolls) {
+				this.credit -= LOOK_QUERY_SHARE * (task.creditedPolls - owed);
+				task.creditedPolls = owed;
+			}
+		}
+		// Its own read finds it ended while the last look still showed it running: the looks lag behind.
+		if (seenByLook || task.lookSawRunningAt === undefined) return;
+		const stale = ended !== undefined ? ended < task.lookSawRunningAt - STALE_LOOK_MS : ++this.untimedStaleReads >= UNTIMED_STALE_READS_LIMIT;
+		if (stale) {
 			this.looksOff = true;
 			this.replanAll();
+			this.planLook();
 		}
 	}
 
@@ -330,12 +362,13 @@ export class PollScheduler {
 		clearTimeout(this.lookTimer);
 		this.lookTimer = undefined;
 		const looking = this.looking() && !this.signal?.aborted;
-		// Looks just stopped (one task left, or turned off): the covered tasks go back to their own plans.
-		if (this.wasLooking && !looking) {
-			this.wasLooking = false;
+		// Looks just started or stopped (a second task, one task left, turned off): every wait re-plans,
+		// handing its task to the looks or back to its own plan.
+		if (this.wasLooking !== looking) {
+			this.wasLooking = looking;
+			if (looking) this.lookingSince = this.now();
 			this.replanAll();
 		}
-		this.wasLooking = looking;
 		if (!looking) return;
 		const now = this.now();
 		this.earnCredit(now);
@@ -345,7 +378,7 @@ export class PollScheduler {
 		for (const task of tasks) at = Math.min(at, this.ownPlanAt(task));
 		at = Math.max(at, this.lastLookAt + MIN_GAP_MS);
 		// …and spare credit buys one every PERIODIC_LOOK_GAP_MS.
-		if (this.credit >= RESERVE_PER_TASK * tasks.length + 1) at = Math.min(at, this.lastLookAt + PERIODIC_LOOK_GAP_MS);
+		if (this.credit >= RESERVE_PER_TASK * tasks.length + 1) at = Math.min(at, Math.max(this.lastLookAt, this.lookingSince) + PERIODIC_LOOK_GAP_MS);
 		at = Math.max(at, this.lookBackoffUntil);
 		if (!Number.isFinite(at)) return;
 		this.lookTimer = setTimeout(() => void this.look(), Math.max(0, at - now));
@@ -356,7 +389,10 @@ export class PollScheduler {
 		this.lookTimer = undefined;
 		const now = this.now();
 		this.earnCredit(now);
-		if (!this.looking()) return;
+		if (!this.looking()) {
+			this.planLook(); // hands the tasks back to their own plans
+			return;
+		}
 		if (this.credit <= -OVERDRAFT) {
 			this.lookTimer = setTimeout(() => void this.look(), CREDIT_RECHECK_MS);
 			this.lookTimer.unref?.();
@@ -368,33 +404,42 @@ export class PollScheduler {
 			await this.takeQuery(signal);
 			const sentAt = this.now();
 			this.lastLookAt = sentAt;
+			// The query is taken: send the look even if a task's own read went first meanwhile.
 			const ids = this.lookable().map(([id]) => id);
-			if (ids.length < 2) return;
+			if (ids.length === 0) return;
 			let glances: Map<string, TaskGlance>;
 			try {
 				glances = await this.session.lookAtTasks!(ids, { signal, deadline: sentAt + LOOK_TIMEOUT_MS, timeoutMs: LOOK_TIMEOUT_MS, retry: { maxAttempts: 1 } });
 			} catch (error) {
 				if (signal?.aborted) return;
-				// A failed look leaves every task to its own plan meanwhile; one that fails for good ends looks.
-				for (const [, task] of this.lookable()) task.covered = false;
-				if (!this.session.isTransient(error)) this.looksOff = true;
-				else this.lookBackoffUntil = this.now() + Math.min(1000 * 2 ** this.failedLooksInARow++, 30_000);
+				// A failed look leaves every task to its own plan meanwhile; one that fails for good (or again
+				// and again) ends looks for the execution.
+				for (const task of this.tasks.values()) task.look = 'left out';
+				if (!this.session.isTransient(error) || ++this.failedLooksInARow >= FAILED_LOOKS_LIMIT) this.looksOff = true;
+				else this.lookBackoffUntil = this.now() + Math.min(1000 * 2 ** (this.failedLooksInARow - 1), 30_000);
 				return;
 			}
 			this.failedLooksInARow = 0;
 			let covered = 0;
+			let oldestAsked = Infinity;
 			for (const id of ids) {
 				const task = this.tasks.get(id);
 				if (!task) continue;
+				oldestAsked = Math.min(oldestAsked, task.submittedAt ?? task.trackedAt);
 				const glance = glances.get(id);
-				task.covered = glance !== undefined;
+				task.look = glance ? 'covered' : 'left out';
 				if (!glance) continue;
 				covered++;
 				this.learn(task, glance, sentAt);
-				if (terminalStatuses.has(glance.status)) task.ended = glance;
+				if (terminalStatuses.has(glance.status)) {
+					task.ended = glance;
+					this.untimedStaleReads = 0; // the looks do see ends
+				}
 				else task.lookSawRunningAt = sentAt;
 			}
-			this.emptyLooksInARow = covered === 0 ? this.emptyLooksInARow + 1 : 0;
+			// Nothing shown counts only once the tasks are old enough to be listed for sure.
+			if (covered > 0) this.emptyLooksInARow = 0;
+			else if (sentAt - oldestAsked >= NEW_TASK_GRACE_MS) this.emptyLooksInARow++;
 			if (this.emptyLooksInARow >= EMPTY_LOOKS_LIMIT) this.looksOff = true;
 		} catch {
 			// Aborted while waiting for budget: the waits end on the same signal.
