@@ -5,36 +5,19 @@
  * against the emulator, whose task list shares the 20/s query limit. Counts only: lag is measured in
  * `npm run bench` (P2).
  */
-import type { IDataObject } from 'n8n-workflow';
-
-import { setupEngine } from './fixtures/engine';
+import { generateFromPrompt, setupEngine } from './fixtures/engine';
 import { submits, submittedTaskId } from './fixtures/images';
+import { sdkPolls } from '../nodes/AlibabaWan/tasks/runLengthModel';
 
 const { emu, run } = setupEngine({ options: { pollIntervalSeconds: 0 } });
 
-const generate = (extra: IDataObject = {}): IDataObject => ({
-	operation: 'generateImage',
-	model: 'wan2.7-image',
-	prompt: '={{ $json.prompt }}',
-	size: 'custom',
-	customSize: '768*768',
-	outputFormat: 'url',
-	...extra,
-});
+const generate = generateFromPrompt;
 
 /** One item per run length (ms), each its own task. */
 const items = (lengths: number[]) => lengths.map((ms, i) => ({ json: { prompt: `cube ${i + 1} [emulator:running-ms=${ms}]` } }));
 
-/** The official SDKs' queries for a task that ends `lengthMs` after its submit (at once, then 1, 1, 2, 2, 2, 4 … s). */
-function sdkQueries(lengthMs: number): number {
-	let t = 0;
-	let wait = 1000;
-	for (let n = 1; ; n++) {
-		if (n % 3 === 0) wait = Math.min(wait * 2, 5000);
-		if (t >= lengthMs) return n;
-		t += wait;
-	}
-}
+/** The official SDKs' queries for a task that ends `lengthMs` after its submit (pinned in tasks.pollScheduler.test.ts). */
+const sdkQueries = sdkPolls;
 
 const ownReads = (taskId: string) => emu.requests().filter((r) => r.kind === 'query' && r.path.endsWith(`/tasks/${taskId}`));
 const listReads = () => emu.requests().filter((r) => r.kind === 'list');

@@ -5,22 +5,12 @@
  * SDKs' schedule, and every reliability behaviour of the wait (transient failures, Timeout, stop) holds
  * on this path too. Counts only: speed is measured in `npm run bench` (P1, P2).
  */
-import type { IDataObject } from 'n8n-workflow';
-
-import { setupEngine } from './fixtures/engine';
+import { generateFromPrompt, setupEngine } from './fixtures/engine';
 import { submits, submittedTaskId } from './fixtures/images';
 
 const { emu, run } = setupEngine({ options: { pollIntervalSeconds: 0 } });
 
-const generate = (extra: IDataObject = {}): IDataObject => ({
-	operation: 'generateImage',
-	model: 'wan2.7-image',
-	prompt: '={{ $json.prompt }}',
-	size: 'custom',
-	customSize: '768*768',
-	outputFormat: 'url',
-	...extra,
-});
+const generate = generateFromPrompt;
 
 const items = (count: number, runningMs: number) =>
 	Array.from({ length: count }, (_, i) => ({ json: { prompt: `cube ${i + 1} [emulator:running-ms=${runningMs}]` } }));
