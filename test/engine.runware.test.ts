@@ -577,3 +577,25 @@ describe('reading a task: nothing billed is lost or misreported', () => {
 		expect(pollRequests()).toHaveLength(2);
 	});
 });
+
+describe('batch looks on Runware (automatic schedule, several tasks waited on)', () => {
+	test('three items at once: several getResponse tasks go out in one request, every task is created once and every image comes out', async () => {
+		rw.setTiming({ queueMs: 0, perImageMs: 1500 });
+		const items = await Promise.all([1, 2, 3].map(() => photo()));
+		const result = await run(
+			{ ...generate({ operation: 'editImage', inputType: 'binary', binaryPropertyName: 'data', prompt: 'put it on a table' }), options: { pollIntervalSeconds: 0, concurrency: 3 } },
+			items,
+		);
+		expect(result.error?.message).toBeUndefined();
+		expect(result.items).toHaveLength(3);
+		expect(result.items.every((item) => Object.keys(item.binary ?? {}).length === 1)).toBe(true);
+		expect(inferenceTasks(rw)).toHaveLength(3);
+		const reads = apiRequests(rw).filter((request) => request.kind === 'poll');
+		const sizes = reads.map((request) => (request.body as Array<{ taskType: string }>).filter((task) => task.taskType === 'getResponse').length);
+		// At least one batch look asked about several tasks at once.
+		expect(Math.max(...sizes)).toBeGreaterThanOrEqual(2);
+		// Fewer reads than one per task per look would take.
+		expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThan(reads.length);
+		expect(JSON.stringify(result.items.map((item) => item.json))).not.toContain(RW_KEY);
+	});
+});
