@@ -11,8 +11,9 @@
  *   predict the others' ends: polls go where a task most likely just ended (tasks/runLengthModel.ts).
  *   Every plan is redone when a task finishes.
  * - Polls of the execution never exceed `BUDGET_SHARE` of the session's query budget in any second.
- * - Batch looks: when the session can report several tasks in one request (`lookAtTasks`) and two or
- *   more tasks are waited on, ONE look replaces the per-task polls: it goes out when any task's plan
+ * - Batch looks: when the session can report several tasks in one request (`lookAtTasks`), two or
+ *   more tasks are waited on, and their run lengths are not known yet or are spread (tasks that run
+ *   alike are read on their own just after their predicted ends), ONE look replaces the per-task polls: it goes out when any task's plan
  *   above says so, and in between every `PERIODIC_LOOK_GAP_MS` while the execution has query credit to
  *   spare. Credit is earned at `LOOK_QUERY_SHARE` × the official SDKs' schedule for every task waited on and
  *   spent by every query (looks, and the reads that collect a task a look saw end), so the execution
@@ -47,7 +48,7 @@ const DEFAULT_QUERY_BUDGET = 10;
  * end a little apart, so when the first one is seen done, the next ones are polled just as they end
  * (instead of all being found by the same late poll).
  */
-const LEARNING_SUBMIT_SPACING_MS = 120;
+const LEARNING_SUBMIT_SPACING_MS = 80;
 /** …for the first this many submits at most (a service that answers at once never teaches a length). */
 const LEARNING_SUBMITS = 10;
 const WINDOW_MS = 1_000;
@@ -58,6 +59,9 @@ const WINDOW_MS = 1_000;
  */
 const PERIODIC_LOOK_GAP_MS = 250;
 const RESERVE_PER_TASK = 1;
+/** Tasks whose run lengths (at least this many seen) spread less than this are read on their own plans. */
+const ALIKE_SAMPLES = 3;
+const ALIKE_SPREAD_MS = 500;
 /**
  * Queries per task relative to the SDKs' schedule that looks and reads may spend together (the bench
  * allows 1.5; the reads a look triggers, the overdraft and clock differences take the rest).
@@ -334,9 +338,9 @@ export class PollScheduler {
 
 	// ------------------------------------------------------------------------------- batch looks
 
-	/** Whether batch looks are in use now: the session offers them, they work, and 2+ tasks are waited on. */
+	/** Whether batch looks are in use now: the session offers them, they work, 2+ tasks are waited on, and they help. */
 	private looking(): boolean {
-		return !this.looksOff && this.session.lookAtTasks !== undefined && this.lookable().length >= 2;
+		return !this.looksOff && this.session.lookAtTasks !== undefined && this.lookable().length >= 2 && this.looksHelp();
 	}
 
 	/** The tasks a look would ask about: a wait is waiting for its turn, and no look saw it end yet. */
@@ -383,6 +387,15 @@ export class PollScheduler {
 		if (!Number.isFinite(at)) return;
 		this.lookTimer = setTimeout(() => void this.look(), Math.max(0, at - now));
 		this.lookTimer.unref?.(); // the waits hold the execution open, never a look timer
+	}
+
+	/**
+	 * Looks pay off while the run lengths are not known yet, or when those seen are spread: then an end may
+	 * come any time to any task. When the tasks run alike, each one's own read lands just after its end
+	 * and brings its result at once (a look would need that read too).
+	 */
+	private looksHelp(): boolean {
+		return this.model.size < ALIKE_SAMPLES || this.model.spreadMs >= ALIKE_SPREAD_MS;
 	}
 
 	private async look(): Promise<void> {

@@ -68,6 +68,14 @@ export class RunLengthModel {
 		return this.samples.length;
 	}
 
+	/** Standard deviation of the run lengths seen (0 with fewer than two). */
+	get spreadMs(): number {
+		const n = this.samples.length;
+		if (n < 2) return 0;
+		const mean = this.samples.reduce((a, b) => a + b, 0) / n;
+		return Math.sqrt(this.samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+	}
+
 	/** A finished task's run length (start of running → end), ms. */
 	add(lengthMs: number): void {
 		if (!Number.isFinite(lengthMs) || lengthMs <= 0) return;
