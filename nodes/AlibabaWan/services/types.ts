@@ -134,10 +134,10 @@ export interface TaskSnapshot {
 }
 
 /**
- * What a batch look saw of one task: its status and the service's times (as in TaskSnapshot); `result`
- * only when the batch answer carried the whole finished task (then no read is needed to collect it).
+ * What a batch look saw of one task: its status and the service's times (as in TaskSnapshot). Never a
+ * result: a task a look saw end is read on its own (getTask), so every rule of the read decides its end.
  */
-export type TaskGlance = Omit<TaskSnapshot, 'result' | 'requestId'> & { result?: TaskResult };
+export type TaskGlance = Omit<TaskSnapshot, 'result' | 'requestId'>;
 
 /** What the service says where the shared messages need its own words (each ends without a period). */
 export interface ServiceTexts {
@@ -187,7 +187,7 @@ export interface WanSession {
 	 * can watch every running task of an execution for the price of one query (DashScope: the task list;
 	 * Runware: several getResponse tasks in one request). The answer holds a glance for each task the
 	 * service reported; a task left out is simply not covered (the scheduler keeps reading it on its own).
-	 * A glance with a terminal status and no `result` means "ended: read it for its result" (getTask).
+	 * A glance with a terminal status means "ended: read it for its result" (getTask).
 	 * Throws like getTask; a non-transient failure turns batch looks off for the execution.
 	 */
 	lookAtTasks?(taskIds: readonly string[], opts: CallOptions): Promise<Map<string, TaskGlance>>;

@@ -114,7 +114,7 @@ interface TrackedTask {
 	 * reported it), `left out` (a look did not report it, or failed: it keeps its own plan).
 	 */
 	look: 'new' | 'covered' | 'left out';
-	/** A batch look saw it end: its wait reads it at once (or takes the glance's result). */
+	/** A batch look saw it end: its wait reads it at once. */
 	ended?: TaskGlance;
 	/** Its run length was taught to the model (once, whether a look or a read saw the end). */
 	taught: boolean;
@@ -198,14 +198,6 @@ export class PollScheduler {
 		// Before any task finished, another task may now be the one to watch closely.
 		if (this.model.size === 0) this.replanAll();
 		this.planLook();
-	}
-
-	/** A look saw the task end with its whole result (the service's batch answer carried it): take it, once. */
-	takeEndedResult(taskId: string): TaskGlance['result'] {
-		const task = this.tasks.get(taskId);
-		const result = task?.ended?.result;
-		if (task && result) task.ended = undefined;
-		return result;
 	}
 
 	/** When the task should next be read on its own (epoch ms, our clock). */

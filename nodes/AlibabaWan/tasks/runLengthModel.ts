@@ -111,8 +111,7 @@ export class RunLengthModel {
 
 	private rebuild(): void {
 		const n = this.samples.length;
-		const mean = this.samples.reduce((a, b) => a + b, 0) / n;
-		const sd = Math.sqrt(this.samples.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+		const sd = this.spreadMs;
 		// Silverman's bandwidth once there are a few samples; never narrower than timer and clock jitter.
 		const bandwidth = n >= 3 ? 1.06 * sd * n ** -0.2 : 0;
 		const sigmas = this.samples.map((length) => Math.max(MIN_SIGMA_MS, 0.002 * length, bandwidth));

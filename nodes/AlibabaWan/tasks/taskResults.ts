@@ -64,3 +64,5 @@ export function validityText(ms: number): string {
 }
 
 export const terminalStatuses: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);
+/** Every status a task can report (a service's word outside these is not a status). */
+export const taskStatuses: ReadonlySet<string> = new Set<TaskStatus>(['PENDING', 'RUNNING', 'SUSPENDED', ...terminalStatuses]);

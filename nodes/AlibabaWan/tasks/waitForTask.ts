@@ -77,9 +77,6 @@ async function pollUntilDone(
 		if (signal?.aborted) return { kind: 'aborted', taskId, lastStatus };
 		let delay: number | undefined;
 		if (!skipPoll) {
-			// A batch look may have brought the whole finished task already (tasks/pollScheduler.ts).
-			const seen = scheduler?.takeEndedResult(taskId);
-			if (seen) return { kind: 'finished', result: seen };
 			try {
 				await scheduler?.takeQuery(signal);
 				const sentAt = Date.now();

@@ -4,7 +4,7 @@
  * downloads results, all through dashScopeApi.ts.
  */
 import { modelIds } from '../../catalog/modelCatalog';
-import { terminalStatuses } from '../../tasks/taskResults';
+import { taskStatuses, terminalStatuses } from '../../tasks/taskResults';
 import { ApiError } from '../../transport/errors';
 import type { TaskGlance, TaskStatus, WanService, WanSession } from '../types';
 import { shouldRetry } from '../../transport/callRunner';
@@ -18,7 +18,6 @@ import { getLimiter } from '../../transport/rateLimit';
 
 /** Tasks a batch look reads from the list (the emulator's largest page; DashScope's is UNCONFIRMED). */
 const LOOK_PAGE_SIZE = 100;
-const knownStatuses: ReadonlySet<string> = new Set<TaskStatus>(['PENDING', 'RUNNING', 'SUSPENDED', 'SUCCEEDED', 'FAILED', 'CANCELED', 'UNKNOWN']);
 
 export const dashScopeService: WanService = {
 	id: 'dashscope',
@@ -96,7 +95,7 @@ export const dashScopeService: WanService = {
 				const glances = new Map<string, TaskGlance>();
 				for (const entry of listed.tasks) {
 					const status = entry.status as TaskStatus;
-					if (!wanted.has(entry.task_id) || !knownStatuses.has(status)) continue;
+					if (!wanted.has(entry.task_id) || !taskStatuses.has(status)) continue;
 					glances.set(entry.task_id, {
 						taskId: entry.task_id,
 						status,
