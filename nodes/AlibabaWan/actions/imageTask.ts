@@ -169,7 +169,8 @@ export async function runImageTask(
 			signal: env.signal,
 			deadline,
 			onRetry: (event) => {
-				if (isRateLimit(event.error)) env.submitThrottled?.();
+				// A refused slot probe is expected while the account is full: only an overstep shrinks this run's share.
+				if (isRateLimit(event.error) && !event.slotProbe) env.submitThrottled?.();
 			},
 		});
 	} catch (error) {

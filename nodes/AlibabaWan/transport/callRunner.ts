@@ -7,6 +7,7 @@
 import { ApiError, isQuotaCode, isRateLimit, timeoutError } from './errors';
 import { headerValue, mapFailure, readText, send, type SendResult } from './httpClient';
 import type { RateSlot, SlidingWindowLimiter } from './rateLimit';
+import type { RunningSlots, SlotTicket } from './runningSlots';
 import { backoffDelay, parseRetryAfter, resolvePolicy, sleep } from './retry';
 import type { CallOptions, ErrorAnswer, StreamingJsonBody } from './types';
 
@@ -47,6 +48,11 @@ export interface CallSpec<T, Task = unknown> {
 	/** Built per attempt (a StreamingJsonBody is re-opened by send()). */
 	body?: string | StreamingJsonBody;
 	limiter?: SlidingWindowLimiter;
+	/**
+	 * Creates only: the account's running-task slots for this model. After a 429 a submit waits here until
+	 * a slot is known or likely free (runningSlots.ts) instead of being paused for Retry-After.
+	 */
+	slots?: RunningSlots;
 	timeoutMs: number;
 	opts: CallOptions;
 	/** The API key, so retry events can be scrubbed before they leave. */
@@ -89,6 +95,8 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 		} catch (caught) {
 			error = withHint(spec, mapFailure(caught, undefined, undefined, spec.operation));
 		}
+		// Retry-After (and the backoff) count from the answer, so the time a reconciliation took is not waited twice.
+		const answeredAt = Date.now();
 		if (spec.taskId && !error.taskId) error.taskId = spec.taskId;
 		if (!error.operation) error.operation = spec.operation;
 
@@ -120,19 +128,29 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 		error.retryable = shouldRetry(spec.mode, error);
 		// With a deadline, waiting out a rate limit (e.g. the 5-running-tasks limit) is bounded by time, not count.
 		if (!(deadline !== undefined && isRateLimit(error))) counted++;
-		const delayMs = backoffDelay(counted - 1, policy, error.retryAfterMs);
+		const askedMs = backoffDelay(counted - 1, policy, error.retryAfterMs);
+		const waitMs = Math.max(0, askedMs - (Date.now() - answeredAt));
+		// A submit refused for want of a running slot waits in the slot gate instead (a probe at Retry-After,
+		// or at once when one of our tasks frees a slot).
+		const delayMs = slotRefusals.has(error) ? 0 : waitMs;
 		const tooLong =
 			deadline !== undefined
-				? Date.now() + delayMs > deadline
+				? Date.now() + waitMs > deadline
 				: error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
 		if (!error.retryable || counted >= policy.maxAttempts || tooLong) {
 			if (tooLong && error.retryable && deadline !== undefined) {
-				error.message += ` (${spec.service.name} asked to wait ${Math.ceil(delayMs / 1000)} s, longer than what is left of the Timeout)`;
+				error.message += ` (${spec.service.name} asked to wait ${Math.ceil(askedMs / 1000)} s, longer than what is left of the Timeout)`;
 			}
 			throw finalize(spec, error);
 		}
 		try {
-			spec.opts.onRetry?.({ operation: spec.operation, attempt, delayMs, error: error.scrubbed(spec.secret ? [spec.secret] : []) });
+			spec.opts.onRetry?.({
+				operation: spec.operation,
+				attempt,
+				delayMs,
+				error: error.scrubbed(spec.secret ? [spec.secret] : []),
+				slotProbe: slotRefusals.get(error) === 'probe' || undefined,
+			});
 		} catch {
 			// a logging callback must not change the outcome
 		}
@@ -167,15 +185,18 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 	const limiter = spec.limiter;
 	const deadline = spec.opts.deadline;
 	let slot: RateSlot | undefined;
-	if (limiter) {
-		// Waiting for a slot (pacing, or a pause after a 429) ends at the deadline too.
+	let ticket: SlotTicket | undefined;
+	if (limiter || spec.slots) {
+		// Waiting for a slot (a running-task slot, pacing, or a pause after a 429) ends at the deadline too.
 		const slotSignal =
 			deadline === undefined
 				? signal
 				: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
 		try {
-			slot = await limiter.acquire(slotSignal);
+			if (spec.slots) ticket = await spec.slots.acquire(slotSignal);
+			if (limiter) slot = await limiter.acquire(slotSignal);
 		} catch (error) {
+			if (ticket) spec.slots!.unused(ticket);
 			const e =
 				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
 					? Object.assign(timeoutError(spec.timeoutMs, spec.operation, spec.service.name), {
@@ -200,12 +221,27 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 		service: spec.service.name,
 		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
 	});
-	if (!spec.submit) return await handle(spec, await sending);
-	// A reconciling sibling waits for this whole attempt (answer read, task claimed) before it lists.
-	return await spec.submit.track(sending.then((res) => handle(spec, res)));
+	// The running-task slot is answered for exactly once: accepted, refused (429), or unused.
+	const gate = ticket ? { slots: spec.slots!, ticket, answered: false } : undefined;
+	const handled = sending.then((res) => handle(spec, res, gate));
+	const attempt = spec.submit ? spec.submit.track(handled) : handled;
+	try {
+		return await attempt;
+	} finally {
+		if (gate && !gate.answered) gate.slots.unused(gate.ticket);
+	}
 }
 
-async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult): Promise<T> {
+/** 429s that answered a submit let through by running-slot tracking, with how it went (runningSlots.ts). */
+const slotRefusals = new WeakMap<ApiError, SlotTicket>();
+
+interface GateTicket {
+	slots: RunningSlots;
+	ticket: SlotTicket;
+	answered: boolean;
+}
+
+async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: GateTicket): Promise<T> {
 	const limiter = spec.limiter;
 	let handedOver = false;
 	try {
@@ -214,6 +250,10 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult): Promis
 			try {
 				const value = await spec.onSuccess(res);
 				handedOver = !!spec.keepOpen;
+				if (gate) {
+					gate.answered = true;
+					gate.slots.accepted(gate.ticket);
+				}
 				return value;
 			} catch (error) {
 				const e = mapFailure(error, undefined, undefined, spec.operation);
@@ -243,12 +283,21 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult): Promis
 		error.notSent = false;
 		// One 429 means the account is over its rate: hold the other queued requests too (for Retry-After,
 		// else one base backoff) instead of letting each of them collect its own 429.
-		if (limiter && isRateLimit(error)) {
-			// …and slow this process down for a while, so processes sharing the key converge (AIMD).
-			limiter.throttled();
-			const policy = resolvePolicy(spec.opts.retry);
-			const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
-			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
+		if (isRateLimit(error)) {
+			if (gate) {
+				// A submit with running-task slots: submits of this model now go out only as slots free
+				// (runningSlots.ts), clocked by task ends and probes — neither paused nor slowed, which would
+				// leave freed slots idle.
+				gate.answered = true;
+				gate.slots.refused(error.retryAfterMs);
+				slotRefusals.set(error, gate.ticket);
+			} else if (limiter) {
+				// …and slow this process down for a while, so processes sharing the key converge (AIMD).
+				limiter.throttled();
+				const policy = resolvePolicy(spec.opts.retry);
+				const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
+				limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
+			}
 		}
 		throw error;
 	} finally {

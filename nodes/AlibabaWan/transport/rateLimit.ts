@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import { abortedError } from './errors';
 import { sleep } from './retry';
+import { resetRunningSlots } from './runningSlots';
 
 /** DashScope's documented defaults: 5 task submissions/s, 20 task queries/s. */
 export const DEFAULT_RATE_LIMITS = { submit: 5, query: 20 } as const;
@@ -149,8 +150,9 @@ export function getLimiter(kind: RateLimitKind, origin: string, apiKey: string, 
 	return limiter;
 }
 
-/** Forget all limiter state; optionally change the per-second limits (tests). */
+/** Forget all limiter state (running-slot gates too); optionally change the per-second limits (tests). */
 export function resetRateLimiters(overrides?: Partial<Record<RateLimitKind, number>>): void {
 	limiters.clear();
+	resetRunningSlots();
 	limits = { ...DEFAULT_RATE_LIMITS, ...(overrides ?? {}) };
 }

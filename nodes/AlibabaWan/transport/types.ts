@@ -50,6 +50,11 @@ export interface RetryEvent {
 	attempt: number;
 	delayMs: number;
 	error: ApiErrorFields;
+	/**
+	 * The failed attempt was a probe for a free running-task slot (transport/runningSlots.ts): its 429 is
+	 * expected while the account is full, not a sign that this caller takes more than its share.
+	 */
+	slotProbe?: boolean;
 }
 
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'SUSPENDED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'UNKNOWN';

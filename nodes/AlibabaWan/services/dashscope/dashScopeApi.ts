@@ -11,6 +11,8 @@ import { USER_AGENT, checkBaseUrl, checkedApiKey, downloadResultUrl, parseJson, 
 import { readText } from '../../transport/httpClient';
 import type { SendResult } from '../../transport/httpClient';
 import { getLimiter } from '../../transport/rateLimit';
+import { runningSlots, taskEnded, taskStarted } from '../../transport/runningSlots';
+import { terminalStatuses } from '../../tasks/taskResults';
 import { sleep } from '../../transport/retry';
 import { TASK_MAY_EXIST_HINT, errorFromHttp, hintFor } from './errors';
 import { claimTask, reconcileSubmit, trackAttempt, bucketKey } from './reconcile';
@@ -81,6 +83,8 @@ export async function submitTask(
 		if (containsOssUrl(preview)) headers['x-dashscope-ossresourceresolve'] = 'enable';
 		const model = opts.model ?? (preview as { model?: unknown } | undefined)?.model;
 		const key = bucketKey(baseUrl, apiKey, typeof model === 'string' ? model : '');
+		// The 5-running-tasks limit is per account and model (DASHSCOPE_API.md §7).
+		const slots = runningSlots(key);
 		return runCall<SubmitResult, TaskListEntry>({
 			service: DASHSCOPE,
 			operation: 'submitTask',
@@ -90,6 +94,7 @@ export async function submitTask(
 			headers,
 			body: streaming ? body : JSON.stringify(body),
 			limiter: getLimiter('submit', baseUrl, apiKey),
+			slots,
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
 			opts,
 			secret: apiKey,
@@ -113,6 +118,7 @@ export async function submitTask(
 			},
 			adopt: (task, how) => {
 				claimTask(key, task.task_id);
+				taskStarted(slots, task.task_id);
 				return {
 					taskId: task.task_id,
 					taskStatus: (task.status ?? 'PENDING') as TaskStatus,
@@ -129,6 +135,7 @@ export async function submitTask(
 					throw invalidResponse('submitTask', json, parsed.error);
 				}
 				claimTask(key, parsed.data.output.task_id);
+				taskStarted(slots, parsed.data.output.task_id);
 				return {
 					taskId: parsed.data.output.task_id,
 					taskStatus: (parsed.data.output.task_status ?? 'PENDING') as TaskStatus,
@@ -156,7 +163,11 @@ export async function getTask(endpoint: DashScopeEndpoint, taskId: string, opts:
 			opts,
 			secret: apiKey,
 			taskId: id,
-			onSuccess: async (res) => normalizeTask(await readJson(res, 'getTask', id), id),
+			onSuccess: async (res) => {
+				const task = normalizeTask(await readJson(res, 'getTask', id), id);
+				if (terminalStatuses.has(task.output.task_status)) taskEnded(id);
+				return task;
+			},
 		});
 	});
 }
@@ -229,6 +240,8 @@ export async function listTasks(
 				const parsed = listResponseSchema.safeParse(json);
 				if (!parsed.success) throw invalidResponse('listTasks', json, parsed.error);
 				const d = parsed.data;
+				// A task of ours the list shows ended frees its running slot (runningSlots.ts).
+				for (const task of d.data ?? []) if (terminalStatuses.has(task.status as TaskStatus)) taskEnded(task.task_id);
 				return {
 					requestId: d.request_id ?? '',
 					tasks: (d.data ?? []) as ListTasksResult['tasks'],

@@ -1,0 +1,91 @@
+/**
+ * Sharing the account's 5 running slots with another client of the same key (another worker, another
+ * tool), through the built node in n8n's engine against the emulator (policy 'reject': a 6th concurrent
+ * task is answered 429). The other client's tasks are submitted straight to the emulator. Once a submit
+ * met the limit, the node sends a submit only when one of its own tasks ended or, as one probe, when the
+ * Retry-After passed — never one resend per waiting item — and no task is created twice.
+ */
+import { msgBody, submit } from './emulator/fixtures';
+import { setupEngine } from './fixtures/engine';
+import { submits } from './fixtures/images';
+
+const { emu, run } = setupEngine();
+
+const generate = (extra = {}) => ({
+	operation: 'generateImage',
+	model: 'wan2.7-image',
+	prompt: '={{ $json.prompt }}',
+	size: '1K',
+	outputFormat: 'url',
+	...extra,
+});
+const items = (count: number, runningMs: number) =>
+	Array.from({ length: count }, (_, i) => ({ json: { prompt: `ours ${i + 1} [emulator:running-ms=${runningMs}]` } }));
+
+/** The other client takes `count` slots of wan2.7-image for `runningMs`; then the submit rate's second passes. */
+async function otherClientHolds(count: number, runningMs: number): Promise<string[]> {
+	const ids: string[] = [];
+	for (let i = 0; i < count; i++) {
+		const res = await submit(emu, msgBody('wan2.7-image', `theirs ${i + 1} [emulator:running-ms=${runningMs}]`, [], { size: '1K' }));
+		expect(res.status).toBe(200);
+		ids.push((res.body as { output: { task_id: string } }).output.task_id);
+	}
+	await new Promise((resolve) => setTimeout(resolve, 1_100));
+	return ids;
+}
+
+function ourTasks() {
+	const tasks = submits(emu)
+		.filter((r) => r.status === 200 && JSON.stringify(r.body).includes('ours '))
+		.map((r) => emu.task((r.responseBody as { output: { task_id: string } }).output.task_id)!);
+	return tasks;
+}
+
+describe('running slots shared with another client of the key', () => {
+	test('while the other client holds every slot: one probe per Retry-After, not one resend per item; each item one task', async () => {
+		const theirs = await otherClientHolds(5, 3_000);
+		const result = await run(generate(), items(4, 200));
+		expect(result.status).toBe('success');
+		expect(result.items).toHaveLength(4);
+
+		const ours = ourTasks();
+		expect(ours).toHaveLength(4); // no duplicate task
+		expect(new Set(result.items.map((item) => item.json.taskId))).toEqual(new Set(ours.map((task) => task.taskId)));
+		const firstFreed = Math.min(...theirs.map((id) => emu.task(id)!.endTime!));
+		for (const task of ours) expect(task.submitTime).toBeGreaterThanOrEqual(firstFreed);
+
+		const refused = submits(emu)
+			.filter((r) => r.status === 429)
+			.map((r) => r.at)
+			.sort((a, b) => a - b);
+		// The first wave went out before anything was refused (at most one per item)…
+		const firstWave = refused.filter((at) => at < refused[0] + 300);
+		expect(firstWave.length).toBeGreaterThanOrEqual(1);
+		expect(firstWave.length).toBeLessThanOrEqual(4);
+		// …after it, the submits that met the limit were single probes, a Retry-After (≥ 1 s here) apart.
+		const later = refused.slice(firstWave.length);
+		for (let i = 1; i < later.length; i++) expect(later[i] - later[i - 1]).toBeGreaterThanOrEqual(900);
+		expect(later.length).toBeLessThanOrEqual(4);
+	});
+
+	test('a slot our own task frees is used at once, not after the Retry-After: the refused item is resent as soon as one of ours ended', async () => {
+		// The first submit is refused as if the account were full, with a long Retry-After (no task created).
+		emu.injectFault({ match: { kind: 'submit' }, action: { type: 'http', status: 429, code: 'Throttling', retryAfterSeconds: 10 } });
+		const result = await run(generate(), items(3, 300));
+		expect(result.status).toBe('success');
+		expect(result.items).toHaveLength(3);
+
+		const ours = ourTasks();
+		expect(ours).toHaveLength(3); // the refused item: one task, after the list showed none
+		const refusals = submits(emu).filter((r) => r.status === 429);
+		expect(refusals).toHaveLength(1);
+		const refusedPrompt = (refusals[0].body as { input: { messages: Array<{ content: Array<{ text: string }> }> } }).input.messages[0].content[0].text;
+		const resent = ours.filter((task) => task.prompt === refusedPrompt);
+		expect(resent).toHaveLength(1);
+		// Resent after one of ours had ended (its slot), long before the 10 s Retry-After.
+		const firstEnd = Math.min(...ours.filter((task) => task !== resent[0]).map((task) => task.endTime!));
+		expect(resent[0].submitTime).toBeGreaterThanOrEqual(firstEnd);
+		const refusedAt = refusals[0].at;
+		expect(resent[0].submitTime - refusedAt).toBeLessThan(6_000);
+	});
+});
