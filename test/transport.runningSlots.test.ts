@@ -1,7 +1,9 @@
 /**
  * The running-task slot gate (transport/runningSlots.ts) on its own: open until a 429, then one submit
- * per slot one of our tasks freed and one probe per Retry-After, reopened by an accepted probe.
+ * per slot one of our tasks freed and one probe per Retry-After; accepted probes reopen it step by step.
  */
+import { isRunningTaskLimit } from '../nodes/AlibabaWan/services/dashscope/errors';
+import { ApiError } from '../nodes/AlibabaWan/transport';
 import { RunningSlots, resetRunningSlots, runningSlots, taskEnded, taskStarted } from '../nodes/AlibabaWan/transport/runningSlots';
 
 /** Settles pending promise callbacks (the gate resolves waiters synchronously). */
@@ -14,7 +16,10 @@ function waiters(gate: RunningSlots, count: number, signal?: AbortSignal) {
 	return { got, promises };
 }
 
-afterEach(() => resetRunningSlots());
+afterEach(() => {
+	jest.useRealTimers();
+	resetRunningSlots();
+});
 
 test('open until a submit is refused: every submit passes at once', async () => {
 	const gate = new RunningSlots();
@@ -51,55 +56,95 @@ test('after a 429 each of our ended tasks lets exactly one waiter go, first come
 	expect(gate.isFull).toBe(true);
 });
 
-test('one probe per Retry-After; a refused probe waits for the next one, an accepted probe reopens for everyone', async () => {
+test('one probe per Retry-After; a refused probe waits for the next one; accepted probes send the next at once and reopen after three', async () => {
+	jest.useFakeTimers();
 	const gate = new RunningSlots();
-	gate.refused(40);
-	const { got, promises } = waiters(gate, 3);
-	await tick();
+	gate.refused(2_000);
+	const { got, promises } = waiters(gate, 6);
+	await jest.advanceTimersByTimeAsync(1_999);
 	expect(got).toEqual([]);
-	await new Promise((resolve) => setTimeout(resolve, 80));
+	await jest.advanceTimersByTimeAsync(1);
 	expect(got).toEqual([[0, 'probe']]);
-	gate.refused(40); // the probe met the limit again
-	await new Promise((resolve) => setTimeout(resolve, 20));
+	gate.refused(2_000); // the probe met the limit again
+	await jest.advanceTimersByTimeAsync(1_999);
 	expect(got).toHaveLength(1); // not before its Retry-After
-	await new Promise((resolve) => setTimeout(resolve, 60));
-	expect(got).toEqual([
-		[0, 'probe'],
-		[1, 'probe'],
-	]);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(got[1]).toEqual([1, 'probe']);
+	// Slow start: each accepted probe lets one more go, the third reopens for everyone.
+	gate.accepted('probe');
+	await jest.advanceTimersByTimeAsync(0);
+	expect(got[2]).toEqual([2, 'probe']);
+	expect(got).toHaveLength(3);
+	gate.accepted('probe');
+	await jest.advanceTimersByTimeAsync(0);
+	expect(got).toHaveLength(4);
 	gate.accepted('probe');
 	await Promise.all(promises);
-	expect(got[2]).toEqual([2, 'open']);
+	expect(got.slice(4)).toEqual([
+		[4, 'open'],
+		[5, 'open'],
+	]);
 	expect(gate.isFull).toBe(false);
 	expect(await gate.acquire()).toBe('open');
 });
 
-test('a refusal clears the freed slots: they were taken by another client', async () => {
+test('a Retry-After of 0 (or none) does not probe in a loop: at least 1 s, doubling without a Retry-After', async () => {
+	jest.useFakeTimers();
 	const gate = new RunningSlots();
-	gate.refused(60_000);
-	gate.taskEnded();
-	gate.taskEnded();
-	expect(await gate.acquire()).toBe('freed');
-	gate.refused(60_000);
-	const { got } = waiters(gate, 1);
-	await tick();
-	expect(got).toEqual([]);
+	gate.refused(0);
+	const first = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(999);
+	expect(first.got).toEqual([]);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(first.got).toEqual([[0, 'probe']]);
+	gate.refused(undefined); // second refusal in a row, no Retry-After: 2 s
+	const second = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(1_999);
+	expect(second.got).toEqual([]);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(second.got).toEqual([[0, 'probe']]);
 });
 
-test('a ticket not answered either way (network failure, abort) goes to the next waiter', async () => {
-	const gate = new RunningSlots();
-	gate.refused(60_000);
-	gate.taskEnded();
+test('a refusal drops the slots freed before its submit was sent (another client took them), not those freed after', async () => {
+	let now = 1_000;
+	const gate = new RunningSlots(() => now);
+	gate.refused(60_000, 900);
+	gate.taskEnded(); // freed at 1000
+	now = 2_000;
+	gate.taskEnded(); // freed at 2000
+	gate.refused(60_000, 1_500); // sent at 1500: after the first end, before the second
 	expect(await gate.acquire()).toBe('freed');
 	const { got } = waiters(gate, 1);
 	await tick();
 	expect(got).toEqual([]);
-	gate.unused('freed');
+	// A refusal of an older submit arriving late changes nothing.
+	gate.taskEnded(); // freed at 2000
+	gate.refused(60_000, 1_200);
 	await tick();
 	expect(got).toEqual([[0, 'freed']]);
-	// An unused probe: the next submit goes as the probe at once.
-	gate.unused('probe');
-	expect(await gate.acquire()).toBe('probe');
+});
+
+test('a ticket that provably created nothing goes to the next waiter; a lost probe is replaced by a later one', async () => {
+	jest.useFakeTimers();
+	const gate = new RunningSlots();
+	gate.refused(5_000);
+	gate.taskEnded();
+	expect(await gate.acquire()).toBe('freed');
+	const { got } = waiters(gate, 2);
+	await jest.advanceTimersByTimeAsync(0);
+	expect(got).toEqual([]);
+	gate.unused('freed');
+	await jest.advanceTimersByTimeAsync(0);
+	expect(got).toEqual([[0, 'freed']]);
+	// The probe's answer was lost and the task list could not tell: its slot counts as taken, a new probe follows.
+	await jest.advanceTimersByTimeAsync(5_000);
+	expect(got).toEqual([[0, 'freed'], [1, 'probe']]);
+	gate.lost('probe');
+	const next = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(999);
+	expect(next.got).toEqual([]);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(next.got).toEqual([[0, 'probe']]);
 });
 
 test('an aborted waiter leaves the queue and does not take a freed slot', async () => {
@@ -114,6 +159,21 @@ test('an aborted waiter leaves the queue and does not take a freed slot', async 
 	await tick();
 	expect(got).toEqual([[0, 'freed']]);
 	await expect(gate.acquire(stop.signal)).rejects.toMatchObject({ code: 'Aborted' });
+});
+
+test('a gate nobody was refused by for a minute reopens on the next submit', async () => {
+	let now = 0;
+	const gate = new RunningSlots(() => now);
+	gate.refused(3_600_000);
+	now = 59_999;
+	const { got } = waiters(gate, 1);
+	await tick();
+	expect(got).toEqual([]);
+	gate.taskEnded(); // that waiter goes on a freed slot
+	await tick();
+	now = 60_000;
+	expect(await gate.acquire()).toBe('open');
+	expect(gate.isFull).toBe(false);
 });
 
 test('task IDs lead an end to their gate (per account and model); unknown and repeated ends are ignored', async () => {
@@ -131,4 +191,14 @@ test('task IDs lead an end to their gate (per account and model); unknown and re
 	await tick();
 	expect(waitingA.got).toEqual([[0, 'freed']]);
 	expect(waitingB.got).toEqual([]);
+});
+
+test("DashScope: a 429 is taken as the running-task limit unless its code names the request rate or the quota", () => {
+	const answer = (code: string, message = 'x', httpStatus = 429) => new ApiError({ code, message, httpStatus });
+	expect(isRunningTaskLimit(answer('Throttling'))).toBe(true);
+	expect(isRunningTaskLimit(answer('Throttling.RateQuota'))).toBe(false);
+	expect(isRunningTaskLimit(answer('Throttling.BurstRate'))).toBe(false);
+	expect(isRunningTaskLimit(answer('LimitRequests'))).toBe(false);
+	expect(isRunningTaskLimit(answer('Throttling.AllocationQuota', 'Free allocated quota exceeded.'))).toBe(false);
+	expect(isRunningTaskLimit(answer('Throttling', 'x', 503))).toBe(false);
 });

@@ -169,7 +169,7 @@ export async function runImageTask(
 			signal: env.signal,
 			deadline,
 			onRetry: (event) => {
-				// A refused slot probe is expected while the account is full: only an overstep shrinks this run's share.
+				// A refused slot probe is expected while the account is full; any other refusal shrinks this run's share.
 				if (isRateLimit(event.error) && !event.slotProbe) env.submitThrottled?.();
 			},
 		});

@@ -11,7 +11,8 @@ const QUIET_MS = 2_500;
 /**
  * The execution's places for tasks, handed out first come first served; each release runs once. Their
  * number adapts to the account (AIMD): when the service answers a submit with 429 (its running-task or
- * submit-rate limit, e.g. another worker on the same key), it shrinks by SHRINK_FACTOR (at most once a
+ * submit-rate limit, e.g. another worker on the same key; a refused probe for a slot another client may
+ * have freed excepted, see transport/runningSlots.ts), it shrinks by SHRINK_FACTOR (at most once a
  * second); every task that ends adds GROWTH_PER_TASK back, and a quiet spell restores the Concurrency
  * option. Executions sharing a key so back off from each other instead of colliding on every submit.
  */

@@ -49,10 +49,11 @@ export interface CallSpec<T, Task = unknown> {
 	body?: string | StreamingJsonBody;
 	limiter?: SlidingWindowLimiter;
 	/**
-	 * Creates only: the account's running-task slots for this model. After a 429 a submit waits here until
-	 * a slot is known or likely free (runningSlots.ts) instead of being paused for Retry-After.
+	 * Creates only: the account's running-task slots for this model. After a 429 for want of a running slot
+	 * (`isSlotRefusal`) a submit waits here until a slot is known or likely free (runningSlots.ts) instead of
+	 * being paused for Retry-After.
 	 */
-	slots?: RunningSlots;
+	slots?: { gate: RunningSlots; isSlotRefusal(error: ApiError): boolean };
 	timeoutMs: number;
 	opts: CallOptions;
 	/** The API key, so retry events can be scrubbed before they leave. */
@@ -103,6 +104,7 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 		// A create whose answer could have followed acceptance: the task list decides, never a blind resend.
 		if (spec.mode === 'create' && spec.submit && mayFollowAcceptance(error)) {
 			const outcome = await spec.submit.reconcile(error, attemptStartedAt);
+			settleHeldTicket(error, outcome.kind === 'adopt' ? 'accepted' : outcome.kind === 'none' && error.code !== 'Timeout' && error.code !== 'Aborted' ? 'unused' : 'lost');
 			if (outcome.kind === 'adopt' && spec.adopt) return spec.adopt(outcome.task, outcome.how);
 			if (outcome.kind === 'uncertain') {
 				error.taskMayExist = true;
@@ -125,6 +127,7 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 			}
 		}
 
+		settleHeldTicket(error, 'lost'); // held but not reconciled: its slot may be taken
 		error.retryable = shouldRetry(spec.mode, error);
 		// With a deadline, waiting out a rate limit (e.g. the 5-running-tasks limit) is bounded by time, not count.
 		if (!(deadline !== undefined && isRateLimit(error))) counted++;
@@ -138,7 +141,7 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 				? Date.now() + waitMs > deadline
 				: error.retryAfterMs !== undefined && error.retryAfterMs > policy.maxRetryAfterMs;
 		if (!error.retryable || counted >= policy.maxAttempts || tooLong) {
-			if (tooLong && error.retryable && deadline !== undefined) {
+			if (tooLong && error.retryable && deadline !== undefined && error.httpStatus !== undefined) {
 				error.message += ` (${spec.service.name} asked to wait ${Math.ceil(askedMs / 1000)} s, longer than what is left of the Timeout)`;
 			}
 			throw finalize(spec, error);
@@ -193,14 +196,17 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 				? signal
 				: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(Math.max(1, deadline - Date.now()))]);
 		try {
-			if (spec.slots) ticket = await spec.slots.acquire(slotSignal);
+			if (spec.slots) ticket = await spec.slots.gate.acquire(slotSignal);
 			if (limiter) slot = await limiter.acquire(slotSignal);
 		} catch (error) {
-			if (ticket) spec.slots!.unused(ticket);
+			if (ticket) spec.slots!.gate.unused(ticket);
 			const e =
 				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
 					? Object.assign(timeoutError(spec.timeoutMs, spec.operation, spec.service.name), {
 							message: `The Timeout passed while waiting for a free slot to send the request (${spec.service.name} limits requests per second and running tasks)`,
+							hint:
+								'Nothing was sent, so nothing was created or billed. The account stayed busy (its running tasks of this model, ' +
+								'or its requests per second, perhaps with other workflows or workers on the same key): raise the Timeout option, or run this batch later.',
 						})
 					: mapFailure(error, undefined, undefined, spec.operation);
 			e.notSent = true;
@@ -210,6 +216,10 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 	// Reads are cut at the deadline. A create in flight is not: cutting it would leave a task unaccounted for.
 	const timeoutMs =
 		deadline !== undefined && spec.mode === 'read' ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
+	// The running-task slot is answered for exactly once: accepted, refused (429), unused, or — when the
+	// answer was lost after sending — held until the task list decides (runCall).
+	let sentAt = Date.now();
+	const gate = ticket ? { slots: spec.slots!, ticket, answered: false, sentAt: () => sentAt } : undefined;
 	const sending = send({
 		method: spec.method,
 		url: spec.url,
@@ -219,26 +229,43 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 		signal,
 		operation: spec.operation,
 		service: spec.service.name,
-		onDispatch: limiter && slot ? () => limiter.markSent(slot!) : undefined,
+		onDispatch: () => {
+			sentAt = Date.now();
+			if (limiter && slot) limiter.markSent(slot);
+		},
 	});
-	// The running-task slot is answered for exactly once: accepted, refused (429), or unused.
-	const gate = ticket ? { slots: spec.slots!, ticket, answered: false } : undefined;
 	const handled = sending.then((res) => handle(spec, res, gate));
 	const attempt = spec.submit ? spec.submit.track(handled) : handled;
 	try {
 		return await attempt;
-	} finally {
-		if (gate && !gate.answered) gate.slots.unused(gate.ticket);
+	} catch (error) {
+		if (gate && !gate.answered) {
+			gate.answered = true;
+			// A failure that could follow acceptance (reset, timeout, 5xx…): the task may hold the slot.
+			if (error instanceof ApiError && mayFollowAcceptance(error)) heldTickets.set(error, gate);
+			else gate.slots.gate.unused(gate.ticket);
+		}
+		throw error;
 	}
 }
 
-/** 429s that answered a submit let through by running-slot tracking, with how it went (runningSlots.ts). */
+/** 429s that refused a submit for want of a running slot, with the ticket it went out on (runningSlots.ts). */
 const slotRefusals = new WeakMap<ApiError, SlotTicket>();
+/** Tickets of submits whose answer was lost after sending: settled once the task list decided. */
+const heldTickets = new WeakMap<ApiError, GateTicket>();
+
+function settleHeldTicket(error: ApiError, how: 'accepted' | 'unused' | 'lost'): void {
+	const held = heldTickets.get(error);
+	if (!held) return;
+	heldTickets.delete(error);
+	held.slots.gate[how](held.ticket);
+}
 
 interface GateTicket {
-	slots: RunningSlots;
+	slots: NonNullable<CallSpec<unknown>['slots']>;
 	ticket: SlotTicket;
 	answered: boolean;
+	sentAt(): number;
 }
 
 async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: GateTicket): Promise<T> {
@@ -247,13 +274,14 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: 
 	try {
 		if (res.statusCode >= 200 && res.statusCode < 300) {
 			limiter?.succeeded();
+			// The service took the submit (even if its answer cannot be read, the task most likely exists).
+			if (gate) {
+				gate.answered = true;
+				gate.slots.gate.accepted(gate.ticket);
+			}
 			try {
 				const value = await spec.onSuccess(res);
 				handedOver = !!spec.keepOpen;
-				if (gate) {
-					gate.answered = true;
-					gate.slots.accepted(gate.ticket);
-				}
 				return value;
 			} catch (error) {
 				const e = mapFailure(error, undefined, undefined, spec.operation);
@@ -281,23 +309,20 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: 
 			taskId: spec.taskId,
 		});
 		error.notSent = false;
-		// One 429 means the account is over its rate: hold the other queued requests too (for Retry-After,
-		// else one base backoff) instead of letting each of them collect its own 429.
-		if (isRateLimit(error)) {
-			if (gate) {
-				// A submit with running-task slots: submits of this model now go out only as slots free
-				// (runningSlots.ts), clocked by task ends and probes — neither paused nor slowed, which would
-				// leave freed slots idle.
-				gate.answered = true;
-				gate.slots.refused(error.retryAfterMs);
-				slotRefusals.set(error, gate.ticket);
-			} else if (limiter) {
-				// …and slow this process down for a while, so processes sharing the key converge (AIMD).
-				limiter.throttled();
-				const policy = resolvePolicy(spec.opts.retry);
-				const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
-				limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
-			}
+		if (gate && isRateLimit(error) && gate.slots.isSlotRefusal(error)) {
+			// No running slot free: submits of this model now go out only as slots free (runningSlots.ts),
+			// clocked by task ends and probes — neither paused nor slowed, which would leave freed slots idle.
+			gate.answered = true;
+			gate.slots.gate.refused(error.retryAfterMs, gate.sentAt());
+			slotRefusals.set(error, gate.ticket);
+		} else if (limiter && isRateLimit(error)) {
+			// Over the rate: hold the other queued requests too (for Retry-After, else one base backoff) instead
+			// of letting each collect its own 429, and slow this process down for a while, so processes sharing
+			// the key converge (AIMD).
+			limiter.throttled();
+			const policy = resolvePolicy(spec.opts.retry);
+			const cap = spec.opts.deadline !== undefined ? Math.max(0, spec.opts.deadline - Date.now()) : policy.maxRetryAfterMs;
+			limiter.pause(Math.min(error.retryAfterMs ?? policy.baseDelayMs, cap));
 		}
 		throw error;
 	} finally {

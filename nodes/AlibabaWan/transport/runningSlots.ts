@@ -9,36 +9,49 @@
  * only when a slot is known or likely to be free ("ack clocking", as TCP does after a loss):
  * - one of this process's own tasks of that model ended (seen by a status read) → one submit may go;
  * - the server's Retry-After has passed → one submit goes as a probe (a slot another client freed);
- * - a probe was accepted → the account has room again: every submit goes (those that meet the limit close
- *   the gate again).
+ * - an accepted probe sends the next probe at once; PROBES_TO_REOPEN accepted in a row → the account has
+ *   room again and every submit goes (one free slot is no proof of several: "slow start").
  * While nothing has been refused, submits pass at once. Waiters are served first come, first served;
  * an abort (stop, the item's Timeout) takes a waiter out.
  */
 import { abortedError } from './errors';
 
-/** Without a Retry-After, probe this long after the refusal… */
-const DEFAULT_PROBE_MS = 1_000;
-/** …and never later than this (a submit that waits longer ends at its item's Timeout anyway). */
-const MAX_PROBE_MS = 60_000;
+/** Probes accepted in a row that reopen the gate. */
+const PROBES_TO_REOPEN = 3;
+/** A probe never goes sooner than this after a refusal (a Retry-After of 0 must not become a loop)… */
+const MIN_PROBE_MS = 1_000;
+/** …without a Retry-After the wait doubles with each refusal in a row, up to this… */
+const MAX_BACKOFF_PROBE_MS = 8_000;
+/** …and no Retry-After holds it longer than the longest Timeout an item can have (24 h). */
+const MAX_PROBE_MS = 86_400_000;
+/** A gate nobody was refused by for this long reopens (the other clients are likely gone). */
+const QUIET_REOPEN_MS = 60_000;
 
 /** How a submit got through: freely, on a slot one of our tasks freed, or as a probe. */
 export type SlotTicket = 'open' | 'freed' | 'probe';
 
 interface Waiter {
 	resolve(ticket: SlotTicket): void;
-	reject(error: unknown): void;
 	detach(): void;
 }
 
 export class RunningSlots {
 	/** A submit was refused (429) and the gate has not reopened since. */
 	private full = false;
-	/** Slots our own tasks freed while full that no submit has used yet. */
-	private freed = 0;
+	/** When each slot our own tasks freed while full was seen free (not used by a submit yet). */
+	private freedAt: number[] = [];
 	/** A probe may go (its time came with nobody waiting). */
 	private probeDue = false;
+	private probesAccepted = 0;
+	/** Refusals since the gate closed or a probe was last accepted (the backoff without Retry-After). */
+	private refusalsInRow = 0;
+	/** When the newest refused submit was sent: an older refusal arriving later changes nothing. */
+	private lastRefusedSentAt = -Infinity;
+	private lastRefusalAt = -Infinity;
 	private probeTimer?: ReturnType<typeof setTimeout>;
 	private readonly waiting: Waiter[] = [];
+
+	constructor(private readonly now: () => number = Date.now) {}
 
 	/** Whether submits are being held (for tests and logs). */
 	get isFull(): boolean {
@@ -48,6 +61,7 @@ export class RunningSlots {
 	/** Resolves when a submit may go; rejects with `Aborted` when the signal fires first. */
 	acquire(signal?: AbortSignal): Promise<SlotTicket> {
 		if (signal?.aborted) return Promise.reject(abortedError());
+		if (this.full && !this.waiting.length && this.now() - this.lastRefusalAt >= QUIET_REOPEN_MS) this.reopen();
 		if (!this.full) return Promise.resolve('open');
 		if (!this.waiting.length) {
 			const ticket = this.takeTicket();
@@ -59,47 +73,71 @@ export class RunningSlots {
 				if (at >= 0) this.waiting.splice(at, 1);
 				reject(abortedError());
 			};
-			const waiter: Waiter = {
-				resolve,
-				reject,
-				detach: () => signal?.removeEventListener('abort', onAbort),
-			};
+			const waiter: Waiter = { resolve, detach: () => signal?.removeEventListener('abort', onAbort) };
 			signal?.addEventListener('abort', onAbort, { once: true });
 			this.waiting.push(waiter);
 		});
 	}
 
-	/** The service accepted a submit that went through with `ticket`. */
+	/** The service accepted (or created the task of) a submit that went through with `ticket`. */
 	accepted(ticket: SlotTicket): void {
-		if (this.full && ticket === 'probe') this.reopen();
+		if (!this.full || ticket !== 'probe') return;
+		this.refusalsInRow = 0;
+		this.probesAccepted += 1;
+		if (this.probesAccepted >= PROBES_TO_REOPEN) {
+			this.reopen();
+			return;
+		}
+		this.probeDue = true;
+		this.dispatch();
 	}
 
-	/** The service answered a submit 429: the account is full until a slot frees. */
-	refused(retryAfterMs: number | undefined): void {
+	/**
+	 * The service answered a submit sent at `sentAt` with 429 for want of a running slot: the account is
+	 * full. Slots our tasks freed before that submit went out were taken by someone else meanwhile; those
+	 * freed later still count (the service may have judged the submit before they ended).
+	 */
+	refused(retryAfterMs: number | undefined, sentAt: number = this.now()): void {
+		if (this.full && sentAt < this.lastRefusedSentAt) return;
+		if (!this.full) this.refusalsInRow = 0;
 		this.full = true;
-		this.freed = 0;
+		this.lastRefusedSentAt = sentAt;
+		this.lastRefusalAt = this.now();
+		this.freedAt = this.freedAt.filter((at) => at >= sentAt);
 		this.probeDue = false;
-		this.scheduleProbe(Math.min(retryAfterMs ?? DEFAULT_PROBE_MS, MAX_PROBE_MS));
+		this.probesAccepted = 0;
+		this.refusalsInRow += 1;
+		const backoff = Math.min(MIN_PROBE_MS * 2 ** (this.refusalsInRow - 1), MAX_BACKOFF_PROBE_MS);
+		this.scheduleProbe(Math.min(Math.max(MIN_PROBE_MS, retryAfterMs ?? backoff), MAX_PROBE_MS));
+		this.dispatch();
 	}
 
-	/** A submit that went through with `ticket` was not answered either way (a failure, an abort). */
+	/** A submit that went through with `ticket` provably created nothing (failed before or without a task). */
 	unused(ticket: SlotTicket): void {
 		if (!this.full) return;
-		if (ticket === 'freed') this.freed += 1;
+		if (ticket === 'freed') this.freedAt.push(this.now());
 		if (ticket === 'probe') this.probeDue = true;
 		this.dispatch();
+	}
+
+	/**
+	 * A submit that went through with `ticket` may have created a task nobody can confirm: its slot stays
+	 * taken. A lost probe is replaced by a later one, so the gate never waits on nothing.
+	 */
+	lost(ticket: SlotTicket): void {
+		if (this.full && ticket === 'probe' && !this.probeTimer && !this.probeDue) this.scheduleProbe(MIN_PROBE_MS);
 	}
 
 	/** One of this process's tasks of this model ended: its slot is free. */
 	taskEnded(): void {
 		if (!this.full) return;
-		this.freed += 1;
+		this.freedAt.push(this.now());
 		this.dispatch();
 	}
 
 	private takeTicket(): SlotTicket | undefined {
-		if (this.freed > 0) {
-			this.freed -= 1;
+		if (this.freedAt.length) {
+			this.freedAt.shift();
 			return 'freed';
 		}
 		if (this.probeDue) {
@@ -126,7 +164,7 @@ export class RunningSlots {
 			if (!this.full) return;
 			this.probeDue = true;
 			this.dispatch();
-		}, Math.max(0, ms));
+		}, ms);
 		// A held gate must not keep n8n (or a test) alive on its own.
 		this.probeTimer.unref?.();
 	}
@@ -135,8 +173,10 @@ export class RunningSlots {
 		clearTimeout(this.probeTimer);
 		this.probeTimer = undefined;
 		this.full = false;
-		this.freed = 0;
+		this.freedAt = [];
 		this.probeDue = false;
+		this.probesAccepted = 0;
+		this.refusalsInRow = 0;
 		for (const waiter of this.waiting.splice(0)) {
 			waiter.detach();
 			waiter.resolve('open');

@@ -51,8 +51,10 @@ export interface RetryEvent {
 	delayMs: number;
 	error: ApiErrorFields;
 	/**
-	 * The failed attempt was a probe for a free running-task slot (transport/runningSlots.ts): its 429 is
-	 * expected while the account is full, not a sign that this caller takes more than its share.
+	 * The refused submit was a probe for a running-task slot another client might have freed
+	 * (transport/runningSlots.ts): its 429 is expected while the account is full, not a sign that this
+	 * caller takes more than its share. (A refused refill of a slot our own task freed is such a sign:
+	 * another client competes for our slots.)
 	 */
 	slotProbe?: boolean;
 }

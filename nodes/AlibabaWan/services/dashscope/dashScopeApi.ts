@@ -14,7 +14,7 @@ import { getLimiter } from '../../transport/rateLimit';
 import { runningSlots, taskEnded, taskStarted } from '../../transport/runningSlots';
 import { terminalStatuses } from '../../tasks/taskResults';
 import { sleep } from '../../transport/retry';
-import { TASK_MAY_EXIST_HINT, errorFromHttp, hintFor } from './errors';
+import { TASK_MAY_EXIST_HINT, errorFromHttp, hintFor, isRunningTaskLimit } from './errors';
 import { claimTask, reconcileSubmit, trackAttempt, bucketKey } from './reconcile';
 import {
 	cancelResponseSchema,
@@ -94,7 +94,7 @@ export async function submitTask(
 			headers,
 			body: streaming ? body : JSON.stringify(body),
 			limiter: getLimiter('submit', baseUrl, apiKey),
-			slots,
+			slots: { gate: slots, isSlotRefusal: isRunningTaskLimit },
 			timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUTS.submit,
 			opts,
 			secret: apiKey,
@@ -118,7 +118,7 @@ export async function submitTask(
 			},
 			adopt: (task, how) => {
 				claimTask(key, task.task_id);
-				taskStarted(slots, task.task_id);
+				if (!terminalStatuses.has(task.status as TaskStatus)) taskStarted(slots, task.task_id);
 				return {
 					taskId: task.task_id,
 					taskStatus: (task.status ?? 'PENDING') as TaskStatus,
@@ -191,6 +191,8 @@ export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, op
 			taskId: id,
 			onSuccess: async (res) => {
 				const text = await readText(res.body, ERROR_BODY_LIMIT);
+				// A cancelled task no longer holds a running slot.
+				taskEnded(id);
 				if (text.trim() === '') return { requestId: '' };
 				const json = parseJsonText(text, 'cancelTask', id);
 				const parsed = cancelResponseSchema.safeParse(json);

@@ -9,6 +9,18 @@ export const TASK_MAY_EXIST_HINT =
 	'Check the tasks listed here (collect one with "Wait for Task") or the Model Studio console before running again, and do not use ' +
 	'n8n\'s "Retry On Fail" for task creation: it would submit (and bill) the task again.';
 
+/** DashScope's codes for too many requests per second or minute (DASHSCOPE_API.md §8). */
+const REQUEST_RATE_CODES = new Set(['Throttling.RateQuota', 'Throttling.BurstRate', 'LimitRequests']);
+
+/**
+ * A 429 on a submit that is not a request-rate code: taken as the running-task limit (5 per account and
+ * model). Which code DashScope sends for that limit is UNCONFIRMED; a rate code sent for it is met as a
+ * rate limit (paced and paused), which is slower but as safe.
+ */
+export function isRunningTaskLimit(error: ApiError): boolean {
+	return error.httpStatus === 429 && !REQUEST_RATE_CODES.has(error.code) && !isQuotaCode(error.code, error.message);
+}
+
 export function hintFor(code: string, message: string, httpStatus?: number): string | undefined {
 	const m = message ?? '';
 	if (code === 'InvalidApiKey' || code === 'NOT AUTHORIZED' || httpStatus === 401) {
