@@ -236,17 +236,17 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 	});
 	const handled = sending.then((res) => handle(spec, res, gate));
 	const attempt = spec.submit ? spec.submit.track(handled) : handled;
-	try {
-		return await attempt;
-	} catch (error) {
-		if (gate && !gate.answered) {
-			gate.answered = true;
-			// A failure that could follow acceptance (reset, timeout, 5xx…): the task may hold the slot.
-			if (error instanceof ApiError && mayFollowAcceptance(error)) heldTickets.set(error, gate);
-			else gate.slots.gate.unused(gate.ticket);
-		}
-		throw error;
-	}
+	// Registered before the caller awaits, so the ticket is settled before runCall sees the failure.
+	if (gate) attempt.then(undefined, (error: unknown) => settleFailedTicket(gate, error));
+	return await attempt;
+}
+
+function settleFailedTicket(gate: GateTicket, error: unknown): void {
+	if (gate.answered) return;
+	gate.answered = true;
+	// A failure that could follow acceptance (reset, timeout, 5xx…): the task may hold the slot.
+	if (error instanceof ApiError && mayFollowAcceptance(error)) heldTickets.set(error, gate);
+	else gate.slots.gate.unused(gate.ticket);
 }
 
 /** 429s that refused a submit for want of a running slot, with the ticket it went out on (runningSlots.ts). */
