@@ -82,6 +82,12 @@ describe('running slots shared with another client of the key', () => {
 		expect(ours).toHaveLength(4);
 		const firstFreed = Math.min(...theirs.map((id) => emu.task(id)!.endTime!));
 		for (const task of ours) expect(task.submitTime).toBeGreaterThanOrEqual(firstFreed);
+		// Waiting, not hammering: after the first wave, single probes at least a Retry-After apart.
+		const refused = refusedTimes();
+		const later = refused.filter((at) => at >= refused[0] + 300);
+		expect(refused.length - later.length).toBeLessThanOrEqual(4);
+		for (let i = 1; i < later.length; i++) expect(later[i] - later[i - 1]).toBeGreaterThanOrEqual(950);
+		expect(later.length).toBeLessThanOrEqual(3);
 	});
 
 	test('a slot our own task frees is used at once, not after the Retry-After: the refused item is resent as soon as one of ours ended', async () => {

@@ -65,7 +65,7 @@ test('one probe per Retry-After; a refused probe waits for the next one; accepte
 	expect(got).toEqual([]);
 	await jest.advanceTimersByTimeAsync(1);
 	expect(got).toEqual([[0, 'probe']]);
-	gate.refused(2_000); // the probe met the limit again
+	gate.refused(2_000, Date.now(), 'probe'); // the probe met the limit again
 	await jest.advanceTimersByTimeAsync(1_999);
 	expect(got).toHaveLength(1); // not before its Retry-After
 	await jest.advanceTimersByTimeAsync(1);
@@ -97,7 +97,7 @@ test('a Retry-After of 0 (or none) does not probe in a loop: at least 1 s, doubl
 	expect(first.got).toEqual([]);
 	await jest.advanceTimersByTimeAsync(1);
 	expect(first.got).toEqual([[0, 'probe']]);
-	gate.refused(undefined); // second refusal in a row, no Retry-After: 2 s
+	gate.refused(undefined, Date.now(), 'probe'); // second refusal in a row, no Retry-After: 2 s
 	const second = waiters(gate, 1);
 	await jest.advanceTimersByTimeAsync(1_999);
 	expect(second.got).toEqual([]);
@@ -108,20 +108,46 @@ test('a Retry-After of 0 (or none) does not probe in a loop: at least 1 s, doubl
 test('a refusal drops the slots freed before its submit was sent (another client took them), not those freed after', async () => {
 	let now = 1_000;
 	const gate = new RunningSlots(() => now);
-	gate.refused(60_000, 900);
+	gate.refused(60_000, 900, 'probe');
 	gate.taskEnded(); // freed at 1000
 	now = 2_000;
 	gate.taskEnded(); // freed at 2000
-	gate.refused(60_000, 1_500); // sent at 1500: after the first end, before the second
+	gate.refused(60_000, 1_500, 'probe'); // sent at 1500: after the first end, before the second
 	expect(await gate.acquire()).toBe('freed');
 	const { got } = waiters(gate, 1);
 	await tick();
 	expect(got).toEqual([]);
-	// A refusal of an older submit arriving late changes nothing.
-	gate.taskEnded(); // freed at 2000
-	gate.refused(60_000, 1_200);
-	await tick();
-	expect(got).toEqual([[0, 'freed']]);
+});
+
+test('answers that arrive late change nothing: an older refusal neither moves the probe nor drops slots; submits sent before the gate closed add no backoff', async () => {
+	jest.useFakeTimers();
+	let sent = 0;
+	const gate = new RunningSlots();
+	gate.refused(2_000, (sent = Date.now()), 'probe');
+	const { got } = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(1_000);
+	gate.refused(10_000, sent - 1, 'probe'); // an older probe's refusal arriving late
+	gate.refused(undefined, Date.now(), 'open'); // a submit sent before the gate closed
+	await jest.advanceTimersByTimeAsync(1_000);
+	expect(got).toEqual([[0, 'probe']]); // still at 2 s
+	// An acceptance of a probe sent before the newest refusal does not count towards reopening.
+	gate.refused(2_000, Date.now(), 'probe');
+	gate.accepted('probe', Date.now() - 1);
+	gate.accepted('probe', Date.now() - 1);
+	gate.accepted('probe', Date.now() - 1);
+	expect(gate.isFull).toBe(true);
+});
+
+test('a refusal of a submit sent before the gate reopened does not close it again', async () => {
+	let now = 0;
+	const gate = new RunningSlots(() => now);
+	gate.refused(1_000, 0, 'probe');
+	for (let i = 1; i <= 3; i++) gate.accepted('probe', (now = 1_000 * i));
+	expect(gate.isFull).toBe(false);
+	gate.refused(1_000, 2_500, 'open'); // sent before the reopening probe (3000)
+	expect(gate.isFull).toBe(false);
+	gate.refused(1_000, 3_500, 'open');
+	expect(gate.isFull).toBe(true);
 });
 
 test('a ticket that provably created nothing goes to the next waiter; a lost probe is replaced by a later one', async () => {
@@ -161,19 +187,24 @@ test('an aborted waiter leaves the queue and does not take a freed slot', async 
 	await expect(gate.acquire(stop.signal)).rejects.toMatchObject({ code: 'Aborted' });
 });
 
-test('a gate nobody was refused by for a minute reopens on the next submit', async () => {
-	let now = 0;
-	const gate = new RunningSlots(() => now);
-	gate.refused(3_600_000);
-	now = 59_999;
+test('a gate nobody was refused by for a minute reopens on the next submit, once its probe time has passed', async () => {
+	jest.useFakeTimers();
+	const gate = new RunningSlots();
+	gate.refused(5_000);
+	await jest.advanceTimersByTimeAsync(59_999);
 	const { got } = waiters(gate, 1);
-	await tick();
-	expect(got).toEqual([]);
-	gate.taskEnded(); // that waiter goes on a freed slot
-	await tick();
-	now = 60_000;
+	await jest.advanceTimersByTimeAsync(0);
+	expect(got).toEqual([[0, 'probe']]); // the probe time came first
+	gate.unused('probe');
+	await jest.advanceTimersByTimeAsync(1);
 	expect(await gate.acquire()).toBe('open');
 	expect(gate.isFull).toBe(false);
+	// A Retry-After longer than the quiet minute is still honoured.
+	gate.refused(3_600_000);
+	await jest.advanceTimersByTimeAsync(61_000);
+	const held = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(0);
+	expect(held.got).toEqual([]);
 });
 
 test('task IDs lead an end to their gate (per account and model); unknown and repeated ends are ignored', async () => {

@@ -128,6 +128,8 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 		}
 
 		settleHeldTicket(error, 'lost'); // held but not reconciled: its slot may be taken
+		// The Timeout ran out while waiting to send: final, and the message already says so.
+		if (slotWaitTimeouts.has(error)) throw finalize(spec, error);
 		error.retryable = shouldRetry(spec.mode, error);
 		// With a deadline, waiting out a rate limit (e.g. the 5-running-tasks limit) is bounded by time, not count.
 		if (!(deadline !== undefined && isRateLimit(error))) counted++;
@@ -200,16 +202,17 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 			if (limiter) slot = await limiter.acquire(slotSignal);
 		} catch (error) {
 			if (ticket) spec.slots!.gate.unused(ticket);
-			const e =
-				!signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50
-					? Object.assign(timeoutError(spec.timeoutMs, spec.operation, spec.service.name), {
-							message: `The Timeout passed while waiting for a free slot to send the request (${spec.service.name} limits requests per second and running tasks)`,
-							hint:
-								'Nothing was sent, so nothing was created or billed. The account stayed busy (its running tasks of this model, ' +
-								'or its requests per second, perhaps with other workflows or workers on the same key): raise the Timeout option, or run this batch later.',
-						})
-					: mapFailure(error, undefined, undefined, spec.operation);
+			const timedOut = !signal?.aborted && deadline !== undefined && Date.now() >= deadline - 50;
+			const e = timedOut
+				? Object.assign(timeoutError(spec.timeoutMs, spec.operation, spec.service.name), {
+						message: `The Timeout passed while waiting for a free slot to send the request (${spec.service.name} limits requests per second and running tasks)`,
+						hint:
+							'Nothing was sent, so nothing was created or billed. The account stayed busy (its running tasks of this model, ' +
+							'or its requests per second, perhaps with other workflows or workers on the same key): raise the Timeout option, or run this batch later.',
+					})
+				: mapFailure(error, undefined, undefined, spec.operation);
 			e.notSent = true;
+			if (timedOut) slotWaitTimeouts.add(e);
 			throw e;
 		}
 	}
@@ -249,6 +252,8 @@ function settleFailedTicket(gate: GateTicket, error: unknown): void {
 	else gate.slots.gate.unused(gate.ticket);
 }
 
+/** Waits for a slot (running-task gate or rate limiter) that the item's Timeout ended. */
+const slotWaitTimeouts = new WeakSet<ApiError>();
 /** 429s that refused a submit for want of a running slot, with the ticket it went out on (runningSlots.ts). */
 const slotRefusals = new WeakMap<ApiError, SlotTicket>();
 /** Tickets of submits whose answer was lost after sending: settled once the task list decided. */
@@ -258,7 +263,8 @@ function settleHeldTicket(error: ApiError, how: 'accepted' | 'unused' | 'lost'):
 	const held = heldTickets.get(error);
 	if (!held) return;
 	heldTickets.delete(error);
-	held.slots.gate[how](held.ticket);
+	if (how === 'accepted') held.slots.gate.accepted(held.ticket, held.sentAt());
+	else held.slots.gate[how](held.ticket);
 }
 
 interface GateTicket {
@@ -277,7 +283,7 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: 
 			// The service took the submit (even if its answer cannot be read, the task most likely exists).
 			if (gate) {
 				gate.answered = true;
-				gate.slots.gate.accepted(gate.ticket);
+				gate.slots.gate.accepted(gate.ticket, gate.sentAt());
 			}
 			try {
 				const value = await spec.onSuccess(res);
@@ -313,7 +319,7 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: 
 			// No running slot free: submits of this model now go out only as slots free (runningSlots.ts),
 			// clocked by task ends and probes — neither paused nor slowed, which would leave freed slots idle.
 			gate.answered = true;
-			gate.slots.gate.refused(error.retryAfterMs, gate.sentAt());
+			gate.slots.gate.refused(error.retryAfterMs, gate.sentAt(), gate.ticket);
 			slotRefusals.set(error, gate.ticket);
 		} else if (limiter && isRateLimit(error)) {
 			// Over the rate: hold the other queued requests too (for Retry-After, else one base backoff) instead

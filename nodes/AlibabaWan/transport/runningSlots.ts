@@ -45,8 +45,10 @@ export class RunningSlots {
 	private probesAccepted = 0;
 	/** Refusals since the gate closed or a probe was last accepted (the backoff without Retry-After). */
 	private refusalsInRow = 0;
-	/** When the newest refused submit was sent: an older refusal arriving later changes nothing. */
+	/** When the newest refused submit was sent: an older refusal or acceptance arriving later changes nothing. */
 	private lastRefusedSentAt = -Infinity;
+	/** When the submit that reopened the gate was sent: a refusal of an older one does not close it again. */
+	private openSince = -Infinity;
 	private lastRefusalAt = -Infinity;
 	private probeTimer?: ReturnType<typeof setTimeout>;
 	private readonly waiting: Waiter[] = [];
@@ -61,7 +63,8 @@ export class RunningSlots {
 	/** Resolves when a submit may go; rejects with `Aborted` when the signal fires first. */
 	acquire(signal?: AbortSignal): Promise<SlotTicket> {
 		if (signal?.aborted) return Promise.reject(abortedError());
-		if (this.full && !this.waiting.length && this.now() - this.lastRefusalAt >= QUIET_REOPEN_MS) this.reopen();
+		// Its probe time passed with nobody sending, and nobody was refused for a minute: the others are likely gone.
+		if (this.full && !this.waiting.length && !this.probeTimer && this.now() - this.lastRefusalAt >= QUIET_REOPEN_MS) this.reopen(this.now());
 		if (!this.full) return Promise.resolve('open');
 		if (!this.waiting.length) {
 			const ticket = this.takeTicket();
@@ -79,13 +82,13 @@ export class RunningSlots {
 		});
 	}
 
-	/** The service accepted (or created the task of) a submit that went through with `ticket`. */
-	accepted(ticket: SlotTicket): void {
-		if (!this.full || ticket !== 'probe') return;
+	/** The service accepted (or created the task of) a submit sent at `sentAt` with `ticket`. */
+	accepted(ticket: SlotTicket, sentAt: number = this.now()): void {
+		if (!this.full || ticket !== 'probe' || sentAt < this.lastRefusedSentAt) return;
 		this.refusalsInRow = 0;
 		this.probesAccepted += 1;
 		if (this.probesAccepted >= PROBES_TO_REOPEN) {
-			this.reopen();
+			this.reopen(sentAt);
 			return;
 		}
 		this.probeDue = true;
@@ -97,8 +100,14 @@ export class RunningSlots {
 	 * full. Slots our tasks freed before that submit went out were taken by someone else meanwhile; those
 	 * freed later still count (the service may have judged the submit before they ended).
 	 */
-	refused(retryAfterMs: number | undefined, sentAt: number = this.now()): void {
+	refused(retryAfterMs: number | undefined, sentAt: number = this.now(), ticket: SlotTicket = 'open'): void {
+		if (!this.full && sentAt < this.openSince) return; // sent before the gate reopened: old news
 		if (this.full && sentAt < this.lastRefusedSentAt) return;
+		if (this.full && ticket === 'open') {
+			// Sent before the gate closed: it tells nothing new (no backoff step, no later probe).
+			this.freedAt = this.freedAt.filter((at) => at >= sentAt);
+			return;
+		}
 		if (!this.full) this.refusalsInRow = 0;
 		this.full = true;
 		this.lastRefusedSentAt = sentAt;
@@ -169,7 +178,8 @@ export class RunningSlots {
 		this.probeTimer.unref?.();
 	}
 
-	private reopen(): void {
+	private reopen(since: number): void {
+		this.openSince = since;
 		clearTimeout(this.probeTimer);
 		this.probeTimer = undefined;
 		this.full = false;

@@ -192,11 +192,14 @@ export async function cancelTask(endpoint: DashScopeEndpoint, taskId: string, op
 			onSuccess: async (res) => {
 				const text = await readText(res.body, ERROR_BODY_LIMIT);
 				// A cancelled task no longer holds a running slot.
-				taskEnded(id);
-				if (text.trim() === '') return { requestId: '' };
+				if (text.trim() === '') {
+					taskEnded(id);
+					return { requestId: '' };
+				}
 				const json = parseJsonText(text, 'cancelTask', id);
 				const parsed = cancelResponseSchema.safeParse(json);
 				if (!parsed.success) throw invalidResponse('cancelTask', json, parsed.error, id);
+				taskEnded(id);
 				return { requestId: parsed.data.request_id ?? '' };
 			},
 		});
