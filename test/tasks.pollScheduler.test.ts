@@ -280,13 +280,32 @@ describe('AIMD', () => {
 		limiter.throttled(); // the same burst: one signal
 		expect(limiter.currentLimit()).toBe(10);
 		now += 1200;
-		limiter.throttled();
+		limiter.throttled(); // (10 + 1 for the quiet window) / 2
 		expect(limiter.currentLimit()).toBe(5);
 		for (let i = 0; i < 5; i++) limiter.succeeded();
-		expect(limiter.currentLimit()).toBe(5); // 5 answers ≈ +1 at a limit of 5
+		expect(limiter.currentLimit()).toBe(6); // 5 answers ≈ +1 at a limit of 5.5
 		for (let i = 0; i < 200; i++) limiter.succeeded();
 		expect(limiter.currentLimit()).toBe(20);
 		expect(limiter.ratePerSecond()).toBeCloseTo(16.67, 1);
+	});
+
+	test('…and by one for every window without a 429, so a process that sends little recovers too', () => {
+		let now = 0;
+		const limiter = new SlidingWindowLimiter(5, 1200, () => now);
+		limiter.throttled();
+		now += 1200;
+		limiter.throttled(); // 5 → 2.5 → 1.25
+		expect(limiter.currentLimit()).toBe(1);
+		now += 1199;
+		expect(limiter.currentLimit()).toBe(1);
+		now += 1;
+		expect(limiter.currentLimit()).toBe(2); // 2.25
+		now += 2 * 1200;
+		expect(limiter.currentLimit()).toBe(4); // 4.25
+		limiter.throttled(); // a new 429 halves and restarts the count
+		expect(limiter.currentLimit()).toBe(2);
+		now += 10 * 1200;
+		expect(limiter.currentLimit()).toBe(5);
 	});
 
 	test('task places shrink on a 429, grow as tasks end, and are never below one', async () => {

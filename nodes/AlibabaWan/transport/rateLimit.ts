@@ -25,9 +25,11 @@ export interface RateSlot {
 
 /**
  * Grants at most `limit` requests in any `windowMs`, first come first served. The limit in use adapts
- * (AIMD): a 429 halves it (once per window: a burst of 429s is one signal), and every answered request
- * adds 1/current back, up to `limit`. Processes sharing an account (queue-mode workers) that each do so
- * converge on shares of the account's limit instead of colliding on it.
+ * (AIMD): a 429 halves it (once per window: a burst of 429s is one signal), and it grows back by one for
+ * every window without a 429 and by 1/current for every answered request, up to `limit`. Processes sharing
+ * an account (queue-mode workers) that each do so converge on shares of the account's limit instead of
+ * colliding on it; a process that sends little (submits, a few a second) recovers with time, not only
+ * with answers it seldom gets.
  */
 export class SlidingWindowLimiter {
 	private slots: RateSlot[] = [];
@@ -35,6 +37,8 @@ export class SlidingWindowLimiter {
 	private pausedUntil = 0;
 	private current: number;
 	private lastDecreaseAt = -Infinity;
+	/** Time-based growth is counted in whole windows from here. */
+	private lastStepAt = 0;
 
 	constructor(
 		readonly limit: number,
@@ -46,6 +50,7 @@ export class SlidingWindowLimiter {
 
 	/** Requests allowed per window now (at least 1). */
 	currentLimit(): number {
+		this.recover();
 		return Math.max(1, Math.floor(this.current));
 	}
 
@@ -58,8 +63,19 @@ export class SlidingWindowLimiter {
 	throttled(): void {
 		const now = this.now();
 		if (now - this.lastDecreaseAt < this.windowMs) return;
+		this.recover();
 		this.lastDecreaseAt = now;
+		this.lastStepAt = now;
 		this.current = Math.max(1, this.current / 2);
+	}
+
+	/** One step back per whole window since the last 429 or step. */
+	private recover(): void {
+		if (this.current >= this.limit) return;
+		const steps = Math.floor((this.now() - this.lastStepAt) / this.windowMs);
+		if (steps <= 0) return;
+		this.lastStepAt += steps * this.windowMs;
+		this.current = Math.min(this.limit, this.current + steps);
 	}
 
 	/** The service answered: one step back towards the full rate. */
