@@ -16,6 +16,15 @@ function waiters(gate: RunningSlots, count: number, signal?: AbortSignal) {
 	return { got, promises };
 }
 
+/** The next submit waits exactly `ms` (fake timers) and then goes as a probe. */
+async function expectProbeAfter(gate: RunningSlots, ms: number): Promise<void> {
+	const next = waiters(gate, 1);
+	await jest.advanceTimersByTimeAsync(ms - 1);
+	expect(next.got).toEqual([]);
+	await jest.advanceTimersByTimeAsync(1);
+	expect(next.got).toEqual([[0, 'probe']]);
+}
+
 afterEach(() => {
 	jest.useRealTimers();
 	resetRunningSlots();
@@ -92,17 +101,9 @@ test('a Retry-After of 0 (or none) does not probe in a loop: at least 1 s, doubl
 	jest.useFakeTimers();
 	const gate = new RunningSlots();
 	gate.refused(0);
-	const first = waiters(gate, 1);
-	await jest.advanceTimersByTimeAsync(999);
-	expect(first.got).toEqual([]);
-	await jest.advanceTimersByTimeAsync(1);
-	expect(first.got).toEqual([[0, 'probe']]);
+	await expectProbeAfter(gate, 1_000);
 	gate.refused(undefined, Date.now(), 'probe'); // second refusal in a row, no Retry-After: 2 s
-	const second = waiters(gate, 1);
-	await jest.advanceTimersByTimeAsync(1_999);
-	expect(second.got).toEqual([]);
-	await jest.advanceTimersByTimeAsync(1);
-	expect(second.got).toEqual([[0, 'probe']]);
+	await expectProbeAfter(gate, 2_000);
 });
 
 test('a refusal drops the slots freed before its submit was sent (another client took them), not those freed after', async () => {
@@ -166,11 +167,7 @@ test('a ticket that provably created nothing goes to the next waiter; a lost pro
 	await jest.advanceTimersByTimeAsync(5_000);
 	expect(got).toEqual([[0, 'freed'], [1, 'probe']]);
 	gate.lost('probe');
-	const next = waiters(gate, 1);
-	await jest.advanceTimersByTimeAsync(999);
-	expect(next.got).toEqual([]);
-	await jest.advanceTimersByTimeAsync(1);
-	expect(next.got).toEqual([[0, 'probe']]);
+	await expectProbeAfter(gate, 1_000);
 });
 
 test('an aborted waiter leaves the queue and does not take a freed slot', async () => {
