@@ -45,7 +45,7 @@ export function hintFor(code: string, message: string, httpStatus?: number): str
 		return 'Quota or billing problem on the Alibaba Cloud account (free quota used up, overdue bill or model not purchased). Retrying will not help: top up or purchase the model in the Model Studio console.';
 	}
 	if (code.startsWith('Throttling') || code === 'LimitRequests' || httpStatus === 429) {
-		return 'DashScope rate limit reached (about 5 task submissions per second per account and model). Lower the node\'s Concurrency or spread the items out over time.';
+		return 'DashScope limit reached (5 running tasks and about 5 task submissions per second per account and model, shared with other workflows or workers on the same key). Lower the node\'s Concurrency or spread the items out over time.';
 	}
 	if (code === 'ModelNotFound' || code === 'WorkSpaceNotFound' || code === 'Model.AccessDenied' || code === 'Workspace.AccessDenied') {
 		return 'The model or workspace is not available here: check the model name, and that the credential\'s region / Workspace ID offers this model (wan2.7 and wan2.5 run in Beijing and Singapore only).';
