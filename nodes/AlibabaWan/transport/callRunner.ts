@@ -104,7 +104,7 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 		// A create whose answer could have followed acceptance: the task list decides, never a blind resend.
 		if (spec.mode === 'create' && spec.submit && mayFollowAcceptance(error)) {
 			const outcome = await spec.submit.reconcile(error, attemptStartedAt);
-			settleHeldTicket(error, outcome.kind === 'adopt' ? 'accepted' : outcome.kind === 'none' && error.code !== 'Timeout' && error.code !== 'Aborted' ? 'unused' : 'lost');
+			settleHeldClaim(error, outcome.kind === 'adopt' ? 'accepted' : outcome.kind === 'none' && error.code !== 'Timeout' && error.code !== 'Aborted' ? 'unused' : 'lost');
 			if (outcome.kind === 'adopt' && spec.adopt) return spec.adopt(outcome.task, outcome.how);
 			if (outcome.kind === 'uncertain') {
 				error.taskMayExist = true;
@@ -127,7 +127,7 @@ export async function runCall<T, Task = unknown>(spec: CallSpec<T, Task>): Promi
 			}
 		}
 
-		settleHeldTicket(error, 'lost'); // held but not reconciled: its slot may be taken
+		settleHeldClaim(error, 'lost'); // held but not reconciled: its slot may be taken
 		// The Timeout ran out while waiting to send: final, and the message already says so.
 		if (slotWaitTimeouts.has(error)) throw finalize(spec, error);
 		error.retryable = shouldRetry(spec.mode, error);
@@ -221,8 +221,7 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 		deadline !== undefined && spec.mode === 'read' ? Math.max(1, Math.min(spec.timeoutMs, deadline - Date.now())) : spec.timeoutMs;
 	// The running-task slot is answered for exactly once: accepted, refused (429), unused, or — when the
 	// answer was lost after sending — held until the task list decides (runCall).
-	let sentAt = Date.now();
-	const gate = ticket ? { slots: spec.slots!, ticket, answered: false, sentAt: () => sentAt } : undefined;
+	const claim: SlotClaim | undefined = ticket ? { gate: spec.slots!.gate, ticket, answered: false, sentAt: Date.now() } : undefined;
 	const sending = send({
 		method: spec.method,
 		url: spec.url,
@@ -233,57 +232,59 @@ async function attemptOnce<T, Task>(spec: CallSpec<T, Task>): Promise<T> {
 		operation: spec.operation,
 		service: spec.service.name,
 		onDispatch: () => {
-			sentAt = Date.now();
+			if (claim) claim.sentAt = Date.now();
 			if (limiter && slot) limiter.markSent(slot);
 		},
 	});
-	const handled = sending.then((res) => handle(spec, res, gate));
+	const handled = sending.then((res) => handle(spec, res, claim));
 	const attempt = spec.submit ? spec.submit.track(handled) : handled;
 	// Registered before the caller awaits, so the ticket is settled before runCall sees the failure.
-	if (gate) attempt.then(undefined, (error: unknown) => settleFailedTicket(gate, error));
+	if (claim) attempt.then(undefined, (error: unknown) => settleFailedClaim(claim, error));
 	return await attempt;
 }
 
-function settleFailedTicket(gate: GateTicket, error: unknown): void {
-	if (gate.answered) return;
-	gate.answered = true;
+/** A running slot taken for one submit attempt, until the answer (or the task list) says what became of it. */
+interface SlotClaim {
+	gate: RunningSlots;
+	ticket: SlotTicket;
+	answered: boolean;
+	/** When the request left (moved from the grant to the dispatch). */
+	sentAt: number;
+}
+
+function settleFailedClaim(claim: SlotClaim, error: unknown): void {
+	if (claim.answered) return;
+	claim.answered = true;
 	// A failure that could follow acceptance (reset, timeout, 5xx…): the task may hold the slot.
-	if (error instanceof ApiError && mayFollowAcceptance(error)) heldTickets.set(error, gate);
-	else gate.slots.gate.unused(gate.ticket);
+	if (error instanceof ApiError && mayFollowAcceptance(error)) heldClaims.set(error, claim);
+	else claim.gate.unused(claim.ticket);
 }
 
 /** Waits for a slot (running-task gate or rate limiter) that the item's Timeout ended. */
 const slotWaitTimeouts = new WeakSet<ApiError>();
 /** 429s that refused a submit for want of a running slot, with the ticket it went out on (runningSlots.ts). */
 const slotRefusals = new WeakMap<ApiError, SlotTicket>();
-/** Tickets of submits whose answer was lost after sending: settled once the task list decided. */
-const heldTickets = new WeakMap<ApiError, GateTicket>();
+/** Slots of submits whose answer was lost after sending: settled once the task list decided. */
+const heldClaims = new WeakMap<ApiError, SlotClaim>();
 
-function settleHeldTicket(error: ApiError, how: 'accepted' | 'unused' | 'lost'): void {
-	const held = heldTickets.get(error);
+function settleHeldClaim(error: ApiError, how: 'accepted' | 'unused' | 'lost'): void {
+	const held = heldClaims.get(error);
 	if (!held) return;
-	heldTickets.delete(error);
-	if (how === 'accepted') held.slots.gate.accepted(held.ticket, held.sentAt());
-	else held.slots.gate[how](held.ticket);
+	heldClaims.delete(error);
+	if (how === 'accepted') held.gate.accepted(held.ticket, held.sentAt);
+	else held.gate[how](held.ticket);
 }
 
-interface GateTicket {
-	slots: NonNullable<CallSpec<unknown>['slots']>;
-	ticket: SlotTicket;
-	answered: boolean;
-	sentAt(): number;
-}
-
-async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: GateTicket): Promise<T> {
+async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, claim?: SlotClaim): Promise<T> {
 	const limiter = spec.limiter;
 	let handedOver = false;
 	try {
 		if (res.statusCode >= 200 && res.statusCode < 300) {
 			limiter?.succeeded();
 			// The service took the submit (even if its answer cannot be read, the task most likely exists).
-			if (gate) {
-				gate.answered = true;
-				gate.slots.gate.accepted(gate.ticket, gate.sentAt());
+			if (claim) {
+				claim.answered = true;
+				claim.gate.accepted(claim.ticket, claim.sentAt);
 			}
 			try {
 				const value = await spec.onSuccess(res);
@@ -315,12 +316,12 @@ async function handle<T, Task>(spec: CallSpec<T, Task>, res: SendResult, gate?: 
 			taskId: spec.taskId,
 		});
 		error.notSent = false;
-		if (gate && isRateLimit(error) && gate.slots.isSlotRefusal(error)) {
+		if (claim && isRateLimit(error) && spec.slots!.isSlotRefusal(error)) {
 			// No running slot free: submits of this model now go out only as slots free (runningSlots.ts),
 			// clocked by task ends and probes — neither paused nor slowed, which would leave freed slots idle.
-			gate.answered = true;
-			gate.slots.gate.refused(error.retryAfterMs, gate.sentAt(), gate.ticket);
-			slotRefusals.set(error, gate.ticket);
+			claim.answered = true;
+			claim.gate.refused(error.retryAfterMs, claim.sentAt, claim.ticket);
+			slotRefusals.set(error, claim.ticket);
 		} else if (limiter && isRateLimit(error)) {
 			// Over the rate: hold the other queued requests too (for Retry-After, else one base backoff) instead
 			// of letting each collect its own 429, and slow this process down for a while, so processes sharing

@@ -49,7 +49,6 @@ export class RunningSlots {
 	private lastRefusedSentAt = -Infinity;
 	/** When the submit that reopened the gate was sent: a refusal of an older one does not close it again. */
 	private openSince = -Infinity;
-	private lastRefusalAt = -Infinity;
 	private probeTimer?: ReturnType<typeof setTimeout>;
 	private readonly waiting: Waiter[] = [];
 
@@ -64,7 +63,7 @@ export class RunningSlots {
 	acquire(signal?: AbortSignal): Promise<SlotTicket> {
 		if (signal?.aborted) return Promise.reject(abortedError());
 		// Its probe time passed with nobody sending, and nobody was refused for a minute: the others are likely gone.
-		if (this.full && !this.waiting.length && !this.probeTimer && this.now() - this.lastRefusalAt >= QUIET_REOPEN_MS) this.reopen(this.now());
+		if (this.full && !this.waiting.length && !this.probeTimer && this.now() - this.lastRefusedSentAt >= QUIET_REOPEN_MS) this.reopen(this.now());
 		if (!this.full) return Promise.resolve('open');
 		if (!this.waiting.length) {
 			const ticket = this.takeTicket();
@@ -103,16 +102,11 @@ export class RunningSlots {
 	refused(retryAfterMs: number | undefined, sentAt: number = this.now(), ticket: SlotTicket = 'open'): void {
 		if (!this.full && sentAt < this.openSince) return; // sent before the gate reopened: old news
 		if (this.full && sentAt < this.lastRefusedSentAt) return;
-		if (this.full && ticket === 'open') {
-			// Sent before the gate closed: it tells nothing new (no backoff step, no later probe).
-			this.freedAt = this.freedAt.filter((at) => at >= sentAt);
-			return;
-		}
-		if (!this.full) this.refusalsInRow = 0;
+		this.freedAt = this.freedAt.filter((at) => at >= sentAt);
+		// Sent before the gate closed: it tells nothing new (no backoff step, no later probe).
+		if (this.full && ticket === 'open') return;
 		this.full = true;
 		this.lastRefusedSentAt = sentAt;
-		this.lastRefusalAt = this.now();
-		this.freedAt = this.freedAt.filter((at) => at >= sentAt);
 		this.probeDue = false;
 		this.probesAccepted = 0;
 		this.refusalsInRow += 1;
